@@ -1,0 +1,10 @@
+//! The chips a wallet model circuit is assembled from. Each owns its gates, named so that a
+//! MockProver failure points at the broken constraint, and shares the column pool.
+
+pub mod argmax;
+pub mod dense;
+pub mod lookup;
+pub mod pool;
+pub mod poseidon;
+pub mod rescale;
+pub mod threshold;

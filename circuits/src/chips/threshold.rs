@@ -1,0 +1,61 @@
+//! Threshold predicate: publish `1` if `y ≥ t` else `0`, revealing nothing more about `y`.
+//!
+//! One row over pool columns `y | bit | chk` with fixed `t`:
+//! `bit` boolean, `chk = bit·(y − t) + (1 − bit)·(t − 1 − y)`, `chk ∈ [0, 2^n)`.
+//! `bit = 1` forces `y ≥ t`, `bit = 0` forces `y ≤ t − 1`: exactly one bit fits any `y`.
+
+use halo2_proofs::circuit::{Region, Value};
+use halo2_proofs::plonk::{ConstraintSystem, Error, Selector};
+use halo2curves::bn256::Fr;
+
+use super::lookup::LookupStrip;
+use super::pool::{boolean, one, ColumnPool, PoolQuery};
+use crate::wire::{assign, copy, fix, fr_from_i64, Wire};
+
+/// The chip's selector and the pool it writes into.
+#[derive(Clone, Debug)]
+pub struct ThresholdConfig {
+    q: Selector,
+    pool: ColumnPool,
+}
+
+impl ThresholdConfig {
+    /// Creates the gate.
+    pub fn configure(meta: &mut ConstraintSystem<Fr>, pool: &ColumnPool) -> Self {
+        let config = ThresholdConfig { q: meta.selector(), pool: pool.clone() };
+        meta.create_gate("threshold predicate", |meta| {
+            let mut p = PoolQuery::new(meta, pool);
+            let q = p.q(config.q);
+            let (y, bit, chk, t) = (p.a(0), p.a(1), p.a(2), p.f(0));
+            vec![
+                q.clone() * boolean(bit.clone()),
+                q * (chk
+                    - bit.clone() * (y.clone() - t.clone())
+                    - (one() - bit) * (t - one() - y)),
+            ]
+        });
+        config
+    }
+
+    /// Lays out the predicate at `row`; returns the bit's wire.
+    pub fn assign(
+        &self,
+        region: &mut Region<'_, Fr>,
+        strip: &mut LookupStrip<'_>,
+        row: usize,
+        y: (&Wire, Value<i64>),
+        threshold: i64,
+        bit: Value<bool>,
+        check_bits: u32,
+    ) -> Result<Wire, Error> {
+        let a = &self.pool.advice;
+        self.q.enable(region, row)?;
+        fix(region, self.pool.fixed[0], row, fr_from_i64(threshold));
+        copy(region, y.0, a[0], row);
+        let bit_wire = assign(region, a[1], row, bit.map(|b| Fr::from(u64::from(b))));
+        let chk = y.1.zip(bit).map(|(y, b)| fr_from_i64(if b { y - threshold } else { threshold - 1 - y }));
+        let chk = assign(region, a[2], row, chk);
+        strip.range_check(region, &chk, check_bits)?;
+        Ok(bit_wire)
+    }
+}

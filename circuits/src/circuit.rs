@@ -1,0 +1,314 @@
+//! The wallet model circuit: every chip wired together in one region with explicit row offsets.
+//!
+//! Row plan (pool columns): model inputs, then per layer the multiply-accumulate chains and the
+//! rescale rows, then the argmax / threshold rows, then the Poseidon commitment. The lookup strip
+//! fills its own columns from row 0 in parallel, and the table sits in its own fixed columns.
+//! One region and absolute offsets sidestep halo2-axiom's `SimpleFloorPlanner` placing every
+//! region at row 0 (DESIGN.md §8).
+
+use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner, Value};
+use halo2_proofs::plonk::{Circuit, Column, ConstraintSystem, Error, Instance};
+use halo2curves::bn256::Fr;
+use halo2curves::ff::Field;
+use loopx_models::{Activation, InferenceTrace, OutputSpec, QuantizedModel};
+
+use crate::chips::argmax::ArgMaxConfig;
+use crate::chips::dense::DenseConfig;
+use crate::chips::lookup::{LookupConfig, LookupStrip};
+use crate::chips::pool::ColumnPool;
+use crate::chips::poseidon::{PoseidonConfig, StateTamper};
+use crate::chips::rescale::{RescaleConfig, RescaleWitness};
+use crate::chips::threshold::ThresholdConfig;
+use crate::plan::{self, CircuitShape};
+use crate::wire::{assign, fr_from_i64, Wire};
+
+/// Every column and gate of a model circuit.
+#[derive(Clone, Debug)]
+pub struct ModelConfig {
+    dense: DenseConfig,
+    rescale: RescaleConfig,
+    argmax: ArgMaxConfig,
+    threshold: ThresholdConfig,
+    poseidon: PoseidonConfig,
+    lookup: LookupConfig,
+    pool: ColumnPool,
+    instance: Column<Instance>,
+}
+
+impl ModelConfig {
+    /// Allocates the columns of `shape` and creates every gate.
+    pub fn configure(meta: &mut ConstraintSystem<Fr>, shape: CircuitShape) -> Self {
+        let pool = ColumnPool::configure(meta, shape.pool_advice(), shape.pool_fixed());
+        let instance = meta.instance_column();
+        meta.enable_equality(instance);
+        ModelConfig {
+            dense: DenseConfig::configure(meta, &pool, shape.mac_width),
+            rescale: RescaleConfig::configure(meta, &pool),
+            argmax: ArgMaxConfig::configure(meta, &pool),
+            threshold: ThresholdConfig::configure(meta, &pool),
+            poseidon: PoseidonConfig::configure(meta, &pool),
+            lookup: LookupConfig::configure(meta, shape.limb_bits),
+            pool,
+            instance,
+        }
+    }
+}
+
+/// The prover's private data: features (inside the trace), wallet and salt.
+#[derive(Clone, Debug)]
+pub struct ModelWitness {
+    /// The integer inference of the quantized model on the private features.
+    pub trace: InferenceTrace,
+    /// The wallet address as a field element.
+    pub wallet: Fr,
+    /// The commitment's salt.
+    pub salt: Fr,
+}
+
+/// A deliberate corruption of one witness cell, for soundness tests: a cheating prover controls
+/// its witness, and each of these must make verification fail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Tamper {
+    /// Replace model input `index` by this quantized value (e.g. one outside its range).
+    Input {
+        /// Feature index.
+        index: usize,
+        /// The value the cheater uses.
+        value: i64,
+    },
+    /// Add one to the accumulator at the end of a multiply-accumulate chain.
+    DenseAccumulator {
+        /// Layer index.
+        layer: usize,
+        /// Output index.
+        neuron: usize,
+    },
+    /// Lower the floor quotient by one and raise the remainder by `2^shift` (out of range).
+    RescaleRemainder {
+        /// Layer index.
+        layer: usize,
+        /// Output index.
+        neuron: usize,
+    },
+    /// Add one to an activation output (ReLU/clip output or the clamped sigmoid input).
+    ActivationOutput {
+        /// Layer index.
+        layer: usize,
+        /// Output index.
+        neuron: usize,
+    },
+    /// Flip the clamp-below flag, keeping the output consistent with the flipped flag.
+    ClampFlag {
+        /// Layer index.
+        layer: usize,
+        /// Output index.
+        neuron: usize,
+    },
+    /// Add one to a sigmoid table output.
+    SigmoidOutput {
+        /// Layer index.
+        layer: usize,
+        /// Output index.
+        neuron: usize,
+    },
+    /// Claim another class index.
+    ArgMax {
+        /// The index claimed.
+        index: usize,
+    },
+    /// Flip the threshold predicate's bit.
+    ThresholdBit,
+    /// Add one to a Poseidon state word at the start of a round of the first permutation.
+    PoseidonState {
+        /// Round.
+        round: usize,
+        /// State word.
+        word: usize,
+    },
+}
+
+/// A quantized wallet model as a halo2 circuit.
+#[derive(Clone, Debug)]
+pub struct ModelCircuit {
+    model: QuantizedModel,
+    shape: CircuitShape,
+    witness: Option<ModelWitness>,
+    tamper: Option<Tamper>,
+}
+
+impl ModelCircuit {
+    /// A circuit without witness, for key generation.
+    pub fn for_keygen(model: QuantizedModel, shape: CircuitShape) -> Self {
+        ModelCircuit { model, shape, witness: None, tamper: None }
+    }
+
+    /// A circuit with the prover's witness.
+    pub fn with_witness(model: QuantizedModel, shape: CircuitShape, witness: ModelWitness) -> Self {
+        ModelCircuit { model, shape, witness: Some(witness), tamper: None }
+    }
+
+    /// The same circuit with one witness cell corrupted (soundness tests).
+    pub fn tampered(mut self, tamper: Tamper) -> Self {
+        self.tamper = Some(tamper);
+        self
+    }
+
+    /// The circuit's shape.
+    pub fn shape(&self) -> CircuitShape {
+        self.shape
+    }
+
+    fn value<T: Clone>(&self, f: impl FnOnce(&ModelWitness) -> T) -> Value<T> {
+        self.witness.as_ref().map_or(Value::unknown(), |w| Value::known(f(w)))
+    }
+}
+
+impl Circuit<Fr> for ModelCircuit {
+    type Config = ModelConfig;
+    type FloorPlanner = SimpleFloorPlanner;
+    type Params = CircuitShape;
+
+    fn without_witnesses(&self) -> Self {
+        ModelCircuit { model: self.model.clone(), shape: self.shape, witness: None, tamper: None }
+    }
+
+    fn params(&self) -> CircuitShape {
+        self.shape
+    }
+
+    fn configure_with_params(meta: &mut ConstraintSystem<Fr>, shape: CircuitShape) -> ModelConfig {
+        ModelConfig::configure(meta, shape)
+    }
+
+    fn configure(_meta: &mut ConstraintSystem<Fr>) -> ModelConfig {
+        unreachable!("the model circuit is always configured with its shape")
+    }
+
+    fn synthesize(&self, config: ModelConfig, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
+        let public = layouter.assign_region(|| "model", |mut region| self.lay_out(&config, &mut region))?;
+        for (row, wire) in public.iter().enumerate() {
+            layouter.constrain_instance(wire.cell, config.instance, row);
+        }
+        Ok(())
+    }
+}
+
+impl ModelCircuit {
+    /// Lays every chip out; returns the wires of the public instances, in order.
+    fn lay_out(&self, config: &ModelConfig, region: &mut halo2_proofs::circuit::Region<'_, Fr>) -> Result<Vec<Wire>, Error> {
+        let model = &self.model;
+        let limb_bits = self.shape.limb_bits;
+        let tables = plan::table_contents(model, limb_bits);
+        config.lookup.assign_table(region, &tables);
+        let mut strip = LookupStrip::new(&config.lookup);
+        let mut row = 0;
+
+        // Model inputs: range-checked, never clamped.
+        let mut current: Vec<(Wire, Value<i64>)> = Vec::with_capacity(model.inputs.len());
+        for (i, params) in plan::input_params(model, limb_bits).iter().enumerate() {
+            let mut q = self.value(|w| w.trace.inputs[i]);
+            if let Some(Tamper::Input { index, value }) = self.tamper {
+                if index == i {
+                    q = q.map(|_| value);
+                }
+            }
+            let witness = q.map(|q| RescaleWitness { pre: q, rem: 0, s_lo: false, s_hi: false, out: q });
+            let out = config.rescale.assign(region, &mut strip, row, None, q.map(i128::from), params, witness)?;
+            current.push((out.out, q));
+            row += 1;
+        }
+        let features: Vec<Wire> = current.iter().map(|(w, _)| *w).collect();
+
+        let mut sigmoid_index = 0;
+        for (l, layer) in model.layers.iter().enumerate() {
+            let params = plan::layer_params(model, l, limb_bits);
+            let inputs: Vec<Wire> = current.iter().map(|(w, _)| *w).collect();
+            let mut accs = Vec::with_capacity(layer.outputs());
+            for j in 0..layer.outputs() {
+                let tamper = matches!(self.tamper, Some(Tamper::DenseAccumulator { layer: tl, neuron }) if tl == l && neuron == j)
+                    .then_some(Fr::ONE);
+                let (acc, rows) = config.dense.assign_output(region, row, &inputs, &layer.weights[j], layer.bias[j], tamper)?;
+                accs.push(acc);
+                row += rows;
+            }
+            let mut next = Vec::with_capacity(layer.outputs());
+            for (j, acc) in accs.iter().enumerate() {
+                let acc_int = self.value(|w| w.trace.layers[l].acc[j]);
+                let witness = acc_int.map(|a| self.tampered_rescale(l, j, RescaleWitness::honest(a, &params[j]), &params[j]));
+                let out = config.rescale.assign(region, &mut strip, row, Some(acc), acc_int, &params[j], witness)?;
+                row += 1;
+                match &layer.activation {
+                    Activation::Sigmoid(table) => {
+                        let mut value = witness.map(|w| table.lookup(w.out));
+                        if self.tamper == Some(Tamper::SigmoidOutput { layer: l, neuron: j }) {
+                            value = value.map(|v| v + 1);
+                        }
+                        let wire = strip.sigmoid(region, sigmoid_index, &out.out, value.map(fr_from_i64));
+                        next.push((wire, value));
+                    }
+                    _ => next.push((out.out, witness.map(|w| w.out))),
+                }
+            }
+            if matches!(layer.activation, Activation::Sigmoid(_)) {
+                sigmoid_index += 1;
+            }
+            current = next;
+        }
+
+        let check_bits = plan::output_check_bits(model, limb_bits);
+        let outputs: Vec<Wire> = match &model.output {
+            OutputSpec::Vector => current.iter().map(|(w, _)| *w).collect(),
+            OutputSpec::ArgMax => {
+                let mut choice = self.value(|w| w.trace.public_outputs[0] as usize);
+                if let Some(Tamper::ArgMax { index }) = self.tamper {
+                    choice = choice.map(|_| index);
+                }
+                let (idx, rows) = config.argmax.assign(region, &mut strip, row, &current, choice, check_bits)?;
+                row += rows;
+                vec![idx]
+            }
+            OutputSpec::Threshold { index, threshold } => {
+                let mut bit = self.value(|w| w.trace.public_outputs[0] == 1);
+                if self.tamper == Some(Tamper::ThresholdBit) {
+                    bit = bit.map(|b| !b);
+                }
+                let (y, y_int) = current.get(*index).ok_or(Error::Synthesis)?;
+                let wire = config.threshold.assign(region, &mut strip, row, (y, *y_int), *threshold, bit, check_bits)?;
+                row += 1;
+                vec![wire]
+            }
+        };
+
+        // Commitment = Poseidon(wallet, salt, features…).
+        let wallet = assign(region, config.pool.advice[0], row, self.value(|w| w.wallet));
+        let salt = assign(region, config.pool.advice[1], row, self.value(|w| w.salt));
+        row += 1;
+        let mut message = vec![wallet, salt];
+        message.extend(features);
+        let tamper = match self.tamper {
+            Some(Tamper::PoseidonState { round, word }) => Some(StateTamper { round, word }),
+            _ => None,
+        };
+        let (commitment, _) = config.poseidon.hash(region, row, &message, tamper)?;
+
+        let mut public = vec![commitment, wallet];
+        public.extend(outputs);
+        Ok(public)
+    }
+
+    fn tampered_rescale(&self, l: usize, j: usize, mut w: RescaleWitness, p: &crate::chips::rescale::RescaleParams) -> RescaleWitness {
+        match self.tamper {
+            Some(Tamper::RescaleRemainder { layer, neuron }) if layer == l && neuron == j => {
+                w = RescaleWitness::with_quotient(w.pre - 1, w.rem + (1i128 << p.shift), p);
+            }
+            Some(Tamper::ActivationOutput { layer, neuron }) if layer == l && neuron == j => w.out += 1,
+            Some(Tamper::ClampFlag { layer, neuron }) if layer == l && neuron == j => {
+                w.s_lo = !w.s_lo;
+                w.out = if w.s_lo { p.lo } else { w.pre };
+            }
+            _ => {}
+        }
+        w
+    }
+}

@@ -1,0 +1,44 @@
+//! A value placed in the circuit together with the cell that holds it.
+
+use halo2_proofs::circuit::{Cell, Region, Value};
+use halo2_proofs::plonk::{Advice, Column, Fixed};
+use halo2curves::bn256::Fr;
+
+/// An assigned advice cell and its value, ready to be copied elsewhere.
+#[derive(Clone, Copy, Debug)]
+pub struct Wire {
+    /// Where the value lives.
+    pub cell: Cell,
+    /// The value (unknown during key generation).
+    pub value: Value<Fr>,
+}
+
+/// Field element of a signed integer.
+pub fn fr_from_i64(v: i64) -> Fr {
+    if v >= 0 { Fr::from(v as u64) } else { -Fr::from(v.unsigned_abs()) }
+}
+
+/// Field element of a signed 128-bit integer.
+pub fn fr_from_i128(v: i128) -> Fr {
+    let magnitude = v.unsigned_abs();
+    let f = Fr::from((magnitude >> 64) as u64) * Fr::from(1u64 << 32).square() + Fr::from(magnitude as u64);
+    if v >= 0 { f } else { -f }
+}
+
+/// Assigns a witness value to an advice cell.
+pub fn assign(region: &mut Region<'_, Fr>, column: Column<Advice>, row: usize, value: Value<Fr>) -> Wire {
+    let assigned = region.assign_advice(column, row, value);
+    Wire { cell: assigned.cell(), value }
+}
+
+/// Copies a wire into an advice cell and constrains the two to be equal.
+pub fn copy(region: &mut Region<'_, Fr>, wire: &Wire, column: Column<Advice>, row: usize) -> Wire {
+    let placed = assign(region, column, row, wire.value);
+    region.constrain_equal(placed.cell, wire.cell);
+    placed
+}
+
+/// Assigns a constant to a fixed cell.
+pub fn fix(region: &mut Region<'_, Fr>, column: Column<Fixed>, row: usize, value: Fr) {
+    region.assign_fixed(column, row, value);
+}

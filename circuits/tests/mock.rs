@@ -1,0 +1,181 @@
+//! MockProver specifications of the model circuit: honest witnesses satisfy every constraint,
+//! and each tampered witness cell or public instance is caught.
+
+use halo2_proofs::dev::MockProver;
+use halo2curves::bn256::Fr;
+use halo2curves::ff::Field;
+use loopx_circuits::{choose_shape, commitment, ModelCircuit, ModelWitness, PublicInstances, Tamper};
+use loopx_models::quantized::pre_activation_bounds;
+use loopx_models::{Activation, Bounds, DenseLayer, OutputSpec, QuantizedInput, QuantizedModel, SigmoidTable};
+
+/// Deterministic pseudo-random integers in `[-span, span]`.
+fn pseudo(seed: &mut u64, span: i64) -> i64 {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    (*seed % (2 * span as u64 + 1)) as i64 - span
+}
+
+fn layer(inputs: &[Bounds], outputs: usize, shift: u32, activation: Activation, seed: &mut u64) -> DenseLayer {
+    let weights: Vec<Vec<i64>> = (0..outputs).map(|_| (0..inputs.len()).map(|_| pseudo(seed, 300)).collect()).collect();
+    let bias: Vec<i64> = (0..outputs).map(|_| pseudo(seed, 5000) + (1 << (shift - 1))).collect();
+    let pre_bounds = pre_activation_bounds(&weights, &bias, shift, inputs);
+    let out_bounds = pre_bounds.iter().map(|b| activation.out_bounds(*b)).collect();
+    DenseLayer { weights, bias, shift, pre_scale_bits: 6, activation, pre_bounds, out_bounds }
+}
+
+fn model(features: usize, hidden: &[(usize, Activation)], output: OutputSpec) -> QuantizedModel {
+    let mut seed = 0x9e3779b97f4a7c15;
+    let inputs: Vec<QuantizedInput> =
+        (0..features).map(|i| QuantizedInput { name: format!("x{i}"), scale_bits: 6, min: -200, max: 1000 }).collect();
+    let mut bounds: Vec<Bounds> = inputs.iter().map(|i| Bounds { min: i.min, max: i.max }).collect();
+    let mut layers = Vec::new();
+    for (outputs, activation) in hidden {
+        let l = layer(&bounds, *outputs, 8, activation.clone(), &mut seed);
+        bounds = l.out_bounds.clone();
+        layers.push(l);
+    }
+    QuantizedModel { inputs, layers, output }
+}
+
+fn mlp_argmax() -> QuantizedModel {
+    model(6, &[(5, Activation::Relu), (4, Activation::Identity)], OutputSpec::ArgMax)
+}
+
+fn logistic() -> QuantizedModel {
+    model(5, &[(1, Activation::Sigmoid(SigmoidTable::build(6, 512, 12)))], OutputSpec::Vector)
+}
+
+fn clipped_threshold() -> QuantizedModel {
+    model(4, &[(3, Activation::Clip { lo: -300, hi: 400 }), (2, Activation::Identity)], OutputSpec::Threshold { index: 1, threshold: 7 })
+}
+
+fn features(m: &QuantizedModel, seed: u64) -> Vec<i64> {
+    let mut s = seed | 1;
+    m.inputs.iter().map(|i| i.min + (pseudo(&mut s, 10_000).rem_euclid(i.max - i.min + 1))).collect()
+}
+
+fn prove_mock(m: &QuantizedModel, q: &[i64], tamper: Option<Tamper>) -> (MockProver<Fr>, PublicInstances) {
+    let plan = choose_shape(m);
+    let trace = m.forward(q).expect("features in range");
+    let (wallet, salt) = (Fr::from(0xabcdef), Fr::from(77));
+    let public = PublicInstances {
+        commitment: commitment(wallet, salt, q),
+        wallet,
+        outputs: trace.public_outputs.iter().map(|v| loopx_circuits::wire::fr_from_i64(*v)).collect(),
+    };
+    let mut circuit = ModelCircuit::with_witness(m.clone(), plan.shape, ModelWitness { trace, wallet, salt });
+    if let Some(t) = tamper {
+        circuit = circuit.tampered(t);
+    }
+    let prover = MockProver::run(plan.shape.k, &circuit, vec![public.to_vec()]).expect("synthesis");
+    (prover, public)
+}
+
+fn assert_rejected(m: &QuantizedModel, q: &[i64], tamper: Tamper) {
+    let (prover, _) = prove_mock(m, q, Some(tamper));
+    assert!(prover.verify().is_err(), "{tamper:?} was accepted");
+}
+
+#[test]
+fn honest_witness_satisfies_every_model_kind() {
+    for m in [mlp_argmax(), logistic(), clipped_threshold()] {
+        for seed in [1, 2, 3] {
+            let (prover, _) = prove_mock(&m, &features(&m, seed), None);
+            prover.assert_satisfied();
+        }
+    }
+}
+
+#[test]
+fn extreme_inputs_at_both_range_ends_are_accepted() {
+    let m = mlp_argmax();
+    for q in [m.inputs.iter().map(|i| i.min).collect::<Vec<_>>(), m.inputs.iter().map(|i| i.max).collect()] {
+        prove_mock(&m, &q, None).0.assert_satisfied();
+    }
+}
+
+#[test]
+fn rejects_wrong_public_instances() {
+    let m = mlp_argmax();
+    let q = features(&m, 5);
+    let (_, public) = prove_mock(&m, &q, None);
+    let plan = choose_shape(&m);
+    let trace = m.forward(&q).unwrap();
+    let circuit = ModelCircuit::with_witness(m.clone(), plan.shape, ModelWitness { trace, wallet: public.wallet, salt: Fr::from(77) });
+    for row in 0..public.to_vec().len() {
+        let mut instances = public.to_vec();
+        instances[row] += Fr::ONE;
+        let prover = MockProver::run(plan.shape.k, &circuit, vec![instances]).unwrap();
+        assert!(prover.verify().is_err(), "changed instance {row} accepted");
+    }
+}
+
+#[test]
+fn rejects_input_outside_its_range() {
+    let m = mlp_argmax();
+    let q = features(&m, 9);
+    assert_rejected(&m, &q, Tamper::Input { index: 2, value: m.inputs[2].max + 1 });
+    assert_rejected(&m, &q, Tamper::Input { index: 0, value: m.inputs[0].min - 1 });
+}
+
+#[test]
+fn rejects_wrong_dense_accumulator() {
+    let m = mlp_argmax();
+    assert_rejected(&m, &features(&m, 4), Tamper::DenseAccumulator { layer: 0, neuron: 1 });
+}
+
+#[test]
+fn rejects_rescale_with_out_of_range_remainder() {
+    for m in [mlp_argmax(), logistic(), clipped_threshold()] {
+        assert_rejected(&m, &features(&m, 6), Tamper::RescaleRemainder { layer: 0, neuron: 0 });
+    }
+}
+
+#[test]
+fn rejects_wrong_activation_outputs() {
+    let m = mlp_argmax();
+    let q = features(&m, 8);
+    for neuron in 0..5 {
+        assert_rejected(&m, &q, Tamper::ActivationOutput { layer: 0, neuron });
+        assert_rejected(&m, &q, Tamper::ClampFlag { layer: 0, neuron });
+    }
+    let c = clipped_threshold();
+    assert_rejected(&c, &features(&c, 8), Tamper::ActivationOutput { layer: 0, neuron: 2 });
+}
+
+#[test]
+fn rejects_wrong_sigmoid_output_and_clamp() {
+    let m = logistic();
+    let q = features(&m, 3);
+    assert_rejected(&m, &q, Tamper::SigmoidOutput { layer: 0, neuron: 0 });
+    assert_rejected(&m, &q, Tamper::ActivationOutput { layer: 0, neuron: 0 });
+    assert_rejected(&m, &q, Tamper::ClampFlag { layer: 0, neuron: 0 });
+}
+
+#[test]
+fn rejects_every_wrong_argmax() {
+    let m = mlp_argmax();
+    let q = features(&m, 11);
+    let honest = m.forward(&q).unwrap().public_outputs[0] as usize;
+    for index in (0..4).filter(|i| *i != honest) {
+        assert_rejected(&m, &q, Tamper::ArgMax { index });
+    }
+}
+
+#[test]
+fn rejects_flipped_threshold_bit() {
+    let m = clipped_threshold();
+    for seed in [1, 2, 3, 4] {
+        assert_rejected(&m, &features(&m, seed), Tamper::ThresholdBit);
+    }
+}
+
+#[test]
+fn rejects_wrong_poseidon_state() {
+    let m = logistic();
+    let q = features(&m, 2);
+    for (round, word) in [(0, 0), (3, 2), (4, 1), (30, 0), (60, 2), (64, 1)] {
+        assert_rejected(&m, &q, Tamper::PoseidonState { round, word });
+    }
+}

@@ -1,0 +1,36 @@
+//! Wallet-profile models for LoopX prover: a small tensor-op IR, ONNX import, float reference
+//! inference, fixed-point quantization with calibration, and wallet feature schemas.
+//!
+//! This crate knows nothing of halo2: it hands the circuits a [`QuantizedModel`] whose integer
+//! inference is bit-exact with what the circuit constrains.
+//!
+//! The path of a model: [`load_onnx`] (or [`Graph::mlp`]) gives a float [`Graph`];
+//! [`quantize`] lowers it to dense layers and picks fixed-point scales from calibration rows;
+//! [`ModelPackage`] stores the result with its [`Schema`] and [`QuantizationReport`] under a
+//! [`model_id`]. [`compile`] / [`compile_files`] do all of it, as `loopx compile` does.
+//!
+//! Modules: [`graph`] (float IR and inference), [`onnx`] (import), [`lower`] (folding into dense
+//! layers), [`quantize`] (scales, report), [`quantized`] (the integer model the circuit proves),
+//! [`schema`], [`input`] (input and calibration files), [`package`].
+
+pub mod error;
+pub mod graph;
+pub mod input;
+pub mod lower;
+pub mod onnx;
+pub mod package;
+pub mod quantize;
+pub mod quantized;
+pub mod schema;
+
+pub use error::ModelError;
+pub use graph::{Graph, Node, Op};
+pub use input::{load_input_row, load_rows, parse_input_row, parse_rows};
+pub use onnx::{import_onnx_bytes, load_onnx, OnnxModel, SUPPORTED_OPS};
+pub use package::{compile, compile_files, model_id, GraphSummary, ModelPackage, PACKAGE_FILE, PACKAGE_FORMAT_VERSION};
+pub use quantize::{agreement_on_rows, quantize, Agreement, LayerScales, OutputRequest, QuantizationReport};
+pub use quantized::{
+    Activation, Bounds, DenseLayer, InferenceTrace, LayerTrace, OutputSpec, QuantizedInput, QuantizedModel,
+    SigmoidTable,
+};
+pub use schema::{FeatureSpec, Schema};

@@ -1,0 +1,194 @@
+//! Lowering of a float [`Graph`] into float dense layers, the shape the quantizer and circuit use.
+//!
+//! Consecutive affine ops (`Gemm`, `MatMul`, and `Add`/`Sub`/`Mul`/`Div` by constants, e.g. an
+//! input normalisation `(x - mean) / std`) compose into one affine map `W·x + b`; the activation
+//! that follows becomes that layer's nonlinearity. An activation with no affine op before it gets
+//! an identity layer, and trailing affine ops an identity activation. A trailing `Softmax`/`ArgMax`
+//! is not lowered: both are monotonic, so the dense chain computes the scores and the argmax of
+//! the scores is the argmax of the probabilities.
+
+use ndarray::{Array1, Array2, ArrayView2, Axis};
+
+use crate::error::ModelError;
+use crate::graph::{Graph, Op};
+
+/// The nonlinearity of a float dense layer.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum FloatActivation {
+    /// No nonlinearity.
+    Identity,
+    /// `max(x, 0)`.
+    Relu,
+    /// `min(max(x, min), max)`.
+    Clip {
+        /// Lower bound.
+        min: f64,
+        /// Upper bound.
+        max: f64,
+    },
+    /// The logistic function.
+    Sigmoid,
+}
+
+impl FloatActivation {
+    /// Applies the activation to one value.
+    pub fn apply(&self, v: f64) -> f64 {
+        match self {
+            FloatActivation::Identity => v,
+            FloatActivation::Relu => v.max(0.0),
+            FloatActivation::Clip { min, max } => v.clamp(*min, *max),
+            FloatActivation::Sigmoid => crate::graph::sigmoid(v),
+        }
+    }
+}
+
+/// One float layer `activation(W·x + b)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FloatLayer {
+    /// `weights[out][in]`.
+    pub weights: Array2<f64>,
+    /// One bias per output.
+    pub bias: Array1<f64>,
+    /// The nonlinearity.
+    pub activation: FloatActivation,
+}
+
+/// Pre-activations and outputs of one float layer over many rows.
+#[derive(Clone, Debug)]
+pub struct FloatLayerTrace {
+    /// `[rows, outputs]` pre-activations.
+    pub pre: Array2<f64>,
+    /// `[rows, outputs]` outputs.
+    pub out: Array2<f64>,
+}
+
+/// A graph lowered to float dense layers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoweredModel {
+    /// Number of input features.
+    pub inputs: usize,
+    /// The layers, in order (at least one).
+    pub layers: Vec<FloatLayer>,
+}
+
+/// An affine map under construction: `m · x + v`.
+struct Affine {
+    m: Array2<f64>,
+    v: Array1<f64>,
+}
+
+impl Affine {
+    fn identity(width: usize) -> Self {
+        Affine { m: Array2::eye(width), v: Array1::zeros(width) }
+    }
+
+    /// Left-multiplies by `t` (`[out, width]`): `t·(m x + v)`.
+    fn then_linear(&mut self, t: ArrayView2<f64>) {
+        self.m = t.dot(&self.m);
+        self.v = t.dot(&self.v);
+    }
+}
+
+/// A length-1 or length-`width` constant as a full vector.
+fn broadcast(c: &Array1<f64>, width: usize) -> Array1<f64> {
+    if c.len() == width {
+        c.clone()
+    } else {
+        Array1::from_elem(width, c.first().copied().unwrap_or(0.0))
+    }
+}
+
+impl LoweredModel {
+    /// Lowers every op before the classifier head (see the module docs).
+    pub fn from_graph(graph: &Graph) -> Result<Self, ModelError> {
+        let mut layers = Vec::new();
+        let mut pending: Option<Affine> = None;
+        let mut width = graph.inputs();
+        for node in &graph.nodes()[..graph.scores_end()] {
+            let activation = match &node.op {
+                Op::Relu => Some(FloatActivation::Relu),
+                Op::Sigmoid => Some(FloatActivation::Sigmoid),
+                Op::Clip { min, max } => Some(FloatActivation::Clip { min: *min, max: *max }),
+                Op::Reshape { .. } => None,
+                op => {
+                    let affine = pending.get_or_insert_with(|| Affine::identity(width));
+                    width = compose(affine, op, width)?;
+                    None
+                }
+            };
+            if let Some(activation) = activation {
+                let Affine { m, v } = pending.take().unwrap_or_else(|| Affine::identity(width));
+                layers.push(FloatLayer { weights: m, bias: v, activation });
+            }
+        }
+        if pending.is_some() || layers.is_empty() {
+            let Affine { m, v } = pending.take().unwrap_or_else(|| Affine::identity(width));
+            layers.push(FloatLayer { weights: m, bias: v, activation: FloatActivation::Identity });
+        }
+        Ok(LoweredModel { inputs: graph.inputs(), layers })
+    }
+
+    /// Float evaluation of every layer on `[rows, inputs]`.
+    pub fn trace_rows(&self, x: ArrayView2<f64>) -> Vec<FloatLayerTrace> {
+        let mut traces: Vec<FloatLayerTrace> = Vec::with_capacity(self.layers.len());
+        for layer in &self.layers {
+            let product = match traces.last() {
+                Some(t) => t.out.dot(&layer.weights.t()),
+                None => x.dot(&layer.weights.t()),
+            };
+            let pre = product + &layer.bias.view().insert_axis(Axis(0));
+            let out = pre.mapv(|v| layer.activation.apply(v));
+            traces.push(FloatLayerTrace { pre, out });
+        }
+        traces
+    }
+
+    /// The scores (last layer's outputs) of `[rows, inputs]`.
+    pub fn scores_rows(&self, x: ArrayView2<f64>) -> Array2<f64> {
+        self.trace_rows(x).pop().map_or_else(|| x.to_owned(), |t| t.out)
+    }
+}
+
+/// Composes an affine op onto `affine` (whose output width is `width`); returns the new width.
+fn compose(affine: &mut Affine, op: &Op, width: usize) -> Result<usize, ModelError> {
+    match op {
+        Op::Gemm { b, c, alpha, beta, trans_b } => {
+            // y = alpha·(Mx+v)ᵀ·op(B) + beta·C, i.e. as a column: alpha·op(B)ᵀ·(Mx+v) + beta·C.
+            let t = if *trans_b { b.view() } else { b.t() };
+            affine.then_linear(t);
+            affine.m *= *alpha;
+            affine.v *= *alpha;
+            if let Some(c) = c {
+                affine.v += &(broadcast(c, t.nrows()) * *beta);
+            }
+            Ok(t.nrows())
+        }
+        Op::MatMul { b } => {
+            affine.then_linear(b.t());
+            Ok(b.ncols())
+        }
+        Op::Add { c } => {
+            affine.v += &broadcast(c, width);
+            Ok(width)
+        }
+        Op::Sub { c, reversed } => {
+            if *reversed {
+                affine.m.mapv_inplace(|x| -x);
+                affine.v = broadcast(c, width) - &affine.v;
+            } else {
+                affine.v -= &broadcast(c, width);
+            }
+            Ok(width)
+        }
+        Op::Mul { c } | Op::Div { c } => {
+            let mut c = broadcast(c, width);
+            if matches!(op, Op::Div { .. }) {
+                c.mapv_inplace(|x| 1.0 / x);
+            }
+            affine.m *= &c.view().insert_axis(Axis(1));
+            affine.v *= &c;
+            Ok(width)
+        }
+        other => Err(ModelError::InvalidGraph(format!("`{}` is not an affine op", other.kind()))),
+    }
+}

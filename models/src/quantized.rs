@@ -1,0 +1,484 @@
+//! The fixed-point model the circuit proves, and its bit-exact integer inference.
+//!
+//! A quantized model is a chain of dense layers over one vector. Every value is an integer `q`
+//! standing for the real number `q / 2^scale_bits`. Each dense layer computes, per output `j`,
+//!
+//! ```text
+//! acc_j = Σ_i weights[j][i] · x_i + bias[j]          (exact integer arithmetic)
+//! pre_j = floor(acc_j / 2^shift)                      (floor, also for negative acc)
+//! out_j = activation(pre_j)
+//! ```
+//!
+//! Rounding to nearest is folded into `bias` (it already holds `+2^(shift-1)`), so the circuit only
+//! needs a floor division. `bounds` of every intermediate are derived from the input ranges by
+//! interval arithmetic; the circuit sizes its range checks from them, and this module refuses
+//! inputs outside the declared ranges, so an honest witness always fits.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ModelError;
+
+/// One private input feature: its name and its allowed quantized range.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuantizedInput {
+    /// Feature name (from the schema, or `x{i}` without one).
+    pub name: String,
+    /// Fractional bits: the feature `v` is stored as `round(v · 2^scale_bits)`.
+    pub scale_bits: u32,
+    /// Smallest allowed quantized value (inclusive).
+    pub min: i64,
+    /// Largest allowed quantized value (inclusive).
+    pub max: i64,
+}
+
+/// A lookup table for the logistic sigmoid over a clamped, quantized domain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SigmoidTable {
+    /// Pre-activations are clamped to `[-half_range, half_range - 1]` before the lookup.
+    pub half_range: i64,
+    /// Fractional bits of the table's output.
+    pub out_scale_bits: u32,
+    /// `values[c + half_range] = round(sigmoid(c / 2^in_scale) · 2^out_scale_bits)`.
+    /// Stored rather than recomputed so the verifying key never depends on a platform's `exp`.
+    pub values: Vec<i64>,
+}
+
+impl SigmoidTable {
+    /// Builds the table for pre-activations at `in_scale_bits` fractional bits.
+    pub fn build(in_scale_bits: u32, half_range: i64, out_scale_bits: u32) -> Self {
+        let in_scale = (1u64 << in_scale_bits) as f64;
+        let out_scale = (1u64 << out_scale_bits) as f64;
+        let values = (-half_range..half_range)
+            .map(|c| {
+                let x = c as f64 / in_scale;
+                (out_scale / (1.0 + (-x).exp())).round() as i64
+            })
+            .collect();
+        SigmoidTable { half_range, out_scale_bits, values }
+    }
+
+    /// The table's output for an already clamped input.
+    pub fn lookup(&self, clamped: i64) -> i64 {
+        self.values[(clamped + self.half_range) as usize]
+    }
+}
+
+/// What follows the floor division of a dense layer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Activation {
+    /// The pre-activation is the output.
+    Identity,
+    /// `max(pre, 0)`.
+    Relu,
+    /// `min(max(pre, lo), hi)` with bounds at the layer's output scale.
+    Clip {
+        /// Lower bound (quantized).
+        lo: i64,
+        /// Upper bound (quantized).
+        hi: i64,
+    },
+    /// Clamp to the table's domain, then look the sigmoid up.
+    Sigmoid(SigmoidTable),
+}
+
+impl Activation {
+    /// Applies the activation to a pre-activation value.
+    pub fn apply(&self, pre: i64) -> i64 {
+        match self {
+            Activation::Identity => pre,
+            Activation::Relu => pre.max(0),
+            Activation::Clip { lo, hi } => pre.clamp(*lo, *hi),
+            Activation::Sigmoid(table) => {
+                table.lookup(pre.clamp(-table.half_range, table.half_range - 1))
+            }
+        }
+    }
+
+    /// Fractional bits of the activation's output, given the pre-activation's.
+    pub fn out_scale_bits(&self, pre_scale_bits: u32) -> u32 {
+        match self {
+            Activation::Sigmoid(table) => table.out_scale_bits,
+            _ => pre_scale_bits,
+        }
+    }
+
+    /// Output bounds for pre-activations within `pre`.
+    pub fn out_bounds(&self, pre: Bounds) -> Bounds {
+        match self {
+            Activation::Identity => pre,
+            Activation::Relu => Bounds { min: pre.min.max(0), max: pre.max.max(0) },
+            Activation::Clip { lo, hi } => {
+                Bounds { min: pre.min.clamp(*lo, *hi), max: pre.max.clamp(*lo, *hi) }
+            }
+            Activation::Sigmoid(table) => {
+                let lo = pre.min.clamp(-table.half_range, table.half_range - 1);
+                let hi = pre.max.clamp(-table.half_range, table.half_range - 1);
+                let slice = &table.values[(lo + table.half_range) as usize..=(hi + table.half_range) as usize];
+                Bounds {
+                    min: *slice.iter().min().expect("non-empty slice"),
+                    max: *slice.iter().max().expect("non-empty slice"),
+                }
+            }
+        }
+    }
+}
+
+/// Inclusive integer interval.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bounds {
+    /// Smallest possible value.
+    pub min: i64,
+    /// Largest possible value.
+    pub max: i64,
+}
+
+/// One dense layer `floor((W·x + b) / 2^shift)` followed by an activation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DenseLayer {
+    /// `weights[out][in]`, quantized.
+    pub weights: Vec<Vec<i64>>,
+    /// Bias at the accumulator's scale, rounding offset included.
+    pub bias: Vec<i64>,
+    /// Right shift from the accumulator's scale to the pre-activation's.
+    pub shift: u32,
+    /// Fractional bits of the pre-activation.
+    pub pre_scale_bits: u32,
+    /// The nonlinearity.
+    pub activation: Activation,
+    /// Bounds of each pre-activation over every allowed input (interval arithmetic).
+    pub pre_bounds: Vec<Bounds>,
+    /// Bounds of each output.
+    pub out_bounds: Vec<Bounds>,
+}
+
+impl DenseLayer {
+    /// Number of inputs.
+    pub fn inputs(&self) -> usize {
+        self.weights.first().map_or(0, Vec::len)
+    }
+
+    /// Number of outputs.
+    pub fn outputs(&self) -> usize {
+        self.weights.len()
+    }
+
+    /// Fractional bits of the layer's output.
+    pub fn out_scale_bits(&self) -> u32 {
+        self.activation.out_scale_bits(self.pre_scale_bits)
+    }
+
+    /// Exact integer evaluation: accumulators, pre-activations and outputs.
+    pub fn forward(&self, x: &[i64]) -> LayerTrace {
+        let acc: Vec<i128> = self
+            .weights
+            .iter()
+            .zip(&self.bias)
+            .map(|(row, b)| row.iter().zip(x).map(|(w, v)| *w as i128 * *v as i128).sum::<i128>() + *b as i128)
+            .collect();
+        let pre: Vec<i64> = acc.iter().map(|a| floor_shift(*a, self.shift)).collect();
+        let out = pre.iter().map(|p| self.activation.apply(*p)).collect();
+        LayerTrace { acc, pre, out }
+    }
+}
+
+/// `floor(a / 2^shift)` on integers, rounding towards negative infinity.
+pub fn floor_shift(a: i128, shift: u32) -> i64 {
+    (a >> shift) as i64
+}
+
+/// What the proof publishes about the model's final output vector.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum OutputSpec {
+    /// Every element of the final vector.
+    Vector,
+    /// The index of the largest element (the first one on ties).
+    ArgMax,
+    /// `1` if `final[index] >= threshold` (quantized at the output scale), else `0`.
+    Threshold {
+        /// Which element of the final vector.
+        index: usize,
+        /// Threshold at the final output's scale.
+        threshold: i64,
+    },
+}
+
+/// A quantized wallet model: inputs, a chain of dense layers, and what the proof reveals.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuantizedModel {
+    /// The private input features.
+    pub inputs: Vec<QuantizedInput>,
+    /// The layers, applied in order.
+    pub layers: Vec<DenseLayer>,
+    /// What the public output is.
+    pub output: OutputSpec,
+}
+
+/// Every intermediate of one integer inference.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LayerTrace {
+    /// Accumulators `W·x + b`.
+    pub acc: Vec<i128>,
+    /// Floor-divided pre-activations.
+    pub pre: Vec<i64>,
+    /// Activation outputs.
+    pub out: Vec<i64>,
+}
+
+/// A full integer inference: the inputs, each layer's trace, and the public output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InferenceTrace {
+    /// The quantized features.
+    pub inputs: Vec<i64>,
+    /// One trace per layer.
+    pub layers: Vec<LayerTrace>,
+    /// The public output values, as `OutputSpec` says.
+    pub public_outputs: Vec<i64>,
+}
+
+impl InferenceTrace {
+    /// The last layer's output vector (the input vector for a model without layers).
+    pub fn final_vector(&self) -> &[i64] {
+        self.layers.last().map_or(&self.inputs, |l| &l.out)
+    }
+}
+
+impl QuantizedModel {
+    /// Fractional bits of the final output vector.
+    pub fn output_scale_bits(&self) -> u32 {
+        self.layers
+            .last()
+            .map_or_else(|| self.inputs.first().map_or(0, |i| i.scale_bits), DenseLayer::out_scale_bits)
+    }
+
+    /// Length of the final output vector.
+    pub fn output_len(&self) -> usize {
+        self.layers.last().map_or(self.inputs.len(), DenseLayer::outputs)
+    }
+
+    /// Number of public output values.
+    pub fn public_output_len(&self) -> usize {
+        match self.output {
+            OutputSpec::Vector => self.output_len(),
+            OutputSpec::ArgMax | OutputSpec::Threshold { .. } => 1,
+        }
+    }
+
+    /// Checks quantized features against the declared ranges.
+    pub fn check_inputs(&self, q: &[i64]) -> Result<(), ModelError> {
+        if q.len() != self.inputs.len() {
+            return Err(ModelError::FeatureCount { expected: self.inputs.len(), got: q.len() });
+        }
+        for (input, v) in self.inputs.iter().zip(q) {
+            if *v < input.min || *v > input.max {
+                let scale = (1u64 << input.scale_bits) as f64;
+                return Err(ModelError::FeatureOutOfRange {
+                    name: input.name.clone(),
+                    value: *v as f64 / scale,
+                    min: input.min as f64 / scale,
+                    max: input.max as f64 / scale,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Exact integer inference, bit for bit what the circuit computes.
+    pub fn forward(&self, q: &[i64]) -> Result<InferenceTrace, ModelError> {
+        self.check_inputs(q)?;
+        let mut layers = Vec::with_capacity(self.layers.len());
+        let mut x = q.to_vec();
+        for layer in &self.layers {
+            let trace = layer.forward(&x);
+            x = trace.out.clone();
+            layers.push(trace);
+        }
+        let public_outputs = match &self.output {
+            OutputSpec::Vector => x,
+            OutputSpec::ArgMax => vec![argmax(&x) as i64],
+            OutputSpec::Threshold { index, threshold } => vec![i64::from(x[*index] >= *threshold)],
+        };
+        Ok(InferenceTrace { inputs: q.to_vec(), layers, public_outputs })
+    }
+}
+
+/// Index of the first maximum.
+pub fn argmax(values: &[i64]) -> usize {
+    let mut best = 0;
+    for (i, v) in values.iter().enumerate() {
+        if *v > values[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// Pre-activation bounds of a layer whose inputs lie within `inputs` (interval arithmetic).
+pub fn pre_activation_bounds(weights: &[Vec<i64>], bias: &[i64], shift: u32, inputs: &[Bounds]) -> Vec<Bounds> {
+    weights
+        .iter()
+        .zip(bias)
+        .map(|(row, b)| {
+            let (mut lo, mut hi) = (*b as i128, *b as i128);
+            for (w, x) in row.iter().zip(inputs) {
+                let (a, c) = (*w as i128 * x.min as i128, *w as i128 * x.max as i128);
+                lo += a.min(c);
+                hi += a.max(c);
+            }
+            Bounds { min: floor_shift(lo, shift), max: floor_shift(hi, shift) }
+        })
+        .collect()
+}
+
+/// Accumulators beyond this many bits are refused: far below the BN254 field's 254 bits, and
+/// unreachable by sane models, so an honest accumulator never wraps around the field.
+pub const MAX_ACCUMULATOR_BITS: u32 = 100;
+
+/// Largest allowed fractional bits or shift, so `1 << bits` never overflows.
+const MAX_SCALE_BITS: u32 = 62;
+
+/// Accumulator bounds `Σ w·x + b` per output for inputs within `inputs`, or `None` if the
+/// arithmetic would overflow `i128` (untrusted files can hold anything).
+pub fn accumulator_bounds(weights: &[Vec<i64>], bias: &[i64], inputs: &[Bounds]) -> Option<Vec<Bounds128>> {
+    weights
+        .iter()
+        .zip(bias)
+        .map(|(row, b)| {
+            let (mut lo, mut hi) = (*b as i128, *b as i128);
+            for (w, x) in row.iter().zip(inputs) {
+                let (a, c) = ((*w as i128).checked_mul(x.min as i128)?, (*w as i128).checked_mul(x.max as i128)?);
+                lo = lo.checked_add(a.min(c))?;
+                hi = hi.checked_add(a.max(c))?;
+            }
+            Some(Bounds128 { min: lo, max: hi })
+        })
+        .collect()
+}
+
+/// Inclusive interval of accumulators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bounds128 {
+    /// Smallest possible value.
+    pub min: i128,
+    /// Largest possible value.
+    pub max: i128,
+}
+
+impl Bounds128 {
+    /// Bits of the largest magnitude in the interval.
+    pub fn magnitude_bits(&self) -> u32 {
+        128 - self.min.unsigned_abs().max(self.max.unsigned_abs()).leading_zeros()
+    }
+}
+
+impl QuantizedModel {
+    /// The allowed quantized range of every input.
+    pub fn input_bounds(&self) -> Vec<Bounds> {
+        self.inputs.iter().map(|i| Bounds { min: i.min, max: i.max }).collect()
+    }
+
+    /// Quantizes a float feature row (`round(v · 2^scale_bits)`) and checks the declared ranges.
+    pub fn quantize_features(&self, row: &[f64]) -> Result<Vec<i64>, ModelError> {
+        if row.len() != self.inputs.len() {
+            return Err(ModelError::FeatureCount { expected: self.inputs.len(), got: row.len() });
+        }
+        let mut q = Vec::with_capacity(row.len());
+        for (input, v) in self.inputs.iter().zip(row) {
+            if !v.is_finite() {
+                return Err(ModelError::NonFiniteFeature { name: input.name.clone() });
+            }
+            let scale = (1u64 << input.scale_bits) as f64;
+            let scaled = (v * scale).round();
+            if scaled < input.min as f64 || scaled > input.max as f64 {
+                return Err(ModelError::FeatureOutOfRange {
+                    name: input.name.clone(),
+                    value: *v,
+                    min: input.min as f64 / scale,
+                    max: input.max as f64 / scale,
+                });
+            }
+            q.push(scaled as i64);
+        }
+        self.check_inputs(&q)?;
+        Ok(q)
+    }
+
+    /// The final vector of a trace as floats (`q / 2^output_scale_bits`).
+    pub fn dequantize_vector(&self, values: &[i64]) -> Vec<f64> {
+        let scale = (1u64 << self.output_scale_bits().min(MAX_SCALE_BITS)) as f64;
+        values.iter().map(|v| *v as f64 / scale).collect()
+    }
+
+    /// The public outputs decoded for people: scores as floats for `Vector`, the class index
+    /// for `ArgMax`, `0`/`1` for `Threshold`.
+    pub fn decode_public_outputs(&self, public: &[i64]) -> Vec<f64> {
+        match self.output {
+            OutputSpec::Vector => self.dequantize_vector(public),
+            OutputSpec::ArgMax | OutputSpec::Threshold { .. } => public.iter().map(|v| *v as f64).collect(),
+        }
+    }
+
+    /// Checks the model is internally consistent: dimensions chain, scales are sane, clip and
+    /// sigmoid parameters are well formed, the stored bounds are exactly the interval-arithmetic
+    /// bounds, and no accumulator exceeds [`MAX_ACCUMULATOR_BITS`]. A model that passes never
+    /// makes [`QuantizedModel::forward`] panic or overflow.
+    pub fn validate(&self) -> Result<(), ModelError> {
+        let bad = |msg: String| Err(ModelError::InvalidModel(msg));
+        if self.inputs.is_empty() {
+            return bad("the model has no inputs".into());
+        }
+        for i in &self.inputs {
+            if i.scale_bits > MAX_SCALE_BITS || i.min > i.max {
+                return bad(format!("input `{}` has scale {} and range [{}, {}]", i.name, i.scale_bits, i.min, i.max));
+            }
+        }
+        let mut bounds = self.input_bounds();
+        for (l, layer) in self.layers.iter().enumerate() {
+            let n = layer.outputs();
+            if n == 0 || layer.weights.iter().any(|r| r.len() != bounds.len()) {
+                return bad(format!("layer {l}: weights must be a non-empty {}-column matrix", bounds.len()));
+            }
+            if layer.bias.len() != n || layer.pre_bounds.len() != n || layer.out_bounds.len() != n {
+                return bad(format!("layer {l}: bias and bounds must have {n} entries"));
+            }
+            if layer.shift > MAX_SCALE_BITS || layer.pre_scale_bits > MAX_SCALE_BITS {
+                return bad(format!("layer {l}: shift or scale too large"));
+            }
+            match &layer.activation {
+                Activation::Clip { lo, hi } if lo > hi => return bad(format!("layer {l}: clip lo {lo} > hi {hi}")),
+                Activation::Sigmoid(t) => {
+                    let ok = t.half_range > 0
+                        && t.half_range <= 1 << 20
+                        && t.values.len() as i64 == 2 * t.half_range
+                        && t.out_scale_bits <= MAX_SCALE_BITS;
+                    if !ok {
+                        return bad(format!("layer {l}: malformed sigmoid table"));
+                    }
+                }
+                _ => {}
+            }
+            let acc = accumulator_bounds(&layer.weights, &layer.bias, &bounds)
+                .filter(|acc| acc.iter().all(|b| b.magnitude_bits() <= MAX_ACCUMULATOR_BITS))
+                .ok_or_else(|| {
+                    ModelError::InvalidModel(format!("layer {l}: accumulators exceed {MAX_ACCUMULATOR_BITS} bits"))
+                })?;
+            if acc.iter().any(|b| (b.min >> layer.shift) < i64::MIN as i128 || (b.max >> layer.shift) > i64::MAX as i128)
+            {
+                return bad(format!("layer {l}: pre-activations do not fit in 64 bits"));
+            }
+            let pre = pre_activation_bounds(&layer.weights, &layer.bias, layer.shift, &bounds);
+            let out: Vec<Bounds> = pre.iter().map(|b| layer.activation.out_bounds(*b)).collect();
+            if pre != layer.pre_bounds || out != layer.out_bounds {
+                return bad(format!("layer {l}: stored bounds differ from the interval-arithmetic bounds"));
+            }
+            bounds = out;
+        }
+        if let OutputSpec::Threshold { index, .. } = self.output {
+            if index >= self.output_len() {
+                return bad(format!("threshold index {index} is outside the {}-element output", self.output_len()));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,84 @@
+//! The versioned container every binary artifact (SRS, proving key, verifying key) is stored in:
+//! 8-byte magic, format version, a length-prefixed JSON header, then halo2's own raw bytes.
+
+use std::io::Write;
+use std::path::Path;
+
+use serde::{de::DeserializeOwned, Serialize};
+
+use crate::error::{ProverError, Result};
+
+/// Current artifact format version.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// An artifact kind: its magic bytes and a human name for errors.
+#[derive(Clone, Copy, Debug)]
+pub struct ArtifactKind {
+    /// Eight magic bytes at the start of the file.
+    pub magic: &'static [u8; 8],
+    /// Human-readable name.
+    pub name: &'static str,
+}
+
+/// Structured reference string files.
+pub const SRS: ArtifactKind = ArtifactKind { magic: b"LOOPXSRS", name: "SRS" };
+/// Proving key files.
+pub const PROVING_KEY: ArtifactKind = ArtifactKind { magic: b"LOOPX-PK", name: "proving key" };
+/// Verifying key files.
+pub const VERIFYING_KEY: ArtifactKind = ArtifactKind { magic: b"LOOPX-VK", name: "verifying key" };
+
+/// Writes `header` and `body` atomically (temporary file in the same folder, fsync, rename).
+pub fn write<H: Serialize>(path: &Path, kind: ArtifactKind, header: &H, body: &[u8]) -> Result<()> {
+    let header = serde_json::to_vec(header).map_err(|e| ProverError::corrupt(path, kind.name, e.to_string()))?;
+    let mut bytes = Vec::with_capacity(16 + header.len() + body.len());
+    bytes.extend_from_slice(kind.magic);
+    bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    bytes.extend_from_slice(&(header.len() as u32).to_le_bytes());
+    bytes.extend_from_slice(&header);
+    bytes.extend_from_slice(body);
+    write_atomically(path, &bytes)
+}
+
+/// Writes a file so that readers see either the old or the whole new content, never a part.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| ProverError::io("create a file in", dir, e))?;
+    tmp.write_all(bytes).map_err(|e| ProverError::io("write", path, e))?;
+    tmp.as_file().sync_all().map_err(|e| ProverError::io("sync", path, e))?;
+    tmp.persist(path).map_err(|e| ProverError::io("write", path, e.error))?;
+    Ok(())
+}
+
+/// Reads an artifact; returns its header and body.
+pub fn read<H: DeserializeOwned>(path: &Path, kind: ArtifactKind) -> Result<(H, Vec<u8>)> {
+    let bytes = std::fs::read(path).map_err(|e| ProverError::io("read", path, e))?;
+    parse(path, kind, bytes)
+}
+
+/// Parses artifact bytes read from `path`.
+pub fn parse<H: DeserializeOwned>(path: &Path, kind: ArtifactKind, mut bytes: Vec<u8>) -> Result<(H, Vec<u8>)> {
+    let corrupt = |reason: &str| ProverError::corrupt(path, kind.name, reason);
+    if bytes.len() < 16 || &bytes[..8] != kind.magic {
+        return Err(corrupt("wrong magic bytes (not this kind of file, or damaged)"));
+    }
+    let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
+    if version != FORMAT_VERSION {
+        return Err(corrupt(&format!("format version {version}, this build reads {FORMAT_VERSION}; regenerate it")));
+    }
+    let len = u32::from_le_bytes(bytes[12..16].try_into().expect("4 bytes")) as usize;
+    let header_end = 16usize.checked_add(len).filter(|end| *end <= bytes.len()).ok_or_else(|| corrupt("truncated header"))?;
+    let header = serde_json::from_slice(&bytes[16..header_end]).map_err(|e| corrupt(&format!("bad header: {e}")))?;
+    let body = bytes.split_off(header_end);
+    Ok((header, body))
+}
+
+/// Runs a halo2 deserializer that may panic on malformed input, turning a panic into an error.
+/// halo2's readers assert on some malformed data instead of returning errors; a damaged file
+/// must never crash the caller.
+pub fn guarded<T>(path: &Path, kind: ArtifactKind, f: impl FnOnce() -> std::io::Result<T>) -> Result<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(ProverError::corrupt(path, kind.name, e.to_string())),
+        Err(_) => Err(ProverError::corrupt(path, kind.name, "malformed contents")),
+    }
+}

@@ -1,0 +1,79 @@
+//! Errors of SRS handling, key generation, proving and verification.
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+/// Everything that can go wrong in the prover.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ProverError {
+    /// A file could not be read or written.
+    #[error("cannot {action} {path}: {source}")]
+    Io {
+        /// What was attempted.
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A file is not the artifact it should be, or is damaged.
+    #[error("{path} is not a valid {kind} file: {reason}")]
+    CorruptArtifact {
+        /// The file.
+        path: PathBuf,
+        /// What it should have been ("SRS", "proving key", …).
+        kind: &'static str,
+        /// What was wrong.
+        reason: String,
+    },
+    /// The SRS has fewer points than the circuit needs.
+    #[error("the SRS has k = {srs_k} but the circuit needs k = {circuit_k}; use an SRS with k ≥ {circuit_k} (`loopx srs new --k {circuit_k} --dev` for tests, or import a larger powers-of-tau file)")]
+    SrsTooSmall {
+        /// The SRS's size.
+        srs_k: u32,
+        /// The circuit's size.
+        circuit_k: u32,
+    },
+    /// A dev SRS was given where a ceremony SRS is required.
+    #[error("{0} is an insecure dev SRS (its toxic waste is known); pass --dev-srs to use it for testing, or import a real powers-of-tau ceremony file with `loopx srs import-ptau`")]
+    DevSrsRefused(PathBuf),
+    /// Keys were made for another model package.
+    #[error("the keys were made for model {keys} but the package is model {package}; run `loopx setup` again")]
+    ModelMismatch {
+        /// Model id in the key file.
+        keys: String,
+        /// Model id of the package.
+        package: String,
+    },
+    /// The model rejected the input.
+    #[error(transparent)]
+    Model(#[from] loopx_models::ModelError),
+    /// halo2 failed while synthesising, generating keys or proving.
+    #[error("{stage} failed: {message}")]
+    Halo2 {
+        /// The stage.
+        stage: &'static str,
+        /// halo2's message.
+        message: String,
+    },
+    /// A proof file is malformed.
+    #[error("invalid proof file: {0}")]
+    InvalidProofFile(String),
+}
+
+/// Shorthand for results in this crate.
+pub type Result<T> = std::result::Result<T, ProverError>;
+
+impl ProverError {
+    /// An I/O error on `path`.
+    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        ProverError::Io { action, path: path.into(), source }
+    }
+
+    /// A damaged artifact.
+    pub fn corrupt(path: impl Into<PathBuf>, kind: &'static str, reason: impl Into<String>) -> Self {
+        ProverError::CorruptArtifact { path: path.into(), kind, reason: reason.into() }
+    }
+}

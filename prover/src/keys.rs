@@ -1,0 +1,94 @@
+//! Key generation for a quantized model and the key files beside a model package.
+
+use std::path::Path;
+
+use halo2_proofs::plonk::{keygen_pk, keygen_vk, ProvingKey, VerifyingKey};
+use halo2_proofs::SerdeFormat;
+use halo2curves::bn256::G1Affine;
+use loopx_circuits::{CircuitPlan, CircuitShape, ModelCircuit};
+use loopx_models::QuantizedModel;
+use serde::{Deserialize, Serialize};
+
+use crate::artifact::{self, PROVING_KEY, VERIFYING_KEY};
+use crate::error::{ProverError, Result};
+use crate::srs::Srs;
+
+/// What a key file says about the keys inside.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyHeader {
+    /// The model the keys were made for.
+    pub model_id: String,
+    /// The circuit shape (fixes the columns).
+    pub shape: CircuitShape,
+    /// Whether the SRS was an insecure dev SRS.
+    pub dev_srs: bool,
+    /// Number of public instance values.
+    pub instances: usize,
+}
+
+/// Proving and verifying keys of one model.
+#[derive(Clone, Debug)]
+pub struct ModelKeys {
+    /// What the keys are for.
+    pub header: KeyHeader,
+    /// The proving key (contains the verifying key).
+    pub pk: ProvingKey<G1Affine>,
+}
+
+/// Generates the keys of `model` laid out as `plan` says.
+pub fn setup(model: &QuantizedModel, model_id: &str, plan: &CircuitPlan, srs: &Srs) -> Result<ModelKeys> {
+    let shape = plan.shape;
+    if srs.k() < shape.k {
+        return Err(ProverError::SrsTooSmall { srs_k: srs.k(), circuit_k: shape.k });
+    }
+    let srs = srs.downsized(shape.k)?;
+    let circuit = ModelCircuit::for_keygen(model.clone(), shape);
+    let halo2 = |stage, e: halo2_proofs::plonk::Error| ProverError::Halo2 { stage, message: format!("{e:?}") };
+    let vk = keygen_vk(srs.params(), &circuit).map_err(|e| halo2("verifying key generation", e))?;
+    let pk = keygen_pk(srs.params(), vk, &circuit).map_err(|e| halo2("proving key generation", e))?;
+    let header = KeyHeader { model_id: model_id.to_string(), shape, dev_srs: srs.is_dev(), instances: plan.instances };
+    Ok(ModelKeys { header, pk })
+}
+
+impl ModelKeys {
+    /// The verifying key.
+    pub fn vk(&self) -> &VerifyingKey<G1Affine> {
+        self.pk.get_vk()
+    }
+
+    /// Writes `pk.bin` and `vk.bin` into `dir`.
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        let pk = self.pk.to_bytes(SerdeFormat::RawBytes);
+        artifact::write(&dir.join(PK_FILE), PROVING_KEY, &self.header, &pk)?;
+        save_vk(&dir.join(VK_FILE), &self.header, self.vk())
+    }
+
+    /// Reads `pk.bin` from `dir`.
+    pub fn load(dir: &Path) -> Result<Self> {
+        let path = dir.join(PK_FILE);
+        let (header, body): (KeyHeader, Vec<u8>) = artifact::read(&path, PROVING_KEY)?;
+        let pk = artifact::guarded(&path, PROVING_KEY, || {
+            ProvingKey::from_bytes::<ModelCircuit>(&body, SerdeFormat::RawBytes, header.shape)
+        })?;
+        Ok(ModelKeys { header, pk })
+    }
+}
+
+/// File name of the proving key inside a package.
+pub const PK_FILE: &str = "pk.bin";
+/// File name of the verifying key inside a package.
+pub const VK_FILE: &str = "vk.bin";
+
+/// Writes a verifying key file.
+pub fn save_vk(path: &Path, header: &KeyHeader, vk: &VerifyingKey<G1Affine>) -> Result<()> {
+    artifact::write(path, VERIFYING_KEY, header, &vk.to_bytes(SerdeFormat::RawBytes))
+}
+
+/// Reads a verifying key file.
+pub fn load_vk(path: &Path) -> Result<(KeyHeader, VerifyingKey<G1Affine>)> {
+    let (header, body): (KeyHeader, Vec<u8>) = artifact::read(path, VERIFYING_KEY)?;
+    let vk = artifact::guarded(path, VERIFYING_KEY, || {
+        VerifyingKey::from_bytes::<ModelCircuit>(&body, SerdeFormat::RawBytes, header.shape)
+    })?;
+    Ok((header, vk))
+}

@@ -1,0 +1,14 @@
+//! The LoopX prover: structured reference strings (dev generation, loading), key generation for
+//! a quantized wallet model, KZG proofs with SHPLONK and the EVM-compatible Keccak transcript (so
+//! every proof is chain-verifiable), native verification, and versioned artifact files.
+
+pub mod artifact;
+pub mod error;
+pub mod keys;
+pub mod proof;
+pub mod srs;
+
+pub use error::{ProverError, Result};
+pub use keys::{setup, KeyHeader, ModelKeys};
+pub use proof::{prove, random_salt, verify, Proof, ProofRequest};
+pub use srs::{Srs, SrsSource};

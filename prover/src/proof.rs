@@ -1,0 +1,132 @@
+//! Proving with SHPLONK and the EVM Keccak transcript, native verification, and the proof file.
+
+use halo2_proofs::plonk::{create_proof, verify_proof, VerifyingKey};
+use halo2_proofs::poly::kzg::commitment::{KZGCommitmentScheme, ParamsKZG};
+use halo2_proofs::poly::kzg::multiopen::{ProverSHPLONK, VerifierSHPLONK};
+use halo2_proofs::poly::kzg::strategy::SingleStrategy;
+use halo2curves::bn256::{Bn256, Fr, G1Affine};
+use halo2curves::ff::PrimeField;
+use loopx_circuits::{commitment, ModelCircuit, ModelWitness, PublicInstances};
+use loopx_models::QuantizedModel;
+use rand::rngs::OsRng;
+use snark_verifier::loader::native::NativeLoader;
+use snark_verifier::system::halo2::transcript::evm::{ChallengeEvm, EvmTranscript};
+
+use crate::error::{ProverError, Result};
+use crate::keys::ModelKeys;
+use crate::srs::Srs;
+
+/// A proof and the instances it proves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Proof {
+    /// Transcript bytes, as the Solidity verifier reads them.
+    pub bytes: Vec<u8>,
+    /// The public instances.
+    pub instances: PublicInstances,
+}
+
+/// The private inputs of one proof.
+#[derive(Clone, Debug)]
+pub struct ProofRequest<'a> {
+    /// Quantized features (checked against the model's ranges).
+    pub features: &'a [i64],
+    /// Wallet address.
+    pub wallet: [u8; 20],
+    /// Commitment salt.
+    pub salt: Fr,
+}
+
+/// A fresh salt from the operating system's CSPRNG.
+pub fn random_salt() -> Fr {
+    use halo2curves::ff::Field;
+    Fr::random(OsRng)
+}
+
+/// Computes the witness and the public instances for a request.
+pub fn witness(model: &QuantizedModel, request: &ProofRequest<'_>) -> Result<(ModelWitness, PublicInstances)> {
+    let trace = model.forward(request.features)?;
+    let wallet = loopx_circuits::wallet_to_fr(&request.wallet);
+    let instances = PublicInstances {
+        commitment: commitment(wallet, request.salt, request.features),
+        wallet,
+        outputs: trace.public_outputs.iter().map(|v| loopx_circuits::wire::fr_from_i64(*v)).collect(),
+    };
+    Ok((ModelWitness { trace, wallet, salt: request.salt }, instances))
+}
+
+/// Proves one request. `srs` must be at least as large as the keys' k.
+pub fn prove(model: &QuantizedModel, keys: &ModelKeys, srs: &Srs, request: &ProofRequest<'_>) -> Result<Proof> {
+    let (witness, instances) = witness(model, request)?;
+    let circuit = ModelCircuit::with_witness(model.clone(), keys.header.shape, witness);
+    prove_circuit(&circuit, keys, srs, instances)
+}
+
+/// Proves an already built circuit (also used by soundness tests with tampered witnesses).
+pub fn prove_circuit(circuit: &ModelCircuit, keys: &ModelKeys, srs: &Srs, instances: PublicInstances) -> Result<Proof> {
+    let params = params_for(srs, keys.header.shape.k)?;
+    let column = instances.to_vec();
+    let mut transcript = EvmTranscript::<G1Affine, NativeLoader, Vec<u8>, Vec<u8>>::new(Vec::new());
+    create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, ChallengeEvm<G1Affine>, _, _, _>(
+        &params,
+        &keys.pk,
+        std::slice::from_ref(circuit),
+        &[&[&column]],
+        OsRng,
+        &mut transcript,
+    )
+    .map_err(|e| ProverError::Halo2 { stage: "proving", message: format!("{e:?}") })?;
+    Ok(Proof { bytes: transcript.finalize(), instances })
+}
+
+fn params_for(srs: &Srs, k: u32) -> Result<std::borrow::Cow<'_, ParamsKZG<Bn256>>> {
+    use halo2_proofs::poly::commitment::Params;
+    match srs.k().cmp(&k) {
+        std::cmp::Ordering::Less => Err(ProverError::SrsTooSmall { srs_k: srs.k(), circuit_k: k }),
+        std::cmp::Ordering::Equal => Ok(std::borrow::Cow::Borrowed(srs.params())),
+        std::cmp::Ordering::Greater => {
+            let mut params = srs.params().clone();
+            params.downsize(k);
+            debug_assert_eq!(params.k(), k);
+            Ok(std::borrow::Cow::Owned(params))
+        }
+    }
+}
+
+/// Verifies a proof natively: true iff it is valid for these instances, every proof byte is
+/// consumed, and nothing is left over.
+pub fn verify(vk: &VerifyingKey<G1Affine>, srs: &Srs, k: u32, proof: &[u8], instances: &[Fr]) -> Result<bool> {
+    let params = params_for(srs, k)?;
+    let mut transcript = EvmTranscript::<G1Affine, NativeLoader, &[u8], Vec<u8>>::new(proof);
+    let strategy = SingleStrategy::new(&params);
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, ChallengeEvm<G1Affine>, _, _>(
+            params.as_ref(),
+            vk,
+            strategy,
+            &[&[instances]],
+            &mut transcript,
+        )
+    }));
+    let consumed_all = transcript.stream_mut().is_empty();
+    Ok(matches!(outcome, Ok(Ok(_))) && consumed_all)
+}
+
+/// A scalar as 0x-prefixed big-endian hex (the EVM's uint256 encoding).
+pub fn fr_to_hex(f: &Fr) -> String {
+    let mut repr = f.to_repr().as_ref().to_vec();
+    repr.reverse();
+    format!("0x{}", hex::encode(repr))
+}
+
+/// Parses a 0x-prefixed big-endian hex scalar; `None` if malformed or not below the modulus.
+pub fn fr_from_hex(s: &str) -> Option<Fr> {
+    let digits = s.strip_prefix("0x").unwrap_or(s);
+    if digits.is_empty() || digits.len() > 64 {
+        return None;
+    }
+    let mut bytes = hex::decode(format!("{digits:0>64}")).ok()?;
+    bytes.reverse();
+    let mut repr = <Fr as PrimeField>::Repr::default();
+    repr.as_mut().copy_from_slice(&bytes);
+    Option::from(Fr::from_repr(repr))
+}

@@ -1,0 +1,134 @@
+//! The KZG structured reference string: dev generation (insecure, marked), loading, saving,
+//! downsizing and a content hash users compare with a ceremony's published one.
+
+use std::path::Path;
+
+use halo2_proofs::poly::commitment::Params;
+use halo2_proofs::poly::kzg::commitment::ParamsKZG;
+use halo2_proofs::SerdeFormat;
+use halo2curves::bn256::Bn256;
+use rand::SeedableRng;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::artifact::{self, SRS};
+use crate::error::{ProverError, Result};
+
+/// Largest k this build accepts (the BN254 scalar field's two-adicity is 28).
+pub const MAX_K: u32 = 28;
+
+/// Where an SRS came from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SrsSource {
+    /// Generated locally from a known seed: anyone can forge proofs against it.
+    Dev,
+    /// Converted from a public powers-of-tau ceremony file.
+    Ceremony {
+        /// What the file was (name, and its SHA-256).
+        description: String,
+    },
+}
+
+#[derive(Serialize, Deserialize)]
+struct SrsHeader {
+    k: u32,
+    source: SrsSource,
+}
+
+/// An SRS with its provenance.
+#[derive(Clone, Debug)]
+pub struct Srs {
+    params: ParamsKZG<Bn256>,
+    source: SrsSource,
+}
+
+/// Seed of the dev SRS: public on purpose, so dev keys are reproducible — and worthless.
+const DEV_SEED: u64 = 0x1007_5eed;
+
+impl Srs {
+    /// The insecure dev SRS of size `2^k` (deterministic; its toxic waste is public).
+    pub fn dev(k: u32) -> Result<Self> {
+        check_k(k)?;
+        let rng = rand_chacha::ChaCha20Rng::seed_from_u64(DEV_SEED);
+        Ok(Srs { params: ParamsKZG::setup(k, rng), source: SrsSource::Dev })
+    }
+
+    /// Wraps ceremony parameters.
+    pub fn from_ceremony(params: ParamsKZG<Bn256>, description: String) -> Self {
+        Srs { params, source: SrsSource::Ceremony { description } }
+    }
+
+    /// `log2` of the number of points.
+    pub fn k(&self) -> u32 {
+        self.params.k()
+    }
+
+    /// Whether this is an insecure dev SRS.
+    pub fn is_dev(&self) -> bool {
+        self.source == SrsSource::Dev
+    }
+
+    /// Provenance.
+    pub fn source(&self) -> &SrsSource {
+        &self.source
+    }
+
+    /// The halo2 parameters.
+    pub fn params(&self) -> &ParamsKZG<Bn256> {
+        &self.params
+    }
+
+    /// The same SRS cut down to `2^k` points (no-op if already that size).
+    pub fn downsized(&self, k: u32) -> Result<Self> {
+        if k > self.k() {
+            return Err(ProverError::SrsTooSmall { srs_k: self.k(), circuit_k: k });
+        }
+        let mut params = self.params.clone();
+        if k < self.k() {
+            params.downsize(k);
+        }
+        Ok(Srs { params, source: self.source.clone() })
+    }
+
+    /// Saves the SRS atomically.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let mut body = Vec::new();
+        self.params
+            .write_custom(&mut body, SerdeFormat::RawBytesUnchecked)
+            .map_err(|e| ProverError::io("serialize the SRS for", path, e))?;
+        artifact::write(path, SRS, &SrsHeader { k: self.k(), source: self.source.clone() }, &body)
+    }
+
+    /// Loads an SRS, checking its size against the header before halo2 parses it.
+    pub fn load(path: &Path) -> Result<Self> {
+        let (header, body): (SrsHeader, Vec<u8>) = artifact::read(path, SRS)?;
+        check_k(header.k).map_err(|_| ProverError::corrupt(path, "SRS", format!("k = {} is out of range", header.k)))?;
+        // k, 2^k G1 points and their Lagrange form (64 bytes each, uncompressed), g2 and s·g2.
+        let expected = 4 + 2 * (1usize << header.k) * 64 + 2 * 128;
+        if body.len() != expected {
+            return Err(ProverError::corrupt(path, "SRS", format!("expected {expected} bytes of points for k = {}, found {}", header.k, body.len())));
+        }
+        if body[..4] != header.k.to_le_bytes() {
+            return Err(ProverError::corrupt(path, "SRS", "header and body disagree on k"));
+        }
+        // Unchecked: the points were validated when the file was made, and rechecking 2^(k+1)
+        // points would make loading a large SRS take seconds. The SHA-256 below guards integrity.
+        let params = artifact::guarded(path, SRS, || ParamsKZG::read_custom(&mut body.as_slice(), SerdeFormat::RawBytesUnchecked))?;
+        Ok(Srs { params, source: header.source })
+    }
+}
+
+/// SHA-256 of a file's bytes, hex-encoded.
+pub fn file_sha256(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).map_err(|e| ProverError::io("read", path, e))?;
+    Ok(hex::encode(Sha256::digest(&bytes)))
+}
+
+fn check_k(k: u32) -> Result<()> {
+    if (1..=MAX_K).contains(&k) {
+        Ok(())
+    } else {
+        Err(ProverError::Halo2 { stage: "SRS generation", message: format!("k must be between 1 and {MAX_K}, got {k}") })
+    }
+}

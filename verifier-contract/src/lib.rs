@@ -1,0 +1,44 @@
+//! The on-chain side of LoopX: the Solidity verifier generated from a model's verifying key,
+//! its calldata, an embedded EVM (revm) to run it, and an RPC client (alloy) to deploy and
+//! call it on a real chain.
+//!
+//! * [`generate_verifier`] turns `(ParamsKZG, VerifyingKey, n)` into Solidity exposing
+//!   `verifyProof(bytes proof, uint256[] instances) view returns (bool)`, with exact input
+//!   checks (lengths, scalars `< r`, points on BN254) on top of snark-verifier's algorithm.
+//! * [`compile_solidity`] compiles with the npm-pinned solc 0.8.19 (no native solc needed).
+//! * [`EmbeddedEvm`] / [`verify_in_evm`] run it in memory; [`deploy`] / [`verify_onchain`]
+//!   talk to a node over JSON-RPC; [`AnvilNode`] starts a throwaway local node for tests.
+//! * [`WALLET_ATTRIBUTES_SOL`] is the consumer contract that records a verified attribute.
+//!
+//! Node tooling (solc-js, anvil, snarkjs) is pinned in this crate's `package.json` and
+//! installed on first use by `scripts/ensure-tools.sh` (see [`tools`]).
+
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
+mod anvil;
+mod calldata;
+mod chain;
+mod consumer;
+mod error;
+mod evm;
+mod generate;
+mod solc;
+pub mod tools;
+
+pub use anvil::{AnvilNode, ANVIL_DEV_PRIVATE_KEYS};
+pub use calldata::{
+    decode_verify_return, encode_verify_calldata, encode_verify_calldata_words, fr_to_u256,
+    verify_proof_selector, VERIFIER_ABI_JSON, VERIFY_PROOF_SIGNATURE,
+};
+pub use chain::{
+    deploy, deploy_blocking, verify_calldata_onchain, verify_onchain, verify_onchain_blocking, RECEIPT_TIMEOUT,
+    RPC_TIMEOUT,
+};
+pub use consumer::{compile_wallet_attributes, WALLET_ATTRIBUTES_CONTRACT_NAME, WALLET_ATTRIBUTES_SOL};
+pub use error::VerifierError;
+pub use evm::{verify_in_evm, CallOutcome, EmbeddedEvm, EvmVerdict, DEFAULT_CALLER, TX_GAS_LIMIT};
+pub use generate::{generate_verifier, GeneratedVerifier, ProofLayout, VERIFIER_CONTRACT_NAME};
+pub use solc::{compile_solidity, CompiledContract, EIP170_CODE_SIZE_LIMIT, EVM_VERSION, OPTIMIZER_RUNS};
+
+/// Re-exported so that callers can name addresses and words without depending on alloy.
+pub use alloy::primitives::{Address, U256};

@@ -1,0 +1,9 @@
+//! Integration tests of the generated verifier against a toy circuit: the embedded EVM
+//! (differential against the native halo2 verifier), a local anvil chain, and the
+//! `WalletAttributes` consumer contract.
+
+mod anvil_chain;
+mod embedded_evm;
+mod fixture;
+mod toy_circuit;
+mod wallet_attributes;
