@@ -196,7 +196,11 @@ impl Circuit<Fr> for ModelCircuit {
 
 impl ModelCircuit {
     /// Lays every chip out; returns the wires of the public instances, in order.
-    fn lay_out(&self, config: &ModelConfig, region: &mut halo2_proofs::circuit::Region<'_, Fr>) -> Result<Vec<Wire>, Error> {
+    fn lay_out(
+        &self,
+        config: &ModelConfig,
+        region: &mut halo2_proofs::circuit::Region<'_, Fr>,
+    ) -> Result<Vec<Wire>, Error> {
         let model = &self.model;
         let limb_bits = self.shape.limb_bits;
         let tables = plan::table_contents(model, limb_bits);
@@ -214,7 +218,8 @@ impl ModelCircuit {
                 }
             }
             let witness = q.map(|q| RescaleWitness { pre: q, rem: 0, s_lo: false, s_hi: false, out: q });
-            let out = config.rescale.assign(region, &mut strip, row, None, q.map(i128::from), params, witness)?;
+            let out =
+                config.rescale.assign(region, &mut strip, row, None, q.map(i128::from), params, witness)?;
             current.push((out.out, q));
             row += 1;
         }
@@ -228,15 +233,31 @@ impl ModelCircuit {
             for j in 0..layer.outputs() {
                 let tamper = matches!(self.tamper, Some(Tamper::DenseAccumulator { layer: tl, neuron }) if tl == l && neuron == j)
                     .then_some(Fr::ONE);
-                let (acc, rows) = config.dense.assign_output(region, row, &inputs, &layer.weights[j], layer.bias[j], tamper)?;
+                let (acc, rows) = config.dense.assign_output(
+                    region,
+                    row,
+                    &inputs,
+                    &layer.weights[j],
+                    layer.bias[j],
+                    tamper,
+                )?;
                 accs.push(acc);
                 row += rows;
             }
             let mut next = Vec::with_capacity(layer.outputs());
             for (j, acc) in accs.iter().enumerate() {
                 let acc_int = self.value(|w| w.trace.layers[l].acc[j]);
-                let witness = acc_int.map(|a| self.tampered_rescale(l, j, RescaleWitness::honest(a, &params[j]), &params[j]));
-                let out = config.rescale.assign(region, &mut strip, row, Some(acc), acc_int, &params[j], witness)?;
+                let witness = acc_int
+                    .map(|a| self.tampered_rescale(l, j, RescaleWitness::honest(a, &params[j]), &params[j]));
+                let out = config.rescale.assign(
+                    region,
+                    &mut strip,
+                    row,
+                    Some(acc),
+                    acc_int,
+                    &params[j],
+                    witness,
+                )?;
                 row += 1;
                 match &layer.activation {
                     Activation::Sigmoid(table) => {
@@ -264,7 +285,8 @@ impl ModelCircuit {
                 if let Some(Tamper::ArgMax { index }) = self.tamper {
                     choice = choice.map(|_| index);
                 }
-                let (idx, rows) = config.argmax.assign(region, &mut strip, row, &current, choice, check_bits)?;
+                let (idx, rows) =
+                    config.argmax.assign(region, &mut strip, row, &current, choice, check_bits)?;
                 row += rows;
                 vec![idx]
             }
@@ -274,7 +296,15 @@ impl ModelCircuit {
                     bit = bit.map(|b| !b);
                 }
                 let (y, y_int) = current.get(*index).ok_or(Error::Synthesis)?;
-                let wire = config.threshold.assign(region, &mut strip, row, (y, *y_int), *threshold, bit, check_bits)?;
+                let wire = config.threshold.assign(
+                    region,
+                    &mut strip,
+                    row,
+                    (y, *y_int),
+                    *threshold,
+                    bit,
+                    check_bits,
+                )?;
                 row += 1;
                 vec![wire]
             }
@@ -297,7 +327,13 @@ impl ModelCircuit {
         Ok(public)
     }
 
-    fn tampered_rescale(&self, l: usize, j: usize, mut w: RescaleWitness, p: &crate::chips::rescale::RescaleParams) -> RescaleWitness {
+    fn tampered_rescale(
+        &self,
+        l: usize,
+        j: usize,
+        mut w: RescaleWitness,
+        p: &crate::chips::rescale::RescaleParams,
+    ) -> RescaleWitness {
         match self.tamper {
             Some(Tamper::RescaleRemainder { layer, neuron }) if layer == l && neuron == j => {
                 w = RescaleWitness::with_quotient(w.pre - 1, w.rem + (1i128 << p.shift), p);

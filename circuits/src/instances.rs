@@ -64,7 +64,10 @@ pub fn fr_to_i64(f: &Fr) -> Option<i64> {
     let to_u64 = |x: &Fr| -> Option<u64> {
         let repr = x.to_repr();
         let bytes = repr.as_ref();
-        bytes[8..].iter().all(|b| *b == 0).then(|| u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")))
+        bytes[8..]
+            .iter()
+            .all(|b| *b == 0)
+            .then(|| u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")))
     };
     if let Some(v) = to_u64(f).filter(|v| *v <= i64::MAX as u64) {
         return Some(v as i64);

@@ -72,11 +72,22 @@ pub fn layer_params(model: &QuantizedModel, l: usize, limb_bits: u32) -> Vec<Res
                 Activation::Clip { lo, hi } => (*lo, *hi, true),
                 Activation::Sigmoid(t) => (-t.half_range, t.half_range - 1, true),
             };
-            let spread = [b.max as i128 - lo as i128, lo as i128 - b.min as i128, hi as i128 - b.min as i128, b.max as i128 - hi as i128]
-                .into_iter()
-                .max()
-                .unwrap_or(0);
-            RescaleParams { shift: layer.shift, lo, hi, may_clamp, check_bits: round_up(bits_for(spread), limb_bits) }
+            let spread = [
+                b.max as i128 - lo as i128,
+                lo as i128 - b.min as i128,
+                hi as i128 - b.min as i128,
+                b.max as i128 - hi as i128,
+            ]
+            .into_iter()
+            .max()
+            .unwrap_or(0);
+            RescaleParams {
+                shift: layer.shift,
+                lo,
+                hi,
+                may_clamp,
+                check_bits: round_up(bits_for(spread), limb_bits),
+            }
         })
         .collect()
 }

@@ -15,14 +15,22 @@ pub struct Wire {
 
 /// Field element of a signed integer.
 pub fn fr_from_i64(v: i64) -> Fr {
-    if v >= 0 { Fr::from(v as u64) } else { -Fr::from(v.unsigned_abs()) }
+    if v >= 0 {
+        Fr::from(v as u64)
+    } else {
+        -Fr::from(v.unsigned_abs())
+    }
 }
 
 /// Field element of a signed 128-bit integer.
 pub fn fr_from_i128(v: i128) -> Fr {
     let magnitude = v.unsigned_abs();
     let f = Fr::from((magnitude >> 64) as u64) * Fr::from(1u64 << 32).square() + Fr::from(magnitude as u64);
-    if v >= 0 { f } else { -f }
+    if v >= 0 {
+        f
+    } else {
+        -f
+    }
 }
 
 /// Assigns a witness value to an advice cell.

@@ -6,7 +6,9 @@ use halo2curves::bn256::Fr;
 use halo2curves::ff::Field;
 use loopx_circuits::{choose_shape, commitment, ModelCircuit, ModelWitness, PublicInstances, Tamper};
 use loopx_models::quantized::pre_activation_bounds;
-use loopx_models::{Activation, Bounds, DenseLayer, OutputSpec, QuantizedInput, QuantizedModel, SigmoidTable};
+use loopx_models::{
+    Activation, Bounds, DenseLayer, OutputSpec, QuantizedInput, QuantizedModel, SigmoidTable,
+};
 
 /// Deterministic pseudo-random integers in `[-span, span]`.
 fn pseudo(seed: &mut u64, span: i64) -> i64 {
@@ -16,8 +18,15 @@ fn pseudo(seed: &mut u64, span: i64) -> i64 {
     (*seed % (2 * span as u64 + 1)) as i64 - span
 }
 
-fn layer(inputs: &[Bounds], outputs: usize, shift: u32, activation: Activation, seed: &mut u64) -> DenseLayer {
-    let weights: Vec<Vec<i64>> = (0..outputs).map(|_| (0..inputs.len()).map(|_| pseudo(seed, 300)).collect()).collect();
+fn layer(
+    inputs: &[Bounds],
+    outputs: usize,
+    shift: u32,
+    activation: Activation,
+    seed: &mut u64,
+) -> DenseLayer {
+    let weights: Vec<Vec<i64>> =
+        (0..outputs).map(|_| (0..inputs.len()).map(|_| pseudo(seed, 300)).collect()).collect();
     let bias: Vec<i64> = (0..outputs).map(|_| pseudo(seed, 5000) + (1 << (shift - 1))).collect();
     let pre_bounds = pre_activation_bounds(&weights, &bias, shift, inputs);
     let out_bounds = pre_bounds.iter().map(|b| activation.out_bounds(*b)).collect();
@@ -26,8 +35,9 @@ fn layer(inputs: &[Bounds], outputs: usize, shift: u32, activation: Activation, 
 
 fn model(features: usize, hidden: &[(usize, Activation)], output: OutputSpec) -> QuantizedModel {
     let mut seed = 0x9e3779b97f4a7c15;
-    let inputs: Vec<QuantizedInput> =
-        (0..features).map(|i| QuantizedInput { name: format!("x{i}"), scale_bits: 6, min: -200, max: 1000 }).collect();
+    let inputs: Vec<QuantizedInput> = (0..features)
+        .map(|i| QuantizedInput { name: format!("x{i}"), scale_bits: 6, min: -200, max: 1000 })
+        .collect();
     let mut bounds: Vec<Bounds> = inputs.iter().map(|i| Bounds { min: i.min, max: i.max }).collect();
     let mut layers = Vec::new();
     for (outputs, activation) in hidden {
@@ -47,7 +57,11 @@ fn logistic() -> QuantizedModel {
 }
 
 fn clipped_threshold() -> QuantizedModel {
-    model(4, &[(3, Activation::Clip { lo: -300, hi: 400 }), (2, Activation::Identity)], OutputSpec::Threshold { index: 1, threshold: 7 })
+    model(
+        4,
+        &[(3, Activation::Clip { lo: -300, hi: 400 }), (2, Activation::Identity)],
+        OutputSpec::Threshold { index: 1, threshold: 7 },
+    )
 }
 
 fn features(m: &QuantizedModel, seed: u64) -> Vec<i64> {
@@ -102,7 +116,11 @@ fn rejects_wrong_public_instances() {
     let (_, public) = prove_mock(&m, &q, None);
     let plan = choose_shape(&m);
     let trace = m.forward(&q).unwrap();
-    let circuit = ModelCircuit::with_witness(m.clone(), plan.shape, ModelWitness { trace, wallet: public.wallet, salt: Fr::from(77) });
+    let circuit = ModelCircuit::with_witness(
+        m.clone(),
+        plan.shape,
+        ModelWitness { trace, wallet: public.wallet, salt: Fr::from(77) },
+    );
     for row in 0..public.to_vec().len() {
         let mut instances = public.to_vec();
         instances[row] += Fr::ONE;

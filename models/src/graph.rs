@@ -231,7 +231,9 @@ impl Graph {
         let mut width = inputs;
         let mut head_started = false;
         for (i, node) in nodes.iter().enumerate() {
-            let fail = |msg: String| ModelError::InvalidGraph(format!("node `{}` ({}): {msg}", node.name, node.op.kind()));
+            let fail = |msg: String| {
+                ModelError::InvalidGraph(format!("node `{}` ({}): {msg}", node.name, node.op.kind()))
+            };
             if head_started && !matches!(node.op, Op::ArgMax | Op::Softmax | Op::Reshape { .. }) {
                 return Err(fail("only ArgMax or shape ops may follow Softmax/ArgMax".into()));
             }
@@ -328,7 +330,9 @@ impl Graph {
         if sizes.len() < 2 || sizes.contains(&0) {
             return Err(ModelError::InvalidGraph("an MLP needs at least two non-zero layer sizes".into()));
         }
-        if !is_activation(&hidden) || output.as_ref().is_some_and(|o| !is_activation(o) && !o.is_classifier_head()) {
+        if !is_activation(&hidden)
+            || output.as_ref().is_some_and(|o| !is_activation(o) && !o.is_classifier_head())
+        {
             return Err(ModelError::InvalidGraph("MLP activations must be Relu, Sigmoid or Clip".into()));
         }
         let mut rng = XorShift::new(seed);

@@ -49,14 +49,22 @@ pub fn parse_rows(
 }
 
 /// Reads and parses an input file with exactly one row.
-pub fn load_input_row(path: impl AsRef<Path>, schema: Option<&Schema>, features: usize) -> Result<Vec<f64>, ModelError> {
+pub fn load_input_row(
+    path: impl AsRef<Path>,
+    schema: Option<&Schema>,
+    features: usize,
+) -> Result<Vec<f64>, ModelError> {
     let path = path.as_ref();
     let text = std::fs::read_to_string(path).map_err(|e| ModelError::io(path, e))?;
     parse_input_row(&text, &path.display().to_string(), schema, features)
 }
 
 /// Reads and parses a file of rows.
-pub fn load_rows(path: impl AsRef<Path>, schema: Option<&Schema>, features: usize) -> Result<Vec<Vec<f64>>, ModelError> {
+pub fn load_rows(
+    path: impl AsRef<Path>,
+    schema: Option<&Schema>,
+    features: usize,
+) -> Result<Vec<Vec<f64>>, ModelError> {
     let path = path.as_ref();
     let text = std::fs::read_to_string(path).map_err(|e| ModelError::io(path, e))?;
     parse_rows(&text, &path.display().to_string(), schema, features)
@@ -74,12 +82,16 @@ fn parse_rows_inner(
     let rows = match &value {
         Value::Array(items) => rows_from_array(items, features, many).map_err(invalid)?,
         Value::Object(obj) => match (obj.get("input_data"), obj.get("features")) {
-            (Some(_), Some(_)) => return Err(invalid("give either `input_data` or `features`, not both".into())),
+            (Some(_), Some(_)) => {
+                return Err(invalid("give either `input_data` or `features`, not both".into()))
+            }
             (Some(Value::Array(items)), None) => rows_from_array(items, features, many).map_err(invalid)?,
             (Some(_), None) => return Err(invalid("`input_data` must be a list".into())),
             (None, Some(named)) => {
                 let schema = schema.ok_or_else(|| {
-                    invalid("a `features` object needs a model with a feature schema; use `input_data`".into())
+                    invalid(
+                        "a `features` object needs a model with a feature schema; use `input_data`".into(),
+                    )
                 })?;
                 match named {
                     Value::Object(map) => vec![row_from_named(map, schema, what)?],
@@ -100,7 +112,11 @@ fn parse_rows_inner(
     for (i, row) in rows.iter().enumerate() {
         if row.len() != features {
             let err = ModelError::FeatureCount { expected: features, got: row.len() };
-            return Err(if many { ModelError::CalibrationRow { row: i, source: Box::new(err) } } else { err });
+            return Err(if many {
+                ModelError::CalibrationRow { row: i, source: Box::new(err) }
+            } else {
+                err
+            });
         }
     }
     Ok(rows)
@@ -122,9 +138,12 @@ fn rows_from_array(items: &[Value], features: usize, many: bool) -> Result<Vec<V
             })
             .collect();
     }
-    let flat: Vec<f64> =
-        items.iter().enumerate().map(|(i, v)| number(v, || format!("value {i}"))).collect::<Result<_, _>>()?;
-    if features == 0 || flat.is_empty() || flat.len() % features != 0 {
+    let flat: Vec<f64> = items
+        .iter()
+        .enumerate()
+        .map(|(i, v)| number(v, || format!("value {i}")))
+        .collect::<Result<_, _>>()?;
+    if features == 0 || flat.is_empty() || !flat.len().is_multiple_of(features) {
         return Err(format!(
             "a flat list must hold a multiple of the model's {features} features, but it has {} values",
             flat.len()

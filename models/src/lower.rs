@@ -136,7 +136,7 @@ impl LoweredModel {
                 Some(t) => t.out.dot(&layer.weights.t()),
                 None => x.dot(&layer.weights.t()),
             };
-            let pre = product + &layer.bias.view().insert_axis(Axis(0));
+            let pre = product + layer.bias.view().insert_axis(Axis(0));
             let out = pre.mapv(|v| layer.activation.apply(v));
             traces.push(FloatLayerTrace { pre, out });
         }

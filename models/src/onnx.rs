@@ -134,7 +134,8 @@ impl Constant {
 
 /// Decodes a tensor's values as `f64`.
 fn decode_tensor(t: &pb::TensorProto) -> Result<Constant, String> {
-    if t.data_location == Some(pb::tensor_proto::DataLocation::External as i32) || !t.external_data.is_empty() {
+    if t.data_location == Some(pb::tensor_proto::DataLocation::External as i32) || !t.external_data.is_empty()
+    {
         return Err("tensors stored as external data are not supported; re-export with weights inside".into());
     }
     let mut count = 1usize;
@@ -160,14 +161,23 @@ fn decode_tensor(t: &pb::TensorProto) -> Result<Constant, String> {
     use pb::tensor_proto::DataType as T;
     let values: Vec<f64> = match T::try_from(t.data_type) {
         Ok(T::Float) if t.raw_data.is_empty() => t.float_data.iter().map(|v| f64::from(*v)).collect(),
-        Ok(T::Float) => raw(4)?.iter().map(|b| f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]]))).collect(),
+        Ok(T::Float) => {
+            raw(4)?.iter().map(|b| f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]]))).collect()
+        }
         Ok(T::Double) if t.raw_data.is_empty() => t.double_data.clone(),
         Ok(T::Double) => raw(8)?.iter().map(|b| f64::from_le_bytes(*b)).collect(),
         Ok(T::Int64) if t.raw_data.is_empty() => t.int64_data.iter().map(|v| *v as f64).collect(),
         Ok(T::Int64) => raw(8)?.iter().map(|b| i64::from_le_bytes(*b) as f64).collect(),
         Ok(T::Int32) if t.raw_data.is_empty() => t.int32_data.iter().map(|v| f64::from(*v)).collect(),
-        Ok(T::Int32) => raw(4)?.iter().map(|b| f64::from(i32::from_le_bytes([b[0], b[1], b[2], b[3]]))).collect(),
-        _ => return Err(format!("tensor data type {} is not supported (float, double, int32, int64)", t.data_type)),
+        Ok(T::Int32) => {
+            raw(4)?.iter().map(|b| f64::from(i32::from_le_bytes([b[0], b[1], b[2], b[3]]))).collect()
+        }
+        _ => {
+            return Err(format!(
+                "tensor data type {} is not supported (float, double, int32, int64)",
+                t.data_type
+            ))
+        }
     };
     if values.len() != count {
         return Err(format!("tensor of shape {dims:?} holds {} values", values.len()));
@@ -204,7 +214,8 @@ impl<'a> Importer<'a> {
     fn new(graph: &'a pb::GraphProto, opset: i64) -> Result<Self, ModelError> {
         let mut constants = HashMap::new();
         for init in &graph.initializer {
-            let c = decode_tensor(init).map_err(|e| graph_err(format!("initializer `{}`: {e}", init.name)))?;
+            let c =
+                decode_tensor(init).map_err(|e| graph_err(format!("initializer `{}`: {e}", init.name)))?;
             constants.insert(init.name.clone(), c);
         }
         let mut uses: HashMap<&str, usize> = HashMap::new();
@@ -223,7 +234,11 @@ impl<'a> Importer<'a> {
             [] => return Err(graph_err("the graph has no input")),
             many => {
                 let names: Vec<&str> = many.iter().map(|i| i.name.as_str()).collect();
-                return Err(graph_err(format!("the graph has {} inputs ({}); one feature row is supported", many.len(), names.join(", "))));
+                return Err(graph_err(format!(
+                    "the graph has {} inputs ({}); one feature row is supported",
+                    many.len(),
+                    names.join(", ")
+                )));
             }
         };
         let name = input.name.as_str();
@@ -232,7 +247,10 @@ impl<'a> Importer<'a> {
         };
         use pb::tensor_proto::DataType as T;
         if ![T::Float as i32, T::Double as i32].contains(&tensor.elem_type) {
-            return Err(graph_err(format!("input `{name}` has element type {}; float is required", tensor.elem_type)));
+            return Err(graph_err(format!(
+                "input `{name}` has element type {}; float is required",
+                tensor.elem_type
+            )));
         }
         let dims = tensor.shape.as_ref().map(|s| s.dim.as_slice()).unwrap_or_default();
         let dim_value = |d: &pb::tensor_shape_proto::Dimension| match &d.value {
@@ -244,7 +262,9 @@ impl<'a> Importer<'a> {
             [only] => dim_value(only),
             [batch, rest @ ..] => {
                 if let Some(b) = dim_value(batch).filter(|b| *b != 1) {
-                    return Err(graph_err(format!("input `{name}` has a fixed batch of {b}; a batch of 1 (or symbolic) is required")));
+                    return Err(graph_err(format!(
+                        "input `{name}` has a fixed batch of {b}; a batch of 1 (or symbolic) is required"
+                    )));
                 }
                 rest.iter().try_fold(1usize, |acc, d| dim_value(d).and_then(|v| acc.checked_mul(v)))
             }
@@ -271,9 +291,17 @@ impl<'a> Importer<'a> {
             };
             let at = At { node: name.clone(), op: &op_name };
             if !SUPPORTED_OPS.contains(&op_name.as_str()) {
-                return Err(ModelError::UnsupportedOp { node: name, op: op_name, supported: supported_list() });
+                return Err(ModelError::UnsupportedOp {
+                    node: name,
+                    op: op_name,
+                    supported: supported_list(),
+                });
             }
-            let output = node.output.first().filter(|o| !o.is_empty()).ok_or_else(|| at.err("the node has no output"))?;
+            let output = node
+                .output
+                .first()
+                .filter(|o| !o.is_empty())
+                .ok_or_else(|| at.err("the node has no output"))?;
             if op_name == "Constant" {
                 let c = constant_node(node).map_err(|e| at.err(e))?;
                 self.constants.insert(output.clone(), c);
@@ -287,16 +315,24 @@ impl<'a> Importer<'a> {
                 [] => return Err(at.err(format!("does not read `{current}`, the output of the previous op; only a single chain of ops is supported"))),
                 _ => return Err(at.err(format!("reads `{current}` twice; two tensor inputs are not supported (constants only)"))),
             };
-            if let Some(other) =
-                node.input.iter().find(|i| !i.is_empty() && **i != current && !self.constants.contains_key(*i))
+            if let Some(other) = node
+                .input
+                .iter()
+                .find(|i| !i.is_empty() && **i != current && !self.constants.contains_key(*i))
             {
                 return Err(at.err(format!("input `{other}` is neither the chain's tensor nor a constant; two tensor inputs are not supported")));
             }
             if self.uses.get(current.as_str()).copied().unwrap_or(0) > 1 {
-                return Err(at.err(format!("`{current}` feeds several nodes; only a single chain of ops is supported")));
+                return Err(at.err(format!(
+                    "`{current}` feeds several nodes; only a single chain of ops is supported"
+                )));
             }
-            if let Some(extra) = node.output.iter().skip(1).find(|o| self.uses.get(o.as_str()).copied().unwrap_or(0) > 0) {
-                return Err(at.err(format!("secondary output `{extra}` is used; only the first output may be")));
+            if let Some(extra) =
+                node.output.iter().skip(1).find(|o| self.uses.get(o.as_str()).copied().unwrap_or(0) > 0)
+            {
+                return Err(
+                    at.err(format!("secondary output `{extra}` is used; only the first output may be"))
+                );
             }
             let consts: Vec<Option<&Constant>> =
                 node.input.iter().map(|i| if i.is_empty() { None } else { self.constants.get(i) }).collect();
@@ -309,10 +345,19 @@ impl<'a> Importer<'a> {
         }
         match self.graph.output.as_slice() {
             [out] if out.name == current => {}
-            [out] => return Err(graph_err(format!("graph output `{}` is not the end of the op chain (`{current}`)", out.name))),
+            [out] => {
+                return Err(graph_err(format!(
+                    "graph output `{}` is not the end of the op chain (`{current}`)",
+                    out.name
+                )))
+            }
             outs => {
                 let names: Vec<&str> = outs.iter().map(|o| o.name.as_str()).collect();
-                return Err(graph_err(format!("the graph has {} outputs ({}); exactly one is supported", outs.len(), names.join(", "))));
+                return Err(graph_err(format!(
+                    "the graph has {} outputs ({}); exactly one is supported",
+                    outs.len(),
+                    names.join(", ")
+                )));
             }
         }
         Graph::new(input_name, features, nodes)
@@ -327,7 +372,9 @@ impl<'a> Importer<'a> {
         consts: &[Option<&Constant>],
         width: usize,
     ) -> Result<Vec<Op>, ModelError> {
-        let other = |i: usize| consts.get(i).copied().flatten().ok_or_else(|| at.err(format!("input {i} must be a constant")));
+        let other = |i: usize| {
+            consts.get(i).copied().flatten().ok_or_else(|| at.err(format!("input {i} must be a constant")))
+        };
         let second = || other(1 - pos.min(1));
         let row = |c: &Constant| c.row(width).map_err(|e| at.err(e));
         let reshape = || vec![Op::Reshape { onnx_op: node.op_type.clone() }];
@@ -344,7 +391,9 @@ impl<'a> Importer<'a> {
                 let out = if trans_b { b.nrows() } else { b.ncols() };
                 let c = match consts.get(2).copied().flatten() {
                     Some(c) => Some(c.row(out).map_err(|e| at.err(format!("bias C: {e}")))?),
-                    None if node.input.get(2).is_some_and(|i| !i.is_empty()) => return Err(at.err("bias C must be a constant")),
+                    None if node.input.get(2).is_some_and(|i| !i.is_empty()) => {
+                        return Err(at.err("bias C must be a constant"))
+                    }
                     None => None,
                 };
                 let (alpha, beta) = (attr_f(node, "alpha", 1.0), attr_f(node, "beta", 1.0));
@@ -352,7 +401,9 @@ impl<'a> Importer<'a> {
             }
             "MatMul" => {
                 if pos != 0 {
-                    return Err(at.err("the row must be the left operand; a constant left operand is not supported"));
+                    return Err(
+                        at.err("the row must be the left operand; a constant left operand is not supported")
+                    );
                 }
                 vec![Op::MatMul { b: other(1)?.matrix().map_err(|e| at.err(e))? }]
             }
@@ -361,7 +412,9 @@ impl<'a> Importer<'a> {
             "Sub" => vec![Op::Sub { c: row(second()?)?, reversed: pos == 1 }],
             "Div" => {
                 if pos != 0 {
-                    return Err(at.err("dividing by the row is not affine; only division by a constant is supported"));
+                    return Err(
+                        at.err("dividing by the row is not affine; only division by a constant is supported")
+                    );
                 }
                 let c = row(other(1)?)?;
                 if c.iter().any(|v| *v == 0.0) {
@@ -370,7 +423,7 @@ impl<'a> Importer<'a> {
                 vec![Op::Div { c }]
             }
             "BatchNormalization" => {
-                let [scale, bias, mean, var] = [1, 2, 3, 4].map(|i| other(i).and_then(|c| row(c)));
+                let [scale, bias, mean, var] = [1, 2, 3, 4].map(|i| other(i).and_then(&row));
                 let (scale, bias, mean, var) = (scale?, bias?, mean?, var?);
                 let eps = attr_f(node, "epsilon", 1e-5);
                 let mul = &scale / &var.mapv(|v| (v + eps).sqrt());
@@ -382,33 +435,55 @@ impl<'a> Importer<'a> {
             "Clip" => {
                 let bound = |attr: &str, input: usize, default: f64| -> Result<f64, ModelError> {
                     if self.opset < 11 {
-                        return Ok(node.attribute.iter().find(|a| a.name == attr).map_or(default, |a| f64::from(a.f)));
+                        return Ok(node
+                            .attribute
+                            .iter()
+                            .find(|a| a.name == attr)
+                            .map_or(default, |a| f64::from(a.f)));
                     }
-                    match (node.input.get(input).filter(|i| !i.is_empty()), consts.get(input).copied().flatten()) {
+                    match (
+                        node.input.get(input).filter(|i| !i.is_empty()),
+                        consts.get(input).copied().flatten(),
+                    ) {
                         (None, _) => Ok(default),
                         (Some(_), Some(c)) => c.scalar().map_err(|e| at.err(e)),
                         (Some(_), None) => Err(at.err(format!("clip {attr} must be a constant"))),
                     }
                 };
-                vec![Op::Clip { min: bound("min", 1, f64::NEG_INFINITY)?, max: bound("max", 2, f64::INFINITY)? }]
+                vec![Op::Clip {
+                    min: bound("min", 1, f64::NEG_INFINITY)?,
+                    max: bound("max", 2, f64::INFINITY)?,
+                }]
             }
             "Reshape" => {
                 let shape = other(1)?;
                 let known: f64 = shape.values.iter().filter(|v| **v > 0.0).product();
                 let wildcard = shape.values.iter().any(|v| *v <= 0.0);
-                if known.is_nan() || (!wildcard && known as usize != width) || (wildcard && (width as f64) % known != 0.0) {
-                    return Err(at.err(format!("target shape {:?} does not hold the row's {width} values", shape.values)));
+                if known.is_nan()
+                    || (!wildcard && known as usize != width)
+                    || (wildcard && (width as f64) % known != 0.0)
+                {
+                    return Err(at.err(format!(
+                        "target shape {:?} does not hold the row's {width} values",
+                        shape.values
+                    )));
                 }
                 reshape()
             }
             "Cast" => match attr_i(node, "to", 0) {
                 1 | 11 => reshape(),
-                to => return Err(at.err(format!("cast to data type {to}; only casts to float are supported"))),
+                to => {
+                    return Err(at.err(format!("cast to data type {to}; only casts to float are supported")))
+                }
             },
             "Flatten" | "Identity" | "Squeeze" | "Unsqueeze" | "Dropout" => reshape(),
             "Softmax" => match attr_i(node, "axis", if self.opset >= 13 { -1 } else { 1 }) {
                 -1 | 1 => vec![Op::Softmax],
-                axis => return Err(at.err(format!("softmax over axis {axis}; only the feature axis (1 or -1) is supported"))),
+                axis => {
+                    return Err(at.err(format!(
+                        "softmax over axis {axis}; only the feature axis (1 or -1) is supported"
+                    )))
+                }
             },
             "ArgMax" => {
                 if attr_i(node, "select_last_index", 0) != 0 {
@@ -416,7 +491,11 @@ impl<'a> Importer<'a> {
                 }
                 match attr_i(node, "axis", 0) {
                     -1 | 1 => vec![Op::ArgMax],
-                    axis => return Err(at.err(format!("argmax over axis {axis}; only the feature axis (1 or -1) is supported"))),
+                    axis => {
+                        return Err(at.err(format!(
+                            "argmax over axis {axis}; only the feature axis (1 or -1) is supported"
+                        )))
+                    }
                 }
             }
             other => return Err(at.err(format!("operator `{other}` is not mapped"))),

@@ -182,7 +182,8 @@ impl ModelPackage {
         }
         let text = std::fs::read_to_string(&path).map_err(|e| ModelError::io(&path, e))?;
         let what = path.display().to_string();
-        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| ModelError::json(&what, &e))?;
+        let value: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| ModelError::json(&what, &e))?;
         match value.get("format_version").and_then(serde_json::Value::as_u64) {
             Some(v) if v == u64::from(PACKAGE_FORMAT_VERSION) => {}
             Some(v) => {

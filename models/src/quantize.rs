@@ -23,8 +23,8 @@ use crate::error::ModelError;
 use crate::graph::{argmax_f64, rows_to_array, Graph};
 use crate::lower::{FloatActivation, LoweredModel};
 use crate::quantized::{
-    accumulator_bounds, argmax, pre_activation_bounds, Activation, Bounds, DenseLayer, OutputSpec, QuantizedInput,
-    QuantizedModel, SigmoidTable, MAX_ACCUMULATOR_BITS,
+    accumulator_bounds, argmax, pre_activation_bounds, Activation, Bounds, DenseLayer, OutputSpec,
+    QuantizedInput, QuantizedModel, SigmoidTable, MAX_ACCUMULATOR_BITS,
 };
 use crate::schema::Schema;
 
@@ -131,15 +131,18 @@ pub fn quantize(
     let mut bounds: Vec<Bounds> = inputs.iter().map(|i| Bounds { min: i.min, max: i.max }).collect();
     let mut in_bits: Vec<u32> = inputs.iter().map(|i| i.scale_bits).collect();
     // Largest |quantized input| of the layer, for the product-error target of the shift.
-    let mut in_magnitude = bounds.iter().map(|b| b.min.unsigned_abs().max(b.max.unsigned_abs()) as f64).fold(1.0, f64::max);
+    let mut in_magnitude =
+        bounds.iter().map(|b| b.min.unsigned_abs().max(b.max.unsigned_abs()) as f64).fold(1.0, f64::max);
     let mut layers = Vec::with_capacity(lowered.layers.len());
     let mut scales = Vec::with_capacity(lowered.layers.len());
     for (l, (layer, trace)) in lowered.layers.iter().zip(&traces).enumerate() {
         let fail = |message: String| ModelError::Quantization { layer: l, message };
         let pre_bits = match layer.activation {
             FloatActivation::Sigmoid => SIGMOID_PRE_SCALE_BITS,
-            _ => scale_bits_for(max_abs(trace.pre.view()).into_iter().fold(0.0, f64::max), PRE_MAGNITUDE_BITS)
-                .min(MAX_PRE_SCALE_BITS),
+            _ => {
+                scale_bits_for(max_abs(trace.pre.view()).into_iter().fold(0.0, f64::max), PRE_MAGNITUDE_BITS)
+                    .min(MAX_PRE_SCALE_BITS)
+            }
         };
         let shift = choose_shift(&layer.weights, &in_bits, pre_bits, in_magnitude);
         let acc_bits = pre_bits + shift;
@@ -147,7 +150,9 @@ pub fn quantize(
             .weights
             .rows()
             .into_iter()
-            .map(|row| row.iter().zip(&in_bits).map(|(w, b)| to_fixed(*w, acc_bits as i32 - *b as i32)).collect())
+            .map(|row| {
+                row.iter().zip(&in_bits).map(|(w, b)| to_fixed(*w, acc_bits as i32 - *b as i32)).collect()
+            })
             .collect::<Option<_>>()
             .ok_or_else(|| fail("a weight is not finite or too large for 62 bits".into()))?;
         let offset = if shift > 0 { 1i64 << (shift - 1) } else { 0 };
@@ -168,13 +173,16 @@ pub fn quantize(
         let activation = match layer.activation {
             FloatActivation::Identity => Activation::Identity,
             FloatActivation::Relu => Activation::Relu,
-            FloatActivation::Sigmoid => {
-                Activation::Sigmoid(SigmoidTable::build(SIGMOID_PRE_SCALE_BITS, SIGMOID_HALF_RANGE, SIGMOID_OUT_SCALE_BITS))
-            }
+            FloatActivation::Sigmoid => Activation::Sigmoid(SigmoidTable::build(
+                SIGMOID_PRE_SCALE_BITS,
+                SIGMOID_HALF_RANGE,
+                SIGMOID_OUT_SCALE_BITS,
+            )),
             FloatActivation::Clip { min, max } => quantize_clip(min, max, pre_bits, &pre_bounds),
         };
         let out_bounds: Vec<Bounds> = pre_bounds.iter().map(|b| activation.out_bounds(*b)).collect();
-        let dense = DenseLayer { weights, bias, shift, pre_scale_bits: pre_bits, activation, pre_bounds, out_bounds };
+        let dense =
+            DenseLayer { weights, bias, shift, pre_scale_bits: pre_bits, activation, pre_bounds, out_bounds };
         let out_bits = dense.out_scale_bits();
         scales.push(LayerScales {
             shape: [dense.inputs(), dense.outputs()],
@@ -203,7 +211,11 @@ pub fn quantize(
 }
 
 /// Compares the quantized model with the float graph's scores on `rows` (e.g. held-out rows).
-pub fn agreement_on_rows(graph: &Graph, model: &QuantizedModel, rows: &[Vec<f64>]) -> Result<Agreement, ModelError> {
+pub fn agreement_on_rows(
+    graph: &Graph,
+    model: &QuantizedModel,
+    rows: &[Vec<f64>],
+) -> Result<Agreement, ModelError> {
     let x = rows_to_array(rows, graph.inputs())?;
     agreement(graph, model, x.view())
 }
@@ -249,7 +261,11 @@ pub fn agreement(graph: &Graph, model: &QuantizedModel, x: ArrayView2<f64>) -> R
 }
 
 /// Calibration rows as a matrix, checked against the graph's width and the schema.
-fn calibration_matrix(graph: &Graph, rows: &[Vec<f64>], schema: Option<&Schema>) -> Result<Array2<f64>, ModelError> {
+fn calibration_matrix(
+    graph: &Graph,
+    rows: &[Vec<f64>],
+    schema: Option<&Schema>,
+) -> Result<Array2<f64>, ModelError> {
     if rows.is_empty() {
         return Err(ModelError::Calibration("at least one calibration row is needed".into()));
     }
@@ -295,7 +311,12 @@ fn quantize_inputs(x: ArrayView2<f64>, schema: Option<&Schema>) -> Vec<Quantized
             };
             let bits = scale_bits_for(lo.abs().max(hi.abs()), INPUT_MAGNITUDE_BITS).min(MAX_INPUT_SCALE_BITS);
             let s = pow2(bits);
-            QuantizedInput { name, scale_bits: bits, min: (lo * s).round() as i64, max: (hi * s).round() as i64 }
+            QuantizedInput {
+                name,
+                scale_bits: bits,
+                min: (lo * s).round() as i64,
+                max: (hi * s).round() as i64,
+            }
         })
         .collect()
 }
@@ -312,11 +333,15 @@ fn choose_shift(weights: &Array2<f64>, in_bits: &[u32], pre_bits: u32, in_magnit
     let w0 = weights
         .rows()
         .into_iter()
-        .flat_map(|row| row.iter().zip(in_bits).map(|(w, b)| w.abs() * pow2(pre_bits) / pow2(*b)).collect::<Vec<_>>())
+        .flat_map(|row| {
+            row.iter().zip(in_bits).map(|(w, b)| w.abs() * pow2(pre_bits) / pow2(*b)).collect::<Vec<_>>()
+        })
         .fold(0.0, f64::max);
-    let for_weights = if w0 > 0.0 { (f64::from(WEIGHT_BITS - 1) - w0.log2()).ceil().max(0.0) as u32 } else { 0 };
+    let for_weights =
+        if w0 > 0.0 { (f64::from(WEIGHT_BITS - 1) - w0.log2()).ceil().max(0.0) as u32 } else { 0 };
     // A product's weight-rounding error is ≤ 0.5·|x_q| / 2^acc in real units.
-    let acc_needed = (in_magnitude.max(1.0).log2() - 1.0 + f64::from(PRODUCT_ERROR_BITS)).ceil().max(0.0) as u32;
+    let acc_needed =
+        (in_magnitude.max(1.0).log2() - 1.0 + f64::from(PRODUCT_ERROR_BITS)).ceil().max(0.0) as u32;
     for_weights.max(acc_needed.saturating_sub(pre_bits)).min(MAX_SHIFT)
 }
 
@@ -361,7 +386,11 @@ pub fn activation_name(activation: &Activation) -> &'static str {
     }
 }
 
-fn resolve_output(graph: &Graph, model: &QuantizedModel, request: &OutputRequest) -> Result<OutputSpec, ModelError> {
+fn resolve_output(
+    graph: &Graph,
+    model: &QuantizedModel,
+    request: &OutputRequest,
+) -> Result<OutputSpec, ModelError> {
     let n = model.output_len();
     let spec = match request {
         OutputRequest::Auto if graph.has_classifier_head() || n > 1 => OutputSpec::ArgMax,
@@ -369,11 +398,15 @@ fn resolve_output(graph: &Graph, model: &QuantizedModel, request: &OutputRequest
         OutputRequest::ArgMax => OutputSpec::ArgMax,
         OutputRequest::Threshold { index, threshold } => {
             if *index >= n {
-                return Err(ModelError::InvalidOutputSpec(format!("index {index} is outside the {n}-element output")));
+                return Err(ModelError::InvalidOutputSpec(format!(
+                    "index {index} is outside the {n}-element output"
+                )));
             }
             let t = (threshold * pow2(model.output_scale_bits())).round();
             if !t.is_finite() || t.abs() >= pow2(62) {
-                return Err(ModelError::InvalidOutputSpec(format!("threshold {threshold} is not representable")));
+                return Err(ModelError::InvalidOutputSpec(format!(
+                    "threshold {threshold} is not representable"
+                )));
             }
             OutputSpec::Threshold { index: *index, threshold: t as i64 }
         }

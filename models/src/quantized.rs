@@ -89,9 +89,7 @@ impl Activation {
             Activation::Identity => pre,
             Activation::Relu => pre.max(0),
             Activation::Clip { lo, hi } => pre.clamp(*lo, *hi),
-            Activation::Sigmoid(table) => {
-                table.lookup(pre.clamp(-table.half_range, table.half_range - 1))
-            }
+            Activation::Sigmoid(table) => table.lookup(pre.clamp(-table.half_range, table.half_range - 1)),
         }
     }
 
@@ -114,7 +112,8 @@ impl Activation {
             Activation::Sigmoid(table) => {
                 let lo = pre.min.clamp(-table.half_range, table.half_range - 1);
                 let hi = pre.max.clamp(-table.half_range, table.half_range - 1);
-                let slice = &table.values[(lo + table.half_range) as usize..=(hi + table.half_range) as usize];
+                let slice =
+                    &table.values[(lo + table.half_range) as usize..=(hi + table.half_range) as usize];
                 Bounds {
                     min: *slice.iter().min().expect("non-empty slice"),
                     max: *slice.iter().max().expect("non-empty slice"),
@@ -174,7 +173,9 @@ impl DenseLayer {
             .weights
             .iter()
             .zip(&self.bias)
-            .map(|(row, b)| row.iter().zip(x).map(|(w, v)| *w as i128 * *v as i128).sum::<i128>() + *b as i128)
+            .map(|(row, b)| {
+                row.iter().zip(x).map(|(w, v)| *w as i128 * *v as i128).sum::<i128>() + *b as i128
+            })
             .collect();
         let pre: Vec<i64> = acc.iter().map(|a| floor_shift(*a, self.shift)).collect();
         let out = pre.iter().map(|p| self.activation.apply(*p)).collect();
@@ -315,7 +316,12 @@ pub fn argmax(values: &[i64]) -> usize {
 }
 
 /// Pre-activation bounds of a layer whose inputs lie within `inputs` (interval arithmetic).
-pub fn pre_activation_bounds(weights: &[Vec<i64>], bias: &[i64], shift: u32, inputs: &[Bounds]) -> Vec<Bounds> {
+pub fn pre_activation_bounds(
+    weights: &[Vec<i64>],
+    bias: &[i64],
+    shift: u32,
+    inputs: &[Bounds],
+) -> Vec<Bounds> {
     weights
         .iter()
         .zip(bias)
@@ -347,7 +353,8 @@ pub fn accumulator_bounds(weights: &[Vec<i64>], bias: &[i64], inputs: &[Bounds])
         .map(|(row, b)| {
             let (mut lo, mut hi) = (*b as i128, *b as i128);
             for (w, x) in row.iter().zip(inputs) {
-                let (a, c) = ((*w as i128).checked_mul(x.min as i128)?, (*w as i128).checked_mul(x.max as i128)?);
+                let (a, c) =
+                    ((*w as i128).checked_mul(x.min as i128)?, (*w as i128).checked_mul(x.max as i128)?);
                 lo = lo.checked_add(a.min(c))?;
                 hi = hi.checked_add(a.max(c))?;
             }
@@ -430,7 +437,10 @@ impl QuantizedModel {
         }
         for i in &self.inputs {
             if i.scale_bits > MAX_SCALE_BITS || i.min > i.max {
-                return bad(format!("input `{}` has scale {} and range [{}, {}]", i.name, i.scale_bits, i.min, i.max));
+                return bad(format!(
+                    "input `{}` has scale {} and range [{}, {}]",
+                    i.name, i.scale_bits, i.min, i.max
+                ));
             }
         }
         let mut bounds = self.input_bounds();
@@ -446,7 +456,9 @@ impl QuantizedModel {
                 return bad(format!("layer {l}: shift or scale too large"));
             }
             match &layer.activation {
-                Activation::Clip { lo, hi } if lo > hi => return bad(format!("layer {l}: clip lo {lo} > hi {hi}")),
+                Activation::Clip { lo, hi } if lo > hi => {
+                    return bad(format!("layer {l}: clip lo {lo} > hi {hi}"))
+                }
                 Activation::Sigmoid(t) => {
                     let ok = t.half_range > 0
                         && t.half_range <= 1 << 20
@@ -461,10 +473,13 @@ impl QuantizedModel {
             let acc = accumulator_bounds(&layer.weights, &layer.bias, &bounds)
                 .filter(|acc| acc.iter().all(|b| b.magnitude_bits() <= MAX_ACCUMULATOR_BITS))
                 .ok_or_else(|| {
-                    ModelError::InvalidModel(format!("layer {l}: accumulators exceed {MAX_ACCUMULATOR_BITS} bits"))
+                    ModelError::InvalidModel(format!(
+                        "layer {l}: accumulators exceed {MAX_ACCUMULATOR_BITS} bits"
+                    ))
                 })?;
-            if acc.iter().any(|b| (b.min >> layer.shift) < i64::MIN as i128 || (b.max >> layer.shift) > i64::MAX as i128)
-            {
+            if acc.iter().any(|b| {
+                (b.min >> layer.shift) < i64::MIN as i128 || (b.max >> layer.shift) > i64::MAX as i128
+            }) {
                 return bad(format!("layer {l}: pre-activations do not fit in 64 bits"));
             }
             let pre = pre_activation_bounds(&layer.weights, &layer.bias, layer.shift, &bounds);
@@ -476,7 +491,10 @@ impl QuantizedModel {
         }
         if let OutputSpec::Threshold { index, .. } = self.output {
             if index >= self.output_len() {
-                return bad(format!("threshold index {index} is outside the {}-element output", self.output_len()));
+                return bad(format!(
+                    "threshold index {index} is outside the {}-element output",
+                    self.output_len()
+                ));
             }
         }
         Ok(())

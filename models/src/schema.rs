@@ -3,6 +3,9 @@
 //! A schema is written in TOML (or the same structure in JSON):
 //!
 //! ```toml
+//! name = "sybil_lr"                 # optional
+//! description = "Sybil detector"    # optional
+//!
 //! [[feature]]
 //! name = "tx_count"
 //! unit = "transactions"
@@ -44,6 +47,12 @@ pub struct FeatureSpec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Schema {
+    /// Optional model name the schema belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Optional description of the model's output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
     /// Features, in the order the model takes them.
     #[serde(rename = "feature", alias = "features")]
     pub features: Vec<FeatureSpec>,
@@ -52,7 +61,7 @@ pub struct Schema {
 impl Schema {
     /// Builds and validates a schema.
     pub fn new(features: Vec<FeatureSpec>) -> Result<Self, ModelError> {
-        let schema = Schema { features };
+        let schema = Schema { name: None, description: None, features };
         schema.validate()?;
         Ok(schema)
     }
@@ -134,7 +143,12 @@ impl Schema {
                 return Err(ModelError::NonFiniteFeature { name: f.name.clone() });
             }
             if *v < f.min || *v > f.max {
-                return Err(ModelError::FeatureOutOfRange { name: f.name.clone(), value: *v, min: f.min, max: f.max });
+                return Err(ModelError::FeatureOutOfRange {
+                    name: f.name.clone(),
+                    value: *v,
+                    min: f.min,
+                    max: f.max,
+                });
             }
         }
         Ok(())

@@ -29,7 +29,8 @@ pub const VERIFYING_KEY: ArtifactKind = ArtifactKind { magic: b"LOOPX-VK", name:
 
 /// Writes `header` and `body` atomically (temporary file in the same folder, fsync, rename).
 pub fn write<H: Serialize>(path: &Path, kind: ArtifactKind, header: &H, body: &[u8]) -> Result<()> {
-    let header = serde_json::to_vec(header).map_err(|e| ProverError::corrupt(path, kind.name, e.to_string()))?;
+    let header =
+        serde_json::to_vec(header).map_err(|e| ProverError::corrupt(path, kind.name, e.to_string()))?;
     let mut bytes = Vec::with_capacity(16 + header.len() + body.len());
     bytes.extend_from_slice(kind.magic);
     bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
@@ -42,7 +43,8 @@ pub fn write<H: Serialize>(path: &Path, kind: ArtifactKind, header: &H, body: &[
 /// Writes a file so that readers see either the old or the whole new content, never a part.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| ProverError::io("create a file in", dir, e))?;
+    let mut tmp =
+        tempfile::NamedTempFile::new_in(dir).map_err(|e| ProverError::io("create a file in", dir, e))?;
     tmp.write_all(bytes).map_err(|e| ProverError::io("write", path, e))?;
     tmp.as_file().sync_all().map_err(|e| ProverError::io("sync", path, e))?;
     tmp.persist(path).map_err(|e| ProverError::io("write", path, e.error))?;
@@ -56,18 +58,28 @@ pub fn read<H: DeserializeOwned>(path: &Path, kind: ArtifactKind) -> Result<(H, 
 }
 
 /// Parses artifact bytes read from `path`.
-pub fn parse<H: DeserializeOwned>(path: &Path, kind: ArtifactKind, mut bytes: Vec<u8>) -> Result<(H, Vec<u8>)> {
+pub fn parse<H: DeserializeOwned>(
+    path: &Path,
+    kind: ArtifactKind,
+    mut bytes: Vec<u8>,
+) -> Result<(H, Vec<u8>)> {
     let corrupt = |reason: &str| ProverError::corrupt(path, kind.name, reason);
     if bytes.len() < 16 || &bytes[..8] != kind.magic {
         return Err(corrupt("wrong magic bytes (not this kind of file, or damaged)"));
     }
     let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
     if version != FORMAT_VERSION {
-        return Err(corrupt(&format!("format version {version}, this build reads {FORMAT_VERSION}; regenerate it")));
+        return Err(corrupt(&format!(
+            "format version {version}, this build reads {FORMAT_VERSION}; regenerate it"
+        )));
     }
     let len = u32::from_le_bytes(bytes[12..16].try_into().expect("4 bytes")) as usize;
-    let header_end = 16usize.checked_add(len).filter(|end| *end <= bytes.len()).ok_or_else(|| corrupt("truncated header"))?;
-    let header = serde_json::from_slice(&bytes[16..header_end]).map_err(|e| corrupt(&format!("bad header: {e}")))?;
+    let header_end = 16usize
+        .checked_add(len)
+        .filter(|end| *end <= bytes.len())
+        .ok_or_else(|| corrupt("truncated header"))?;
+    let header =
+        serde_json::from_slice(&bytes[16..header_end]).map_err(|e| corrupt(&format!("bad header: {e}")))?;
     let body = bytes.split_off(header_end);
     Ok((header, body))
 }

@@ -40,7 +40,9 @@ pub enum ProverError {
     #[error("{0} is an insecure dev SRS (its toxic waste is known); pass --dev-srs to use it for testing, or import a real powers-of-tau ceremony file with `loopx srs import-ptau`")]
     DevSrsRefused(PathBuf),
     /// Keys were made for another model package.
-    #[error("the keys were made for model {keys} but the package is model {package}; run `loopx setup` again")]
+    #[error(
+        "the keys were made for model {keys} but the package is model {package}; run `loopx setup` again"
+    )]
     ModelMismatch {
         /// Model id in the key file.
         keys: String,

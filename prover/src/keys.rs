@@ -43,10 +43,12 @@ pub fn setup(model: &QuantizedModel, model_id: &str, plan: &CircuitPlan, srs: &S
     }
     let srs = srs.downsized(shape.k)?;
     let circuit = ModelCircuit::for_keygen(model.clone(), shape);
-    let halo2 = |stage, e: halo2_proofs::plonk::Error| ProverError::Halo2 { stage, message: format!("{e:?}") };
+    let halo2 =
+        |stage, e: halo2_proofs::plonk::Error| ProverError::Halo2 { stage, message: format!("{e:?}") };
     let vk = keygen_vk(srs.params(), &circuit).map_err(|e| halo2("verifying key generation", e))?;
     let pk = keygen_pk(srs.params(), vk, &circuit).map_err(|e| halo2("proving key generation", e))?;
-    let header = KeyHeader { model_id: model_id.to_string(), shape, dev_srs: srs.is_dev(), instances: plan.instances };
+    let header =
+        KeyHeader { model_id: model_id.to_string(), shape, dev_srs: srs.is_dev(), instances: plan.instances };
     Ok(ModelKeys { header, pk })
 }
 

@@ -43,7 +43,10 @@ pub fn random_salt() -> Fr {
 }
 
 /// Computes the witness and the public instances for a request.
-pub fn witness(model: &QuantizedModel, request: &ProofRequest<'_>) -> Result<(ModelWitness, PublicInstances)> {
+pub fn witness(
+    model: &QuantizedModel,
+    request: &ProofRequest<'_>,
+) -> Result<(ModelWitness, PublicInstances)> {
     let trace = model.forward(request.features)?;
     let wallet = loopx_circuits::wallet_to_fr(&request.wallet);
     let instances = PublicInstances {
@@ -55,14 +58,24 @@ pub fn witness(model: &QuantizedModel, request: &ProofRequest<'_>) -> Result<(Mo
 }
 
 /// Proves one request. `srs` must be at least as large as the keys' k.
-pub fn prove(model: &QuantizedModel, keys: &ModelKeys, srs: &Srs, request: &ProofRequest<'_>) -> Result<Proof> {
+pub fn prove(
+    model: &QuantizedModel,
+    keys: &ModelKeys,
+    srs: &Srs,
+    request: &ProofRequest<'_>,
+) -> Result<Proof> {
     let (witness, instances) = witness(model, request)?;
     let circuit = ModelCircuit::with_witness(model.clone(), keys.header.shape, witness);
     prove_circuit(&circuit, keys, srs, instances)
 }
 
 /// Proves an already built circuit (also used by soundness tests with tampered witnesses).
-pub fn prove_circuit(circuit: &ModelCircuit, keys: &ModelKeys, srs: &Srs, instances: PublicInstances) -> Result<Proof> {
+pub fn prove_circuit(
+    circuit: &ModelCircuit,
+    keys: &ModelKeys,
+    srs: &Srs,
+    instances: PublicInstances,
+) -> Result<Proof> {
     let params = params_for(srs, keys.header.shape.k)?;
     let column = instances.to_vec();
     let mut transcript = EvmTranscript::<G1Affine, NativeLoader, Vec<u8>, Vec<u8>>::new(Vec::new());
@@ -94,9 +107,16 @@ fn params_for(srs: &Srs, k: u32) -> Result<std::borrow::Cow<'_, ParamsKZG<Bn256>
 
 /// Verifies a proof natively: true iff it is valid for these instances, every proof byte is
 /// consumed, and nothing is left over.
-pub fn verify(vk: &VerifyingKey<G1Affine>, srs: &Srs, k: u32, proof: &[u8], instances: &[Fr]) -> Result<bool> {
+pub fn verify(
+    vk: &VerifyingKey<G1Affine>,
+    srs: &Srs,
+    k: u32,
+    proof: &[u8],
+    instances: &[Fr],
+) -> Result<bool> {
     let params = params_for(srs, k)?;
-    let mut transcript = EvmTranscript::<G1Affine, NativeLoader, &[u8], Vec<u8>>::new(proof);
+    let mut unread = proof;
+    let mut transcript = EvmTranscript::<G1Affine, NativeLoader, _, Vec<u8>>::new(&mut unread);
     let strategy = SingleStrategy::new(&params);
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, ChallengeEvm<G1Affine>, _, _>(
@@ -107,7 +127,8 @@ pub fn verify(vk: &VerifyingKey<G1Affine>, srs: &Srs, k: u32, proof: &[u8], inst
             &mut transcript,
         )
     }));
-    let consumed_all = transcript.stream_mut().is_empty();
+    drop(transcript);
+    let consumed_all = unread.is_empty();
     Ok(matches!(outcome, Ok(Ok(_))) && consumed_all)
 }
 

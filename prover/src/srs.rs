@@ -103,18 +103,25 @@ impl Srs {
     /// Loads an SRS, checking its size against the header before halo2 parses it.
     pub fn load(path: &Path) -> Result<Self> {
         let (header, body): (SrsHeader, Vec<u8>) = artifact::read(path, SRS)?;
-        check_k(header.k).map_err(|_| ProverError::corrupt(path, "SRS", format!("k = {} is out of range", header.k)))?;
+        check_k(header.k)
+            .map_err(|_| ProverError::corrupt(path, "SRS", format!("k = {} is out of range", header.k)))?;
         // k, 2^k G1 points and their Lagrange form (64 bytes each, uncompressed), g2 and s·g2.
         let expected = 4 + 2 * (1usize << header.k) * 64 + 2 * 128;
         if body.len() != expected {
-            return Err(ProverError::corrupt(path, "SRS", format!("expected {expected} bytes of points for k = {}, found {}", header.k, body.len())));
+            return Err(ProverError::corrupt(
+                path,
+                "SRS",
+                format!("expected {expected} bytes of points for k = {}, found {}", header.k, body.len()),
+            ));
         }
         if body[..4] != header.k.to_le_bytes() {
             return Err(ProverError::corrupt(path, "SRS", "header and body disagree on k"));
         }
         // Unchecked: the points were validated when the file was made, and rechecking 2^(k+1)
         // points would make loading a large SRS take seconds. The SHA-256 below guards integrity.
-        let params = artifact::guarded(path, SRS, || ParamsKZG::read_custom(&mut body.as_slice(), SerdeFormat::RawBytesUnchecked))?;
+        let params = artifact::guarded(path, SRS, || {
+            ParamsKZG::read_custom(&mut body.as_slice(), SerdeFormat::RawBytesUnchecked)
+        })?;
         Ok(Srs { params, source: header.source })
     }
 }
@@ -129,6 +136,9 @@ fn check_k(k: u32) -> Result<()> {
     if (1..=MAX_K).contains(&k) {
         Ok(())
     } else {
-        Err(ProverError::Halo2 { stage: "SRS generation", message: format!("k must be between 1 and {MAX_K}, got {k}") })
+        Err(ProverError::Halo2 {
+            stage: "SRS generation",
+            message: format!("k must be between 1 and {MAX_K}, got {k}"),
+        })
     }
 }

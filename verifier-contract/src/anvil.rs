@@ -67,7 +67,8 @@ impl AnvilNode {
 
     fn start_once(program: &PathBuf) -> Result<Self, VerifierError> {
         let port = free_port()?;
-        let log = tempfile::NamedTempFile::new().map_err(|err| VerifierError::io("creating anvil's log file", err))?;
+        let log = tempfile::NamedTempFile::new()
+            .map_err(|err| VerifierError::io("creating anvil's log file", err))?;
         let stdout = log.reopen().map_err(|err| VerifierError::io("opening anvil's log file", err))?;
         let stderr = log.reopen().map_err(|err| VerifierError::io("opening anvil's log file", err))?;
         let child = Command::new(program)
@@ -88,7 +89,10 @@ impl AnvilNode {
         let deadline = Instant::now() + STARTUP_TIMEOUT;
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
-                return Err(VerifierError::Anvil(format!("exited during startup ({status}): {}", self.log_tail())));
+                return Err(VerifierError::Anvil(format!(
+                    "exited during startup ({status}): {}",
+                    self.log_tail()
+                )));
             }
             if answers_json_rpc(self.port) {
                 return Ok(());
@@ -127,7 +131,10 @@ impl Drop for AnvilNode {
 fn free_port() -> Result<u16, VerifierError> {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .map_err(|err| VerifierError::io("finding a free port on 127.0.0.1", err))?;
-    listener.local_addr().map(|addr| addr.port()).map_err(|err| VerifierError::io("reading the bound port", err))
+    listener
+        .local_addr()
+        .map(|addr| addr.port())
+        .map_err(|err| VerifierError::io("reading the bound port", err))
 }
 
 /// True when something on 127.0.0.1:`port` answers an `eth_chainId` request.

@@ -20,7 +20,11 @@ pub const RECEIPT_TIMEOUT: Duration = Duration::from_secs(180);
 
 /// Deploys `creation_code` with the account of `private_key` (hex, with or without `0x`) and
 /// returns the contract's address once the transaction is mined.
-pub async fn deploy(rpc_url: &str, private_key: &str, creation_code: &[u8]) -> Result<Address, VerifierError> {
+pub async fn deploy(
+    rpc_url: &str,
+    private_key: &str,
+    creation_code: &[u8],
+) -> Result<Address, VerifierError> {
     let url = parse_url(rpc_url)?;
     let signer: PrivateKeySigner = private_key.trim().parse().map_err(|_| {
         VerifierError::InvalidPrivateKey("expected 32 bytes of hex (64 hex digits, optional 0x)".into())
@@ -95,7 +99,11 @@ pub async fn verify_calldata_onchain(
 }
 
 /// [`deploy`] for callers without an async runtime.
-pub fn deploy_blocking(rpc_url: &str, private_key: &str, creation_code: &[u8]) -> Result<Address, VerifierError> {
+pub fn deploy_blocking(
+    rpc_url: &str,
+    private_key: &str,
+    creation_code: &[u8],
+) -> Result<Address, VerifierError> {
     block_on(deploy(rpc_url, private_key, creation_code))
 }
 
@@ -123,9 +131,10 @@ fn block_on<T>(future: impl Future<Output = Result<T, VerifierError>>) -> Result
 }
 
 fn parse_url(rpc_url: &str) -> Result<Url, VerifierError> {
-    let url: Url = rpc_url
-        .parse()
-        .map_err(|err| VerifierError::InvalidRpcUrl { url: rpc_url.to_string(), message: format!("{err}") })?;
+    let url: Url = rpc_url.parse().map_err(|err| VerifierError::InvalidRpcUrl {
+        url: rpc_url.to_string(),
+        message: format!("{err}"),
+    })?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(VerifierError::InvalidRpcUrl {
             url: rpc_url.to_string(),

@@ -10,8 +10,10 @@ pub const WALLET_ATTRIBUTES_CONTRACT_NAME: &str = "WalletAttributes";
 
 /// Compiles [`WALLET_ATTRIBUTES_SOL`] with the pinned solc.
 pub fn compile_wallet_attributes() -> Result<CompiledContract, VerifierError> {
-    let compiled =
-        crate::compile_solidity(&[("WalletAttributes.sol", WALLET_ATTRIBUTES_SOL)], WALLET_ATTRIBUTES_CONTRACT_NAME)?;
+    let compiled = crate::compile_solidity(
+        &[("WalletAttributes.sol", WALLET_ATTRIBUTES_SOL)],
+        WALLET_ATTRIBUTES_CONTRACT_NAME,
+    )?;
     compiled.check_code_size()?;
     Ok(compiled)
 }

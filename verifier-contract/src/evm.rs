@@ -89,13 +89,22 @@ impl EmbeddedEvm {
     }
 
     /// Asks the verifier at `verifier` about `proof` and `instances`.
-    pub fn verify(&mut self, verifier: Address, proof: &[u8], instances: &[Fr]) -> Result<EvmVerdict, VerifierError> {
+    pub fn verify(
+        &mut self,
+        verifier: Address,
+        proof: &[u8],
+        instances: &[Fr],
+    ) -> Result<EvmVerdict, VerifierError> {
         self.verify_calldata(verifier, calldata::encode_verify_calldata(proof, instances))
     }
 
     /// Sends raw calldata to the verifier and reads the answer: valid only when the call
     /// succeeded and returned ABI `true`; a revert or a halt is `valid: false`.
-    pub fn verify_calldata(&mut self, verifier: Address, calldata: Vec<u8>) -> Result<EvmVerdict, VerifierError> {
+    pub fn verify_calldata(
+        &mut self,
+        verifier: Address,
+        calldata: Vec<u8>,
+    ) -> Result<EvmVerdict, VerifierError> {
         let outcome = self.call(DEFAULT_CALLER, verifier, calldata)?;
         let valid = outcome.success && calldata::decode_verify_return(&outcome.output) == Some(true);
         Ok(EvmVerdict { valid, gas_used: outcome.gas_used })
@@ -153,7 +162,11 @@ impl EmbeddedEvm {
 }
 
 /// Deploys `creation_code` in a fresh [`EmbeddedEvm`] and asks it about one proof.
-pub fn verify_in_evm(creation_code: &[u8], proof: &[u8], instances: &[Fr]) -> Result<EvmVerdict, VerifierError> {
+pub fn verify_in_evm(
+    creation_code: &[u8],
+    proof: &[u8],
+    instances: &[Fr],
+) -> Result<EvmVerdict, VerifierError> {
     let mut evm = EmbeddedEvm::new();
     let verifier = evm.deploy(creation_code)?;
     evm.verify(verifier, proof, instances)

@@ -11,7 +11,8 @@
 //! | proof length, instance count   | none (reads past the end) | exact, plus exact calldata |
 //! | instance / proof scalar `< r`  | none (`mod r` silently)   | `read_fr` rejects          |
 //! | point on curve, coords `< p`   | yes, but keeps running    | rejects at once            |
-//! | failure                        | `revert`                  | returns `false`            |
+//! | precompile call fails (gas)    | folded into the verdict   | reverts                    |
+//! | invalid input or proof         | `revert`                  | returns `false`            |
 //!
 //! Reducing scalars `mod r` instead of rejecting them makes proofs malleable (`s` and `s + r`
 //! both verify) and lets an instance `≥ r` pass as its reduction, so a consumer reading
@@ -22,7 +23,10 @@ mod rewrite;
 use crate::VerifierError;
 use halo2_proofs::{
     plonk::VerifyingKey,
-    poly::{commitment::ParamsProver, kzg::commitment::ParamsKZG},
+    poly::{
+        commitment::{Params, ParamsProver},
+        kzg::commitment::ParamsKZG,
+    },
 };
 use halo2curves::{
     bn256::{Bn256, Fq, Fr, G1Affine},
@@ -64,7 +68,8 @@ pub struct GeneratedVerifier {
 impl GeneratedVerifier {
     /// Compiles the verifier with the pinned solc and checks the EIP-170 size limit.
     pub fn compile(&self) -> Result<crate::CompiledContract, VerifierError> {
-        let compiled = crate::compile_solidity(&[("LoopXVerifier.sol", &self.solidity)], VERIFIER_CONTRACT_NAME)?;
+        let compiled =
+            crate::compile_solidity(&[("LoopXVerifier.sol", &self.solidity)], VERIFIER_CONTRACT_NAME)?;
         compiled.check_code_size()?;
         Ok(compiled)
     }
@@ -96,17 +101,19 @@ pub fn generate_verifier(
 
     // snark-verifier signals unsupported constraint systems with asserts and `unreachable!`;
     // turn such a panic into an error instead of taking the caller down.
-    let generated = panic::catch_unwind(panic::AssertUnwindSafe(|| snark_verifier_yul(params, vk, num_instances)))
-        .map_err(|payload| {
-            let message = payload
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| payload.downcast_ref::<&str>().copied())
-                .unwrap_or("unknown panic");
-            VerifierError::Generation(format!("snark-verifier panicked: {message}"))
-        })??;
+    let generated =
+        panic::catch_unwind(panic::AssertUnwindSafe(|| snark_verifier_yul(params, vk, num_instances)))
+            .map_err(|payload| {
+                let message = payload
+                    .downcast_ref::<String>()
+                    .map(String::as_str)
+                    .or_else(|| payload.downcast_ref::<&str>().copied())
+                    .unwrap_or("unknown panic");
+                VerifierError::Generation(format!("snark-verifier panicked: {message}"))
+            })??;
 
-    let rewritten = rewrite::rewrite(&generated.code, num_instances, VERIFIER_CONTRACT_NAME, &generated.vk_digest)?;
+    let rewritten =
+        rewrite::rewrite(&generated.code, num_instances, VERIFIER_CONTRACT_NAME, &generated.vk_digest)?;
     Ok(GeneratedVerifier {
         solidity: rewritten.solidity,
         num_instances,

@@ -31,8 +31,8 @@ pub use calldata::{
     verify_proof_selector, VERIFIER_ABI_JSON, VERIFY_PROOF_SIGNATURE,
 };
 pub use chain::{
-    deploy, deploy_blocking, verify_calldata_onchain, verify_onchain, verify_onchain_blocking, RECEIPT_TIMEOUT,
-    RPC_TIMEOUT,
+    deploy, deploy_blocking, verify_calldata_onchain, verify_onchain, verify_onchain_blocking,
+    RECEIPT_TIMEOUT, RPC_TIMEOUT,
 };
 pub use consumer::{compile_wallet_attributes, WALLET_ATTRIBUTES_CONTRACT_NAME, WALLET_ATTRIBUTES_SOL};
 pub use error::VerifierError;

@@ -94,10 +94,8 @@ pub fn compile_solidity(sources: &[(&str, &str)], contract: &str) -> Result<Comp
 
 /// Standard-JSON input for `sources`, with this crate's fixed settings.
 fn standard_json_input(sources: &[(&str, &str)]) -> Value {
-    let sources: serde_json::Map<String, Value> = sources
-        .iter()
-        .map(|(name, content)| (name.to_string(), json!({ "content": content })))
-        .collect();
+    let sources: serde_json::Map<String, Value> =
+        sources.iter().map(|(name, content)| (name.to_string(), json!({ "content": content }))).collect();
     json!({
         "language": "Solidity",
         "sources": sources,
@@ -139,9 +137,9 @@ fn parse_standard_json_output(output: &Value, contract: &str) -> Result<Compiled
         .find_map(|file| file.get(contract))
         .ok_or_else(|| compile_error(format!("no contract named `{contract}` in the sources")))?;
     let decode = |field: &str| -> Result<Vec<u8>, VerifierError> {
-        let text = found["evm"][field]["object"]
-            .as_str()
-            .ok_or_else(|| compile_error(format!("solc returned no {field} (abstract contract or interface?)")))?;
+        let text = found["evm"][field]["object"].as_str().ok_or_else(|| {
+            compile_error(format!("solc returned no {field} (abstract contract or interface?)"))
+        })?;
         hex::decode(text).map_err(|err| compile_error(format!("solc returned non-hex {field}: {err}")))
     };
     let bytecode = decode("bytecode")?;

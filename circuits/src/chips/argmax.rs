@@ -46,7 +46,8 @@ impl ArgMaxConfig {
         meta.create_gate("argmax", |meta| {
             let mut p = PoolQuery::new(meta, pool);
             let q = p.q(config.q);
-            let (y, sel, cnt, idx, mx, max, diff) = (p.a(Y), p.a(SEL), p.a(CNT), p.a(IDX), p.a(MX), p.a(MAX), p.a(DIFF));
+            let (y, sel, cnt, idx, mx, max, diff) =
+                (p.a(Y), p.a(SEL), p.a(CNT), p.a(IDX), p.a(MX), p.a(MAX), p.a(DIFF));
             let (cnt_prev, idx_prev, mx_prev) = (p.a_at(CNT, -1), p.a_at(IDX, -1), p.a_at(MX, -1));
             let (cont, j, last) = (p.f(0), p.f(1), p.f(2));
             vec![
@@ -91,8 +92,18 @@ impl ArgMaxConfig {
             let seen = choice.map(|c| c <= j);
             assign(region, a[SEL], at, sel.map(|s| Fr::from(u64::from(s))));
             assign(region, a[CNT], at, seen.map(|s| Fr::from(u64::from(s))));
-            let idx = assign(region, a[IDX], at, seen.zip(choice).map(|(s, c)| if s { Fr::from(c as u64) } else { Fr::ZERO }));
-            let mx = assign(region, a[MX], at, seen.zip(max).map(|(s, m)| if s { fr_from_i64(m) } else { Fr::ZERO }));
+            let idx = assign(
+                region,
+                a[IDX],
+                at,
+                seen.zip(choice).map(|(s, c)| if s { Fr::from(c as u64) } else { Fr::ZERO }),
+            );
+            let mx = assign(
+                region,
+                a[MX],
+                at,
+                seen.zip(max).map(|(s, m)| if s { fr_from_i64(m) } else { Fr::ZERO }),
+            );
             max_cells.push(assign(region, a[MAX], at, max.map(fr_from_i64)));
             let diff = y_int.zip(max).zip(seen).map(|((y, m), s)| fr_from_i64(m - y - i64::from(!s)));
             let diff = assign(region, a[DIFF], at, diff);

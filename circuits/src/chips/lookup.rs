@@ -187,7 +187,13 @@ impl<'c> LookupStrip<'c> {
     }
 
     /// Looks `input` up in sigmoid table `table` and returns the output wire.
-    pub fn sigmoid(&mut self, region: &mut Region<'_, Fr>, table: usize, input: &Wire, output: Value<Fr>) -> Wire {
+    pub fn sigmoid(
+        &mut self,
+        region: &mut Region<'_, Fr>,
+        table: usize,
+        input: &Wire,
+        output: Value<Fr>,
+    ) -> Wire {
         let c = self.config;
         let row = self.next_row;
         self.next_row += 1;
@@ -196,4 +202,3 @@ impl<'c> LookupStrip<'c> {
         assign(region, c.out, row, output)
     }
 }
-

@@ -64,9 +64,10 @@ impl PoseidonConfig {
         };
         let mds = constants().mds;
         let mix = |terms: [Expression<Fr>; WIDTH], i: usize| -> Expression<Fr> {
-            terms.into_iter().enumerate().fold(Expression::Constant(Fr::ZERO), |acc, (j, t)| {
-                acc + t * Expression::Constant(mds[i][j])
-            })
+            terms
+                .into_iter()
+                .enumerate()
+                .fold(Expression::Constant(Fr::ZERO), |acc, (j, t)| acc + t * Expression::Constant(mds[i][j]))
         };
         meta.create_gate("poseidon full round", |meta| {
             let mut p = PoolQuery::new(meta, pool);
@@ -74,8 +75,10 @@ impl PoseidonConfig {
             let u: [Expression<Fr>; WIDTH] = std::array::from_fn(|i| p.a(i) + p.f(i));
             let x: [Expression<Fr>; WIDTH] = std::array::from_fn(|i| p.a(WIDTH + i));
             let next: [Expression<Fr>; WIDTH] = std::array::from_fn(|i| p.a_at(i, 1));
-            let sboxed: [Expression<Fr>; WIDTH] = std::array::from_fn(|i| x[i].clone() * x[i].clone() * u[i].clone());
-            let mut constraints: Vec<_> = (0..WIDTH).map(|i| q.clone() * (x[i].clone() - u[i].clone() * u[i].clone())).collect();
+            let sboxed: [Expression<Fr>; WIDTH] =
+                std::array::from_fn(|i| x[i].clone() * x[i].clone() * u[i].clone());
+            let mut constraints: Vec<_> =
+                (0..WIDTH).map(|i| q.clone() * (x[i].clone() - u[i].clone() * u[i].clone())).collect();
             constraints.extend((0..WIDTH).map(|i| q.clone() * (next[i].clone() - mix(sboxed.clone(), i))));
             constraints
         });
@@ -121,8 +124,11 @@ impl PoseidonConfig {
         let a = &self.pool.advice;
         let f = &self.pool.fixed;
         let rc = &constants().round_constants;
-        let mut state: [Value<Fr>; WIDTH] =
-            [Value::known(poseidon::capacity_for_length(message.len())), Value::known(Fr::ZERO), Value::known(Fr::ZERO)];
+        let mut state: [Value<Fr>; WIDTH] = [
+            Value::known(poseidon::capacity_for_length(message.len())),
+            Value::known(Fr::ZERO),
+            Value::known(Fr::ZERO),
+        ];
         self.q_init.enable(region, row)?;
         fix(region, f[0], row, poseidon::capacity_for_length(message.len()));
         let mut at = row;

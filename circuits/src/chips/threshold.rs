@@ -29,9 +29,7 @@ impl ThresholdConfig {
             let (y, bit, chk, t) = (p.a(0), p.a(1), p.a(2), p.f(0));
             vec![
                 q.clone() * boolean(bit.clone()),
-                q * (chk
-                    - bit.clone() * (y.clone() - t.clone())
-                    - (one() - bit) * (t - one() - y)),
+                q * (chk - bit.clone() * (y.clone() - t.clone()) - (one() - bit) * (t - one() - y)),
             ]
         });
         config

@@ -19,6 +19,12 @@
 //!
 //! and replaces the scalar reads by `read_fr`, which rejects a word `≥ r` instead of reducing
 //! it, and the point check by an immediate rejection.
+//!
+//! Precompile calls (`success := and(eq(staticcall(…), 1), success)`) become
+//! `if iszero(staticcall(…)) { revert(0, 0) }`. Their inputs are validated points and
+//! scalars, so such a call can only fail by running out of gas; folded into `false`, a caller
+//! short on gas would make a valid proof read as invalid (and `eth_estimateGas`, which looks
+//! for the least gas that does not revert, would return an amount that gives `false`).
 
 use crate::VerifierError;
 use alloy::primitives::U256;
@@ -52,6 +58,8 @@ const EXPECTED_TAIL: &str =
     "// Revert if anything fails if iszero(success) { revert(0, 0) } // Return empty bytes on success return(0, 0) } } }";
 const POINT_CHECK: &str = "success := and(validate_ec_point(x, y), success)";
 const POINT_REJECT: &str = "if iszero(validate_ec_point(x, y)) { reject() }";
+const PRECOMPILE_CALL: &str = "success := and(eq(staticcall(";
+const PRECOMPILE_CALL_END: &str = "), 1), success)";
 const LOAD: &str = "calldataload(";
 const SCALAR_PREFIX: &str = "mod(";
 const SCALAR_SUFFIX: &str = ", f_q)";
@@ -85,7 +93,8 @@ pub(crate) fn rewrite(
     let instance_bytes = 32 * num_instances;
     let body = scan_loads(body, |load, offset| {
         // Instances come first in the generated code's addressing, the proof after them.
-        let mapped = if offset < instance_bytes { instances_start + offset } else { 0x64 + offset - instance_bytes };
+        let mapped =
+            if offset < instance_bytes { instances_start + offset } else { 0x64 + offset - instance_bytes };
         Ok(match load {
             Load::Scalar => format!("read_fr({mapped:#x})"),
             Load::PointX | Load::PointY => format!("{LOAD}{mapped:#x})"),
@@ -99,6 +108,7 @@ pub(crate) fn rewrite(
         )));
     }
     let body = body.replace(POINT_CHECK, POINT_REJECT);
+    let body = revert_on_precompile_failure(&body)?;
 
     let solidity = render_contract(&ContractParts {
         contract_name,
@@ -114,7 +124,8 @@ pub(crate) fn rewrite(
 /// The Yul between the opening of the generated assembly block and its final
 /// revert-or-return, after checking the tail is what this rewrite expects.
 fn generated_body(code: &str) -> Result<&str, VerifierError> {
-    let open = code.find(ASSEMBLY_OPEN).ok_or_else(|| drift("no `assembly (\"memory-safe\")` block".into()))?;
+    let open =
+        code.find(ASSEMBLY_OPEN).ok_or_else(|| drift("no `assembly (\"memory-safe\")` block".into()))?;
     let start = open + ASSEMBLY_OPEN.len();
     let tail_at = code.rfind(TAIL_MARKER).ok_or_else(|| drift("no final success check".into()))?;
     if tail_at < start {
@@ -160,11 +171,52 @@ fn scan_loads(
     Ok(out)
 }
 
+/// Rewrites every precompile call so that its failure (out of gas) reverts the whole call.
+fn revert_on_precompile_failure(body: &str) -> Result<String, VerifierError> {
+    let mut out = String::with_capacity(body.len());
+    let mut rest = body;
+    let mut calls = 0;
+    while let Some(pos) = rest.find(PRECOMPILE_CALL) {
+        out.push_str(&rest[..pos]);
+        let after = &rest[pos + PRECOMPILE_CALL.len()..];
+        // The arguments hold one nested call, `gas()`; find the parenthesis closing `staticcall(`.
+        let mut depth = 1usize;
+        let close = after
+            .char_indices()
+            .find(|&(_, c)| {
+                match c {
+                    '(' => depth += 1,
+                    ')' => depth -= 1,
+                    _ => {}
+                }
+                depth == 0
+            })
+            .map(|(index, _)| index)
+            .ok_or_else(|| drift("unterminated staticcall".into()))?;
+        let tail = &after[close..];
+        if !tail.starts_with(PRECOMPILE_CALL_END) {
+            return Err(drift("staticcall result used in an unknown way".into()));
+        }
+        let _ = write!(out, "if iszero(staticcall({})) {{ revert(0, 0) }}", &after[..close]);
+        rest = &tail[PRECOMPILE_CALL_END.len()..];
+        calls += 1;
+    }
+    out.push_str(rest);
+    let all_calls = out.matches("staticcall(").count();
+    if calls == 0 || all_calls != calls {
+        return Err(drift(format!("{calls} of {all_calls} precompile calls have the expected shape")));
+    }
+    Ok(out)
+}
+
 /// Checks the loads read `instances ‖ proof` word by word, in order, each word once, with the
 /// instances all scalars and every point's `y` right after its `x`; returns the proof layout.
 fn proof_layout(loads: &[(Load, usize)], num_instances: usize) -> Result<ProofLayout, VerifierError> {
     if loads.len() <= num_instances {
-        return Err(drift(format!("{} calldata words for {num_instances} instances and a proof", loads.len())));
+        return Err(drift(format!(
+            "{} calldata words for {num_instances} instances and a proof",
+            loads.len()
+        )));
     }
     let instance_bytes = 32 * num_instances;
     let mut layout = ProofLayout { proof_len: 0, scalar_offsets: Vec::new(), point_offsets: Vec::new() };
@@ -249,7 +301,8 @@ pragma solidity 0.8.19;
 ///         proof is not {proof_len} bytes, there are not {num_instances} instances, the call is not
 ///         the canonical ABI encoding (no extra calldata), any instance or proof scalar is
 ///         not below the BN254 scalar modulus r, or any proof point is not on BN254 (a
-///         coordinate >= p, or the point at infinity, included).
+///         coordinate >= p, or the point at infinity, included). It reverts when it runs out
+///         of gas (never answering `false` for lack of gas) or the calldata is not ABI.
 contract {contract_name} {{
     /// @param proof The prover's transcript bytes.
     /// @param instances The public inputs: [commitment, wallet, outputs...].
@@ -302,7 +355,9 @@ mod tests {
              mstore(0xc0, mod(calldataload(0x20), f_q))\n\
              {\n let x := calldataload(0x40)\n mstore(0xe0, x)\n let y := calldataload(0x60)\n mstore(0x100, y)\n \
              success := and(validate_ec_point(x, y), success)\n }\n\
-             mstore(0x120, mod(calldataload(0x80), f_q))";
+             mstore(0x120, mod(calldataload(0x80), f_q))\n\
+             success := and(eq(staticcall(gas(), 0x8, 0x140, 0x180, 0x140, 0x20), 1), success)\n\
+             success := and(eq(mload(0x140), 1), success)";
         let out = rewrite(&fake_generated(runtime), 2, "V", "0x01").unwrap();
         // proof = point (64 bytes) + scalar (32 bytes) = 96 = 0x60 bytes; instances at 0x84 + 0x60.
         assert_eq!(
@@ -317,22 +372,35 @@ mod tests {
         assert!(sol.contains("mstore(0x120, read_fr(0xa4))"), "{sol}");
         assert!(sol.contains(POINT_REJECT) && !sol.contains(POINT_CHECK), "{sol}");
         assert!(sol.contains("eq(calldatasize(), 0x124)"), "{sol}");
-        assert!(!sol.contains("revert(0, 0)"), "{sol}");
+        assert!(
+            sol.contains("if iszero(staticcall(gas(), 0x8, 0x140, 0x180, 0x140, 0x20)) { revert(0, 0) }"),
+            "{sol}"
+        );
+        assert!(sol.contains("success := and(eq(mload(0x140), 1), success)"), "{sol}");
+        assert!(!sol.contains("if iszero(success) { revert(0, 0) }"), "{sol}");
     }
 
     #[test]
     fn rejects_unknown_shapes() {
-        let skipped_word = "mstore(0xa0, mod(calldataload(0x0), f_q))\nmstore(0xc0, mod(calldataload(0x40), f_q))";
+        let skipped_word =
+            "mstore(0xa0, mod(calldataload(0x0), f_q))\nmstore(0xc0, mod(calldataload(0x40), f_q))";
         assert!(rewrite(&fake_generated(skipped_word), 1, "V", "0x01").is_err());
         let unknown_use = "mstore(0xa0, mod(calldataload(0x0), f_q))\nmstore(0xc0, calldataload(0x20))";
         assert!(rewrite(&fake_generated(unknown_use), 1, "V", "0x01").is_err());
         let point_instance = "{ let x := calldataload(0x0)\n let y := calldataload(0x20)\n }";
+        let unknown_call =
+            "mstore(0xa0, mod(calldataload(0x0), f_q))\nmstore(0xc0, mod(calldataload(0x20), f_q))\n\
+             success := and(staticcall(gas(), 0x8, 0, 0, 0, 0), success)";
+        assert!(rewrite(&fake_generated(unknown_call), 1, "V", "0x01").is_err());
         assert!(rewrite(&fake_generated(point_instance), 1, "V", "0x01").is_err());
         assert!(rewrite("contract X {}", 1, "V", "0x01").is_err());
     }
 
     #[test]
     fn scalar_modulus_literal() {
-        assert_eq!(scalar_modulus_hex(), "0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001");
+        assert_eq!(
+            scalar_modulus_hex(),
+            "0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001"
+        );
     }
 }

@@ -14,7 +14,8 @@ use std::{
 fn anvil_deploys_the_verifier_and_agrees_with_revm() {
     let fx = fixture();
     let node = AnvilNode::start().expect("anvil starts");
-    let address = deploy_blocking(node.url(), node.dev_private_key(0), &fx.compiled.bytecode).expect("deploys");
+    let address =
+        deploy_blocking(node.url(), node.dev_private_key(0), &fx.compiled.bytecode).expect("deploys");
 
     let valid = verify_onchain_blocking(node.url(), address, &fx.proof, &fx.instances).expect("eth_call");
     assert!(valid.valid, "valid proof rejected on anvil");
@@ -70,10 +71,13 @@ fn unreachable_rpc_names_the_url() {
     let message = err.to_string();
     assert!(message.contains(&url) && message.contains("not reachable"), "{message}");
 
-    let err = deploy_blocking(&url, loopx_verifier_contract::ANVIL_DEV_PRIVATE_KEYS[0], &fx.compiled.bytecode).unwrap_err();
+    let err =
+        deploy_blocking(&url, loopx_verifier_contract::ANVIL_DEV_PRIVATE_KEYS[0], &fx.compiled.bytecode)
+            .unwrap_err();
     assert!(matches!(err, VerifierError::RpcUnreachable { .. }), "{err:?}");
 
-    let err = deploy_blocking("not a url", loopx_verifier_contract::ANVIL_DEV_PRIVATE_KEYS[0], &[]).unwrap_err();
+    let err =
+        deploy_blocking("not a url", loopx_verifier_contract::ANVIL_DEV_PRIVATE_KEYS[0], &[]).unwrap_err();
     assert!(matches!(err, VerifierError::InvalidRpcUrl { .. }), "{err:?}");
 }
 

@@ -1,15 +1,22 @@
 //! The generated verifier in revm, case by case against the native halo2 verifier.
 
 use crate::fixture::{
-    base_modulus, fixture, native_verify, read_word, scalar_modulus, toy_circuit, write_word, DeployedVerifier,
-    Fixture,
+    base_modulus, fixture, native_verify, read_word, scalar_modulus, toy_circuit, write_word,
+    DeployedVerifier, Fixture,
 };
 use loopx_verifier_contract::{
     encode_verify_calldata, encode_verify_calldata_words, verify_in_evm, EIP170_CODE_SIZE_LIMIT, U256,
 };
 
 /// Asks both judges; panics unless they agree with each other and with `expected`.
-fn assert_judged(fx: &Fixture, evm: &mut DeployedVerifier, proof: &[u8], words: &[U256], expected: bool, case: &str) {
+fn assert_judged(
+    fx: &Fixture,
+    evm: &mut DeployedVerifier,
+    proof: &[u8],
+    words: &[U256],
+    expected: bool,
+    case: &str,
+) {
     let native = fx.native_accepts(proof, words);
     let verdict = evm.verdict(proof, words);
     assert_eq!(
@@ -80,7 +87,14 @@ fn rejects_every_single_bit_flip_in_the_proof_like_native() {
     for position in 0..fx.proof.len() {
         let mut proof = fx.proof.clone();
         proof[position] ^= 1 << (position % 8);
-        assert_judged(fx, &mut evm, &proof, &words, false, &format!("bit {} of byte {position}", position % 8));
+        assert_judged(
+            fx,
+            &mut evm,
+            &proof,
+            &words,
+            false,
+            &format!("bit {} of byte {position}", position % 8),
+        );
     }
 }
 
@@ -237,11 +251,13 @@ fn halo2_native_verifier_alone_ignores_trailing_proof_bytes() {
 fn generation_refuses_a_wrong_instance_count_and_a_mismatched_k() {
     let fx = fixture();
     assert!(loopx_verifier_contract::generate_verifier(&fx.params, fx.vk(), 0).is_err());
-    let other_params =
-        halo2_proofs::poly::kzg::commitment::ParamsKZG::<halo2curves::bn256::Bn256>::setup(crate::fixture::K + 1, {
+    let other_params = halo2_proofs::poly::kzg::commitment::ParamsKZG::<halo2curves::bn256::Bn256>::setup(
+        crate::fixture::K + 1,
+        {
             use rand::SeedableRng;
             rand_chacha::ChaCha20Rng::seed_from_u64(7)
-        });
+        },
+    );
     let err = loopx_verifier_contract::generate_verifier(&other_params, fx.vk(), 3).unwrap_err();
     assert!(err.to_string().contains("k = "), "{err}");
 }

@@ -76,7 +76,12 @@ impl Circuit<Fr> for ToyCircuit {
             || "range table",
             |mut table| {
                 for value in 0..RANGE {
-                    table.assign_cell(|| "value", config.table, value as usize, || Value::known(Fr::from(value)))?;
+                    table.assign_cell(
+                        || "value",
+                        config.table,
+                        value as usize,
+                        || Value::known(Fr::from(value)),
+                    )?;
                 }
                 Ok(())
             },

@@ -101,7 +101,8 @@ fn refuses_invalid_proofs_unknown_models_and_strangers_registering() {
     assert!(!outcome.success);
     assert_eq!(outcome.output, InvalidProof {}.abi_encode());
 
-    let unknown = submitCall { modelId: B256::ZERO, proof: Bytes::copy_from_slice(&fx.proof), instances: fx.words() };
+    let unknown =
+        submitCall { modelId: B256::ZERO, proof: Bytes::copy_from_slice(&fx.proof), instances: fx.words() };
     let outcome = setup.evm.send(WALLET, setup.attributes, unknown.abi_encode()).unwrap();
     assert_eq!(outcome.output, UnknownModel { modelId: B256::ZERO }.abi_encode());
 
