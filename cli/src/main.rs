@@ -1,1 +1,60 @@
-fn main() {}
+//! `loopx`: prove attributes of a wallet with a quantized model, without revealing the features.
+//!
+//! A thin front end: it parses arguments, calls the LoopX libraries and prints (prose, or one
+//! JSON object with `--json`). Exit code 0 means success — for verification, a valid proof.
+
+mod cmd;
+mod report;
+
+use clap::{Parser, Subcommand};
+
+use report::Reporter;
+
+/// LoopX prover: zero-knowledge proofs of wallet-model attributes (Halo2, KZG on BN254).
+#[derive(Debug, Parser)]
+#[command(name = "loopx", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    /// Print one machine-readable JSON object on stdout.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a bundled wallet model end to end: compile, dev SRS, setup, prove, verify.
+    Quickstart(cmd::quickstart::QuickstartArgs),
+    /// Import an ONNX model, quantize it with calibration rows and write a model package.
+    Compile(cmd::compile::CompileArgs),
+    /// Generate proving and verifying keys for a package.
+    Setup(cmd::keys::SetupArgs),
+    /// Prove the model's output on private features, bound to a wallet.
+    Prove(cmd::prove::ProveArgs),
+    /// Verify a proof natively (exit code 0 iff valid).
+    Verify(cmd::prove::VerifyArgs),
+    /// Structured reference strings.
+    #[command(subcommand)]
+    Srs(cmd::srs::SrsCommand),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let out = Reporter { json: cli.json };
+    let result = match cli.command {
+        Command::Quickstart(args) => cmd::quickstart::run(args, out),
+        Command::Compile(args) => cmd::compile::run(args, out),
+        Command::Setup(args) => cmd::keys::run(args, out),
+        Command::Prove(args) => cmd::prove::run_prove(args, out),
+        Command::Verify(args) => cmd::prove::run_verify(args, out),
+        Command::Srs(command) => cmd::srs::run(command, out),
+    };
+    if let Err(error) = result {
+        let chain: Vec<String> = error.chain().map(ToString::to_string).collect();
+        if cli.json {
+            println!("{}", serde_json::json!({ "error": chain.join(": ") }));
+        }
+        eprintln!("error: {}", chain.join("\n  caused by: "));
+        std::process::exit(2);
+    }
+}

@@ -323,8 +323,18 @@ impl<'a> Importer<'a> {
                 return Err(at.err(format!("input `{other}` is neither the chain's tensor nor a constant; two tensor inputs are not supported")));
             }
             if self.uses.get(current.as_str()).copied().unwrap_or(0) > 1 {
+                let other = self
+                    .graph
+                    .node
+                    .iter()
+                    .enumerate()
+                    .find(|(i, n)| *i != index && n.input.contains(&current));
+                let also = other.map_or("a graph output".to_string(), |(i, n)| {
+                    let name = if n.name.is_empty() { format!("#{i}") } else { n.name.clone() };
+                    format!("node `{name}` ({}) too", n.op_type)
+                });
                 return Err(at.err(format!(
-                    "`{current}` feeds several nodes; only a single chain of ops is supported"
+                    "`{current}` feeds {also}; two tensor inputs (branches, residuals) are not supported, only a single chain of ops"
                 )));
             }
             if let Some(extra) =

@@ -60,6 +60,12 @@ pub enum ProverError {
         /// halo2's message.
         message: String,
     },
+    /// The package has no keys yet.
+    #[error("{} has no keys yet; run `loopx setup {}` (with --dev-srs or --srs FILE) first", .0.display(), .0.display())]
+    NotSetUp(PathBuf),
+    /// A wallet address is malformed.
+    #[error("`{0}` is not a wallet address: expected 0x followed by 40 hex digits")]
+    InvalidWallet(String),
     /// A proof file is malformed.
     #[error("invalid proof file: {0}")]
     InvalidProofFile(String),

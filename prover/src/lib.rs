@@ -5,10 +5,14 @@
 pub mod artifact;
 pub mod error;
 pub mod keys;
+pub mod package_dir;
 pub mod proof;
+pub mod proof_file;
 pub mod srs;
 
 pub use error::{ProverError, Result};
 pub use keys::{setup, KeyHeader, ModelKeys};
+pub use package_dir::PackageDir;
 pub use proof::{prove, random_salt, verify, Proof, ProofRequest};
+pub use proof_file::{format_wallet, parse_wallet, ProofFile};
 pub use srs::{Srs, SrsSource};

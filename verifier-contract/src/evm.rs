@@ -83,6 +83,18 @@ impl EmbeddedEvm {
         self.execute(from, TxKind::Call(to), data, false).map(|(_, outcome)| outcome)
     }
 
+    /// Like [`EmbeddedEvm::call`] with a transaction gas limit of `gas_limit` instead of
+    /// [`TX_GAS_LIMIT`].
+    pub fn call_with_gas_limit(
+        &mut self,
+        from: Address,
+        to: Address,
+        data: Vec<u8>,
+        gas_limit: u64,
+    ) -> Result<CallOutcome, VerifierError> {
+        self.execute_with_gas(from, TxKind::Call(to), data, false, gas_limit).map(|(_, outcome)| outcome)
+    }
+
     /// Runs a transaction from `from` to `to` and keeps its state changes.
     pub fn send(&mut self, from: Address, to: Address, data: Vec<u8>) -> Result<CallOutcome, VerifierError> {
         self.execute(from, TxKind::Call(to), data, true).map(|(_, outcome)| outcome)
@@ -134,11 +146,22 @@ impl EmbeddedEvm {
         data: Vec<u8>,
         commit: bool,
     ) -> Result<(ExecutionResult, CallOutcome), VerifierError> {
+        self.execute_with_gas(from, kind, data, commit, TX_GAS_LIMIT)
+    }
+
+    fn execute_with_gas(
+        &mut self,
+        from: Address,
+        kind: TxKind,
+        data: Vec<u8>,
+        commit: bool,
+        gas_limit: u64,
+    ) -> Result<(ExecutionResult, CallOutcome), VerifierError> {
         let tx = TxEnv::builder()
             .caller(from)
             .kind(kind)
             .data(Bytes::from(data))
-            .gas_limit(TX_GAS_LIMIT)
+            .gas_limit(gas_limit)
             .nonce(self.nonce_of(from))
             .build_fill();
         let result = if commit {

@@ -49,7 +49,7 @@ type Shplonk = KzgAs<Bn256, Bdfg21>;
 pub const VERIFIER_CONTRACT_NAME: &str = "LoopXVerifier";
 
 /// A generated Solidity verifier and what a caller needs to know about its inputs.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct GeneratedVerifier {
     /// Solidity source of [`VERIFIER_CONTRACT_NAME`] (pragma `0.8.19`, compile with
     /// [`compile_solidity`](crate::compile_solidity) or [`GeneratedVerifier::compile`]).
@@ -66,6 +66,11 @@ pub struct GeneratedVerifier {
 }
 
 impl GeneratedVerifier {
+    /// ABI JSON of the contract's public interface ([`VERIFIER_ABI_JSON`](crate::VERIFIER_ABI_JSON)).
+    pub fn abi_json(&self) -> &'static str {
+        crate::VERIFIER_ABI_JSON
+    }
+
     /// Compiles the verifier with the pinned solc and checks the EIP-170 size limit.
     pub fn compile(&self) -> Result<crate::CompiledContract, VerifierError> {
         let compiled =

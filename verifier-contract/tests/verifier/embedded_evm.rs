@@ -5,7 +5,8 @@ use crate::fixture::{
     DeployedVerifier, Fixture,
 };
 use loopx_verifier_contract::{
-    encode_verify_calldata, encode_verify_calldata_words, verify_in_evm, EIP170_CODE_SIZE_LIMIT, U256,
+    decode_verify_return, encode_verify_calldata, encode_verify_calldata_words, verify_in_evm,
+    DEFAULT_CALLER, EIP170_CODE_SIZE_LIMIT, U256,
 };
 
 /// Asks both judges; panics unless they agree with each other and with `expected`.
@@ -57,6 +58,9 @@ fn generated_layout_matches_the_prover() {
     assert_eq!(fx.generated.num_instances, 3);
     assert_eq!(layout.scalar_offsets.len() * 32 + layout.point_offsets.len() * 64, fx.proof.len());
     assert!(fx.generated.solidity.contains(&fx.generated.vk_digest));
+    // The published ABI is what solc derives from the generated source.
+    let published: serde_json::Value = serde_json::from_str(fx.generated.abi_json()).unwrap();
+    assert_eq!(fx.compiled.abi, published);
     // Every point in the proof is on the curve, every scalar canonical.
     for &offset in &layout.scalar_offsets {
         assert!(read_word(&fx.proof, offset) < scalar_modulus(), "scalar at {offset}");
@@ -231,6 +235,30 @@ fn rejects_truncated_overlong_and_non_canonical_calldata() {
     }
     // The well-formed one still passes after all that.
     assert!(evm.verdict_calldata(calldata).valid);
+}
+
+#[test]
+fn running_out_of_gas_reverts_and_never_answers_false() {
+    // Otherwise a caller (or relayer) short on gas could make a valid proof read as invalid,
+    // and eth_estimateGas would settle on a limit that yields `false`.
+    let fx = fixture();
+    let mut evm = fx.deploy();
+    let calldata = encode_verify_calldata(&fx.proof, &fx.instances);
+    let needed = evm.verdict_calldata(calldata.clone()).gas_used;
+    // From just above the EIP-7623 calldata floor (below it the transaction is not valid at all).
+    for gas_limit in (100_000..needed).step_by(2_500) {
+        let outcome =
+            evm.evm.call_with_gas_limit(DEFAULT_CALLER, evm.address, calldata.clone(), gas_limit).unwrap();
+        assert!(
+            !outcome.success,
+            "gas limit {gas_limit}: call completed with 0x{}",
+            hex::encode(&outcome.output)
+        );
+    }
+    // The 63/64 rule on the precompile calls needs a margin over the gas actually spent.
+    let outcome =
+        evm.evm.call_with_gas_limit(DEFAULT_CALLER, evm.address, calldata, needed * 11 / 10).unwrap();
+    assert!(outcome.success && decode_verify_return(&outcome.output) == Some(true));
 }
 
 #[test]

@@ -126,7 +126,7 @@ fn prove(params: &ParamsKZG<Bn256>, pk: &ProvingKey<G1Affine>, circuit: &ToyCirc
     create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, _, _, _, _>(
         params,
         pk,
-        &[circuit.clone()],
+        std::slice::from_ref(circuit),
         &[&[&instances]],
         ChaCha20Rng::seed_from_u64(seed),
         &mut transcript,

@@ -7,4 +7,3 @@ mod embedded_evm;
 mod fixture;
 mod toy_circuit;
 mod wallet_attributes;
-mod zz_dump;

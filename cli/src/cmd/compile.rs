@@ -1,0 +1,125 @@
+//! `loopx compile`: ONNX model + calibration rows → model package.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use clap::Args;
+use loopx_circuits::choose_shape;
+use loopx_models::{compile_files, OutputRequest};
+use serde_json::json;
+
+use crate::report::Reporter;
+
+/// Arguments of `loopx compile`.
+#[derive(Debug, Args)]
+pub struct CompileArgs {
+    /// The ONNX model (opset 13–17; Gemm/MatMul, Add, Sub, Mul, Div, Relu, Sigmoid, Clip, …).
+    pub model: PathBuf,
+    /// Calibration rows: `[[…], …]`, `{"input_data": [[…], …]}` or a flat list.
+    #[arg(long)]
+    pub calibration: PathBuf,
+    /// Feature schema (TOML or JSON): names, units and allowed ranges.
+    #[arg(long)]
+    pub schema: Option<PathBuf>,
+    /// What the proof reveals: `auto`, `vector`, `argmax`, or `threshold:VALUE[:INDEX]`
+    /// (publishes only whether output INDEX ≥ VALUE).
+    #[arg(long, default_value = "auto")]
+    pub output: String,
+    /// Model name stored in the package (defaults to the file name).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Package directory to write.
+    #[arg(short = 'o', long = "out")]
+    pub out: PathBuf,
+}
+
+/// Parses `--output`.
+pub fn parse_output(text: &str) -> anyhow::Result<OutputRequest> {
+    Ok(match text {
+        "auto" => OutputRequest::Auto,
+        "vector" => OutputRequest::Vector,
+        "argmax" => OutputRequest::ArgMax,
+        other => {
+            let Some(rest) = other.strip_prefix("threshold:") else {
+                bail!("--output must be auto, vector, argmax or threshold:VALUE[:INDEX], not `{other}`");
+            };
+            let mut parts = rest.split(':');
+            let threshold: f64 =
+                parts.next().unwrap_or_default().parse().context("threshold VALUE must be a number")?;
+            let index: usize = parts
+                .next()
+                .map(str::parse)
+                .transpose()
+                .context("threshold INDEX must be an integer")?
+                .unwrap_or(0);
+            OutputRequest::Threshold { index, threshold }
+        }
+    })
+}
+
+/// Runs the command.
+pub fn run(args: CompileArgs, out: Reporter) -> anyhow::Result<()> {
+    let name = args.name.clone().unwrap_or_else(|| {
+        args.model.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "model".into())
+    });
+    let request = parse_output(&args.output)?;
+    let ((package, report), _) = out.step("Importing and quantizing the model", || {
+        compile_files(&args.model, &args.calibration, args.schema.as_deref(), &request, &name)
+    })?;
+    let path =
+        package.save(&args.out).with_context(|| format!("writing the package to {}", args.out.display()))?;
+    let plan = choose_shape(&package.quantized);
+    let cal = &report.calibration;
+    let value = json!({
+        "model_id": package.model_id,
+        "name": package.name,
+        "package": path,
+        "scales": {
+            "inputs": report.input_scale_bits,
+            "layers": report.layers,
+            "output": report.output_scale_bits,
+        },
+        "argmax_agreement": cal.argmax_agreement,
+        "decision_agreement": cal.decision_agreement,
+        "max_abs_error": cal.max_abs_error,
+        "mean_abs_error": cal.mean_abs_error,
+        "calibration_rows": cal.rows,
+        "output": package.quantized.output,
+        "circuit": plan,
+    });
+    out.finish(&value, || {
+        let mut lines = vec![
+            format!("model     {} ({})", package.name, package.model_id),
+            format!("package   {}", path.display()),
+            format!(
+                "layers    {}",
+                report
+                    .layers
+                    .iter()
+                    .map(|l| format!("{}→{} {}", l.shape[0], l.shape[1], l.activation))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            format!(
+                "fidelity  on {} calibration rows: max |error| {:.5}, mean |error| {:.5}",
+                cal.rows, cal.max_abs_error, cal.mean_abs_error
+            ),
+        ];
+        if let Some(a) = cal.argmax_agreement {
+            lines.push(format!("          argmax agreement {:.2}%", a * 100.0));
+        }
+        if let Some(a) = cal.decision_agreement {
+            lines.push(format!("          threshold decision agreement {:.2}%", a * 100.0));
+        }
+        lines.push(format!(
+            "circuit   k = {}, {} pool rows, {} lookup rows, {} table rows, {} advice + {} fixed columns",
+            plan.shape.k,
+            plan.pool_rows,
+            plan.lookup_rows,
+            plan.table_rows,
+            plan.advice_columns,
+            plan.fixed_columns
+        ));
+        lines
+    })
+}

@@ -1,0 +1,74 @@
+//! `loopx setup`: proving and verifying keys for a package.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use loopx_prover::{PackageDir, ProverError, Srs};
+use serde_json::json;
+
+use crate::report::Reporter;
+
+/// Arguments of `loopx setup`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("srs_source").required(true).multiple(true).args(["srs", "dev_srs"])))]
+pub struct SetupArgs {
+    /// The package directory written by `loopx compile`.
+    pub package: PathBuf,
+    /// An SRS file (`loopx srs import-ptau` or `loopx srs new`).
+    #[arg(long)]
+    pub srs: Option<PathBuf>,
+    /// Allow an insecure dev SRS (generated now if --srs is not given). Never deploy such keys.
+    #[arg(long)]
+    pub dev_srs: bool,
+}
+
+/// Runs the command.
+pub fn run(args: SetupArgs, out: Reporter) -> anyhow::Result<()> {
+    let dir = PackageDir::open(&args.package)?;
+    let plan = dir.plan();
+    let srs = match &args.srs {
+        Some(path) => {
+            let srs = Srs::load(path)?;
+            if srs.is_dev() && !args.dev_srs {
+                return Err(ProverError::DevSrsRefused(path.clone()).into());
+            }
+            srs
+        }
+        None => {
+            out.step(&format!("Generating a dev SRS (k = {})", plan.shape.k), || Srs::dev(plan.shape.k))?.0
+        }
+    };
+    if srs.is_dev() {
+        out.warn("keys made from a dev SRS are insecure: anyone can forge proofs for them");
+    }
+    let (keys, took) =
+        out.step("Generating proving and verifying keys", || dir.setup(&srs)).context("key generation")?;
+    let files = ["pk.bin", "vk.bin", "srs.bin"].map(|f| args.package.join(f));
+    let value = json!({
+        "model_id": keys.header.model_id,
+        "k": plan.shape.k,
+        "circuit": plan,
+        "dev_srs": keys.header.dev_srs,
+        "setup_seconds": took.as_secs_f64(),
+        "files": files,
+    });
+    out.finish(&value, || {
+        vec![
+            format!("keys for {} written to {}", keys.header.model_id, args.package.display()),
+            format!(
+                "circuit k = {}: {} pool rows, {} lookup rows, {} table rows; {} advice and {} fixed columns",
+                plan.shape.k,
+                plan.pool_rows,
+                plan.lookup_rows,
+                plan.table_rows,
+                plan.advice_columns,
+                plan.fixed_columns
+            ),
+            format!(
+                "SRS: {}",
+                if keys.header.dev_srs { "INSECURE dev SRS (testing only)" } else { "ceremony" }
+            ),
+        ]
+    })
+}

@@ -1,0 +1,140 @@
+//! `loopx prove` and `loopx verify`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use clap::Args;
+use loopx_prover::proof::fr_from_hex;
+use loopx_prover::{parse_wallet, prove, random_salt, verify, PackageDir, ProofFile, ProofRequest};
+use serde_json::json;
+
+use crate::report::Reporter;
+
+/// Arguments of `loopx prove`.
+#[derive(Debug, Args)]
+pub struct ProveArgs {
+    /// The package directory (after `loopx setup`).
+    pub package: PathBuf,
+    /// The private features: `{"input_data": [[…]]}` or `{"features": {"name": value}}`.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// The wallet the attribute is bound to (0x + 40 hex digits).
+    #[arg(long)]
+    pub wallet: Option<String>,
+    /// Commitment salt (hex field element); drawn from the OS CSPRNG when omitted.
+    #[arg(long)]
+    pub salt: Option<String>,
+    /// Where to write the proof.
+    #[arg(short = 'o', long = "out")]
+    pub out: PathBuf,
+}
+
+/// Proves `input` for `wallet` with the package in `dir`; returns the proof file.
+pub fn prove_file(
+    dir: &PackageDir,
+    input: &Path,
+    wallet: [u8; 20],
+    salt: Option<&str>,
+    out: Reporter,
+) -> anyhow::Result<ProofFile> {
+    let features =
+        dir.package.load_input(input).with_context(|| format!("reading the input {}", input.display()))?;
+    let salt = match salt {
+        Some(text) => fr_from_hex(text)
+            .with_context(|| format!("--salt `{text}` is not a hex field element below the BN254 modulus"))?,
+        None => random_salt(),
+    };
+    let (keys, _) = out.step("Loading the proving key", || dir.keys())?;
+    let srs = dir.srs()?;
+    let request = ProofRequest { features: &features, wallet, salt };
+    let (proof, took) = out.step("Proving", || prove(&dir.package.quantized, &keys, &srs, &request))?;
+    Ok(ProofFile::new(&dir.package, &keys.header, &proof, &wallet, salt, took.as_secs_f64()))
+}
+
+/// Runs `loopx prove`.
+pub fn run_prove(args: ProveArgs, out: Reporter) -> anyhow::Result<()> {
+    let dir = PackageDir::open(&args.package)?;
+    let wallet = match &args.wallet {
+        Some(text) => parse_wallet(text)?,
+        None => {
+            out.warn("no --wallet given: binding the proof to the zero address");
+            [0u8; 20]
+        }
+    };
+    let file = prove_file(&dir, &args.input, wallet, args.salt.as_deref(), out)?;
+    file.save(&args.out).with_context(|| format!("writing {}", args.out.display()))?;
+    let value = json!({
+        "model_id": file.model_id,
+        "wallet": file.wallet,
+        "commitment": file.commitment,
+        "outputs": file.outputs,
+        "raw_outputs": file.raw_outputs,
+        "k": file.k,
+        "prove_seconds": file.prove_seconds,
+        "dev_srs": file.dev_srs,
+        "proof": args.out,
+    });
+    out.finish(&value, || {
+        vec![
+            format!("proof written to {}", args.out.display()),
+            format!("wallet      {}", file.wallet),
+            format!("outputs     {:?}", file.outputs),
+            format!("commitment  {}", file.commitment),
+            format!(
+                "proved in {:.2} s (k = {}){}",
+                file.prove_seconds,
+                file.k,
+                if file.dev_srs { ", dev SRS" } else { "" }
+            ),
+            "keep the proof file's salt private: it opens the commitment".into(),
+        ]
+    })
+}
+
+/// Arguments of `loopx verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The package directory.
+    pub package: PathBuf,
+    /// The proof file.
+    pub proof: PathBuf,
+}
+
+/// Verifies a proof file against a package; `Ok(false)` when it is invalid.
+pub fn verify_file(dir: &PackageDir, file: &ProofFile) -> anyhow::Result<bool> {
+    if file.model_id != dir.package.model_id {
+        bail!("the proof is for model {} but the package is model {}", file.model_id, dir.package.model_id);
+    }
+    let (header, vk) = dir.verifying_key()?;
+    let srs = dir.srs()?;
+    Ok(verify(&vk, &srs, header.shape.k, &file.proof_bytes()?, &file.instance_values()?)?)
+}
+
+/// Runs `loopx verify`; exits non-zero when the proof is invalid.
+pub fn run_verify(args: VerifyArgs, out: Reporter) -> anyhow::Result<()> {
+    let dir = PackageDir::open(&args.package)?;
+    let file = ProofFile::load(&args.proof)?;
+    let (valid, took) = out.step("Verifying", || verify_file(&dir, &file))?;
+    let value = json!({
+        "valid": valid,
+        "model_id": file.model_id,
+        "wallet": file.wallet,
+        "outputs": file.outputs,
+        "dev_srs": file.dev_srs,
+        "verify_seconds": took.as_secs_f64(),
+    });
+    out.finish(&value, || {
+        vec![if valid {
+            format!(
+                "VALID: wallet {} has outputs {:?} under model {}",
+                file.wallet, file.outputs, file.model_id
+            )
+        } else {
+            "INVALID: the proof does not verify against this package".to_string()
+        }]
+    })?;
+    if !valid {
+        std::process::exit(1);
+    }
+    Ok(())
+}

@@ -1,0 +1,58 @@
+//! How the CLI talks to people and scripts: progress on stderr (a spinner on a terminal, plain
+//! lines otherwise), and either a human summary or one JSON object on stdout.
+
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+/// Output mode of one command run.
+#[derive(Clone, Copy, Debug)]
+pub struct Reporter {
+    /// Print one JSON object instead of prose.
+    pub json: bool,
+}
+
+impl Reporter {
+    /// Runs `work` as a named step with progress indication; returns its result and duration.
+    pub fn step<T, E>(&self, label: &str, work: impl FnOnce() -> Result<T, E>) -> Result<(T, Duration), E> {
+        let start = Instant::now();
+        let spinner = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(ProgressStyle::with_template("{spinner} {msg} {elapsed}").expect("valid template"));
+            bar.set_message(label.to_string());
+            bar.enable_steady_tick(Duration::from_millis(100));
+            bar
+        });
+        if spinner.is_none() && !self.json {
+            eprintln!("{label}…");
+        }
+        let result = work();
+        let elapsed = start.elapsed();
+        if let Some(bar) = spinner {
+            bar.finish_and_clear();
+        }
+        if result.is_ok() && !self.json {
+            eprintln!("✓ {label} ({:.2} s)", elapsed.as_secs_f64());
+        }
+        result.map(|v| (v, elapsed))
+    }
+
+    /// Prints the command's result: `value` as JSON, or the human lines.
+    pub fn finish<T: Serialize>(&self, value: &T, human: impl FnOnce() -> Vec<String>) -> anyhow::Result<()> {
+        if self.json {
+            println!("{}", serde_json::to_string(value)?);
+        } else {
+            for line in human() {
+                println!("{line}");
+            }
+        }
+        Ok(())
+    }
+
+    /// A warning on stderr (kept out of JSON output).
+    pub fn warn(&self, message: &str) {
+        eprintln!("warning: {message}");
+    }
+}
