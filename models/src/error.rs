@@ -126,6 +126,14 @@ pub enum ModelError {
         /// What is wrong with it.
         source: Box<ModelError>,
     },
+    /// One row of a data set (e.g. held-out rows) is unusable.
+    #[error("row {row}: {source}")]
+    DataRow {
+        /// 0-based row index.
+        row: usize,
+        /// What is wrong with it.
+        source: Box<ModelError>,
+    },
     /// The model cannot be quantized within the fixed-point limits.
     #[error("quantization of layer {layer}: {message}")]
     Quantization {

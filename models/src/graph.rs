@@ -384,7 +384,7 @@ pub fn rows_to_array(rows: &[Vec<f64>], cols: usize) -> Result<Array2<f64>, Mode
     for (i, (row, mut dst)) in rows.iter().zip(a.axis_iter_mut(Axis(0))).enumerate() {
         if row.len() != cols {
             let source = Box::new(ModelError::FeatureCount { expected: cols, got: row.len() });
-            return Err(ModelError::CalibrationRow { row: i, source });
+            return Err(ModelError::DataRow { row: i, source });
         }
         dst.assign(&ndarray::ArrayView1::from(row.as_slice()));
     }

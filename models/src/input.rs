@@ -113,7 +113,7 @@ fn parse_rows_inner(
         if row.len() != features {
             let err = ModelError::FeatureCount { expected: features, got: row.len() };
             return Err(if many {
-                ModelError::CalibrationRow { row: i, source: Box::new(err) }
+                ModelError::InvalidInput { what: what.into(), message: format!("row {i}: {err}") }
             } else {
                 err
             });

@@ -5,12 +5,12 @@
 //! inference is bit-exact with what the circuit constrains.
 //!
 //! The path of a model: [`load_onnx`] (or [`Graph::mlp`]) gives a float [`Graph`];
-//! [`quantize`] lowers it to dense layers and picks fixed-point scales from calibration rows;
+//! [`quantize()`] lowers it to dense layers and picks fixed-point scales from calibration rows;
 //! [`ModelPackage`] stores the result with its [`Schema`] and [`QuantizationReport`] under a
 //! [`model_id`]. [`compile`] / [`compile_files`] do all of it, as `loopx compile` does.
 //!
 //! Modules: [`graph`] (float IR and inference), [`onnx`] (import), [`lower`] (folding into dense
-//! layers), [`quantize`] (scales, report), [`quantized`] (the integer model the circuit proves),
+//! layers), [`mod@quantize`] (scales, report), [`quantized`] (the integer model the circuit proves),
 //! [`schema`], [`input`] (input and calibration files), [`package`].
 
 pub mod error;

@@ -232,7 +232,7 @@ pub fn agreement(graph: &Graph, model: &QuantizedModel, x: ArrayView2<f64>) -> R
     let scores = graph.scores_rows(x)?;
     let (mut max_err, mut sum_err, mut argmax_ok, mut decision_ok) = (0.0f64, 0.0, 0usize, 0usize);
     for (r, (row, float)) in x.rows().into_iter().zip(scores.rows()).enumerate() {
-        let wrap = |e| ModelError::CalibrationRow { row: r, source: Box::new(e) };
+        let wrap = |e| ModelError::DataRow { row: r, source: Box::new(e) };
         let q = model.quantize_features(&row.to_vec()).map_err(wrap)?;
         let trace = model.forward(&q).map_err(wrap)?;
         let deq = model.dequantize_vector(trace.final_vector());

@@ -298,7 +298,9 @@ impl QuantizedModel {
         let public_outputs = match &self.output {
             OutputSpec::Vector => x,
             OutputSpec::ArgMax => vec![argmax(&x) as i64],
-            OutputSpec::Threshold { index, threshold } => vec![i64::from(x[*index] >= *threshold)],
+            OutputSpec::Threshold { index, threshold } => {
+                vec![i64::from(x.get(*index).is_some_and(|v| v >= threshold))]
+            }
         };
         Ok(InferenceTrace { inputs: q.to_vec(), layers, public_outputs })
     }

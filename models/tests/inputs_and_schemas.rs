@@ -135,8 +135,8 @@ fn calibration_files_accept_rows_ezkl_and_flat_lists() {
     assert_eq!(parse_rows(named, "cal", Some(&schema()), 2).expect("named").len(), 2);
     let err = parse_rows("[1, 2, 3]", "cal", None, 2).expect_err("not a multiple");
     assert!(err.to_string().contains("multiple"), "{err}");
-    let err = parse_rows("[[1, 2], [3]]", "cal", None, 2).expect_err("short row");
-    assert!(err.to_string().starts_with("calibration row 1: expected 2 features"), "{err}");
+    let err = parse_rows("[[1, 2], [3]]", "cal.json", None, 2).expect_err("short row");
+    assert!(err.to_string().starts_with("invalid input in cal.json: row 1: expected 2 features"), "{err}");
     assert!(parse_rows("[]", "cal", None, 2).is_err());
     assert!(parse_rows("\"rows\"", "cal", None, 2).is_err());
 }

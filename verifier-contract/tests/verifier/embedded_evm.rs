@@ -45,6 +45,7 @@ fn accepts_valid_proof_within_eip170_and_reports_size_and_gas() {
         verdict.gas_used,
         fx.proof.len()
     );
+    assert!(fx.compiled.warnings.is_empty(), "solc warnings: {:?}", fx.compiled.warnings);
     // The one-shot helper agrees.
     assert!(verify_in_evm(&fx.compiled.bytecode, &fx.proof, &fx.instances).unwrap().valid);
 }

@@ -5,5 +5,6 @@
 mod anvil_chain;
 mod embedded_evm;
 mod fixture;
+mod solidity;
 mod toy_circuit;
 mod wallet_attributes;
