@@ -7,7 +7,7 @@ use std::{
     io::{Read, Write},
     net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream},
     os::unix::process::CommandExt,
-    path::PathBuf,
+    path::Path,
     process::{Child, Command, Stdio},
     thread,
     time::{Duration, Instant},
@@ -65,7 +65,7 @@ impl AnvilNode {
         ANVIL_DEV_PRIVATE_KEYS[index % ANVIL_DEV_PRIVATE_KEYS.len()]
     }
 
-    fn start_once(program: &PathBuf) -> Result<Self, VerifierError> {
+    fn start_once(program: &Path) -> Result<Self, VerifierError> {
         let port = free_port()?;
         let log = tempfile::NamedTempFile::new()
             .map_err(|err| VerifierError::io("creating anvil's log file", err))?;

@@ -135,11 +135,23 @@ fn parse_url(rpc_url: &str) -> Result<Url, VerifierError> {
         url: rpc_url.to_string(),
         message: format!("{err}"),
     })?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(VerifierError::InvalidRpcUrl {
-            url: rpc_url.to_string(),
-            message: "only http:// and https:// endpoints are supported".into(),
-        });
+    match url.scheme() {
+        "http" => {}
+        // The workspace builds alloy's reqwest transport without a TLS backend.
+        "https" => {
+            return Err(VerifierError::InvalidRpcUrl {
+                url: rpc_url.to_string(),
+                message: "https:// endpoints need TLS, which this build leaves out (alloy feature \
+                          `reqwest-rustls-tls`); use an http:// endpoint (e.g. a local node or proxy)"
+                    .into(),
+            })
+        }
+        _ => {
+            return Err(VerifierError::InvalidRpcUrl {
+                url: rpc_url.to_string(),
+                message: "only http:// endpoints are supported".into(),
+            })
+        }
     }
     Ok(url)
 }

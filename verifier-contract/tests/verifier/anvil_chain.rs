@@ -2,7 +2,8 @@
 
 use crate::fixture::fixture;
 use loopx_verifier_contract::{
-    deploy_blocking, verify_onchain_blocking, Address, AnvilNode, EmbeddedEvm, VerifierError,
+    deploy_blocking, encode_verify_calldata, verify_calldata_onchain, verify_onchain_blocking, Address,
+    AnvilNode, EmbeddedEvm, EvmVerdict, VerifierError,
 };
 use std::{
     net::{Ipv4Addr, TcpListener, TcpStream},
@@ -25,6 +26,12 @@ fn anvil_deploys_the_verifier_and_agrees_with_revm() {
     tampered[middle] ^= 0x10;
     let rejected = verify_onchain_blocking(node.url(), address, &tampered, &fx.instances).expect("eth_call");
     assert!(!rejected.valid, "tampered proof accepted on anvil");
+
+    // Malformed ABI (truncated calldata) reverts; that reads as "not valid", not as an error.
+    let calldata = encode_verify_calldata(&fx.proof, &fx.instances);
+    let truncated = calldata[..calldata.len() / 2].to_vec();
+    let reverted = verify_calldata_onchain_blocking(node.url(), address, truncated);
+    assert!(!reverted.expect("a revert is a verdict").valid);
 
     let mut changed = fx.instances.clone();
     changed[1] += halo2curves::bn256::Fr::from(1);
@@ -58,6 +65,15 @@ fn anvil_deploys_the_verifier_and_agrees_with_revm() {
         Err(VerifierError::InsufficientFunds { .. }) => {}
         other => panic!("expected InsufficientFunds, got {other:?}"),
     }
+}
+
+fn verify_calldata_onchain_blocking(
+    url: &str,
+    address: Address,
+    calldata: Vec<u8>,
+) -> Result<EvmVerdict, VerifierError> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(verify_calldata_onchain(url, address, calldata))
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! Compiling Solidity through the pinned solc-js.
 
-use loopx_verifier_contract::{compile_solidity, compile_wallet_attributes, VerifierError, EIP170_CODE_SIZE_LIMIT};
+use loopx_verifier_contract::{
+    compile_solidity, compile_wallet_attributes, VerifierError, EIP170_CODE_SIZE_LIMIT,
+};
 
 #[test]
 fn compile_errors_carry_solc_text() {
