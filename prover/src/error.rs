@@ -69,6 +69,20 @@ pub enum ProverError {
     /// A proof file is malformed.
     #[error("invalid proof file: {0}")]
     InvalidProofFile(String),
+    /// A batch input file cannot be read as rows (bad rows are reported per row, not here).
+    #[error("batch input {}: {reason}", path.display())]
+    BatchInput {
+        /// The input file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A shard specification is malformed.
+    #[error("invalid shard `{0}`: expected I/N with 0 ≤ I < N, e.g. 0/4")]
+    InvalidShard(String),
+    /// The batch prover's worker threads could not be started.
+    #[error("cannot start the batch prover's worker threads: {0}")]
+    Threads(String),
 }
 
 /// Shorthand for results in this crate.

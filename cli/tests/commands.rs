@@ -1,0 +1,247 @@
+//! The `loopx` binary as users and scripts drive it: the documented commands work end to end on
+//! bundled and non-bundled models, and every kind of bad input is a clear error, not a panic.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn loopx(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_loopx")).args(args).output().expect("loopx runs")
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
+}
+
+fn fixture(name: &str) -> String {
+    fixtures().join(name).display().to_string()
+}
+
+fn json(output: &Output) -> Value {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("not one JSON object ({e}): {stdout}"))
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn assert_clean_error(output: &Output, needle: &str) {
+    let err = stderr(output);
+    assert_eq!(output.status.code(), Some(2), "expected a handled error, got {:?}: {err}", output.status);
+    assert!(err.contains(needle), "error should mention `{needle}`: {err}");
+    assert!(!err.contains("panicked"), "panicked: {err}");
+}
+
+/// A compiled and set-up package of the bundled risk model in a temp dir.
+fn risk_package(tmp: &Path) -> String {
+    let pkg = tmp.join("risk").display().to_string();
+    let out = loopx(&[
+        "compile",
+        &fixture("risk_mlp.onnx"),
+        "--calibration",
+        &fixture("risk_mlp.calibration.json"),
+        "--schema",
+        &fixture("risk_mlp.schema.toml"),
+        "-o",
+        &pkg,
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = json(&out);
+    assert!(report["model_id"].as_str().unwrap().starts_with("0x"));
+    assert!(report["argmax_agreement"].as_f64().unwrap() >= 0.99);
+    assert!(report["max_abs_error"].as_f64().is_some());
+    assert!(report["scales"]["inputs"].as_array().unwrap().len() == 24);
+    let out = loopx(&["setup", &pkg, "--dev-srs", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let setup = json(&out);
+    assert_eq!(setup["dev_srs"], true);
+    assert!(setup["k"].as_u64().unwrap() <= 13);
+    pkg
+}
+
+#[test]
+fn quickstart_runs_end_to_end() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = loopx(&["quickstart", "--model", "sybil_lr", "--dir", tmp.path().to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v = json(&out);
+    assert_eq!(v["valid"], true);
+    assert!(v["outputs"][0].as_f64().unwrap() >= 0.0 && v["outputs"][0].as_f64().unwrap() <= 1.0);
+    assert!(v["k"].as_u64().unwrap() <= 12);
+}
+
+#[test]
+fn prove_and_verify_by_feature_names_and_reject_a_tampered_proof() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pkg = risk_package(tmp.path());
+    let proof = tmp.path().join("proof.json").display().to_string();
+    let wallet = "0x00000000000000000000000000000000000000aa";
+    let out = loopx(&[
+        "prove",
+        &pkg,
+        "--input",
+        &fixture("risk_mlp.features.json"),
+        "--wallet",
+        wallet,
+        "-o",
+        &proof,
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v = json(&out);
+    for key in ["model_id", "wallet", "commitment", "outputs", "k", "prove_seconds"] {
+        assert!(!v[key].is_null(), "prove --json lacks {key}");
+    }
+    assert_eq!(v["wallet"], wallet);
+
+    let out = loopx(&["verify", &pkg, &proof, "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json(&out)["valid"], true);
+
+    // Claim another wallet: the proof no longer verifies, and the exit code says so.
+    let text = std::fs::read_to_string(&proof).unwrap();
+    let mut file: Value = serde_json::from_str(&text).unwrap();
+    file["instances"][1] =
+        Value::String("0x00000000000000000000000000000000000000000000000000000000000000bb".into());
+    let forged = tmp.path().join("forged.json");
+    std::fs::write(&forged, file.to_string()).unwrap();
+    let out = loopx(&["verify", &pkg, forged.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json(&out)["valid"], false);
+
+    // A flipped proof byte.
+    let mut file: Value = serde_json::from_str(&text).unwrap();
+    let hex = file["proof"].as_str().unwrap().to_string();
+    let flipped = format!("{}{}{}", &hex[..100], if &hex[100..101] == "0" { "1" } else { "0" }, &hex[101..]);
+    file["proof"] = Value::String(flipped);
+    std::fs::write(&forged, file.to_string()).unwrap();
+    assert_eq!(loopx(&["verify", &pkg, forged.to_str().unwrap()]).status.code(), Some(1));
+
+    // Unreadable proof files.
+    std::fs::write(&forged, "{ not json").unwrap();
+    assert_clean_error(&loopx(&["verify", &pkg, forged.to_str().unwrap()]), "invalid proof file");
+    assert_clean_error(&loopx(&["verify", &pkg, "/nonexistent/proof.json"]), "cannot read");
+}
+
+#[test]
+fn bad_inputs_are_clear_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pkg = risk_package(tmp.path());
+    let proof = tmp.path().join("p.json").display().to_string();
+    let write = |name: &str, text: &str| {
+        let p = tmp.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.display().to_string()
+    };
+    let malformed = write("malformed.json", "{\"input_data\": [[1.0, 2.0,]]}");
+    assert_clean_error(&loopx(&["prove", &pkg, "--input", &malformed, "-o", &proof]), "line 1");
+    let short = write("short.json", "{\"input_data\": [[1.0, 2.0, 3.0]]}");
+    assert_clean_error(&loopx(&["prove", &pkg, "--input", &short, "-o", &proof]), "24");
+    let mut row = vec!["1.0"; 24];
+    row[4] = "7.5"; // stablecoin_share is a ratio in [0, 1]
+    let out_of_range = write("range.json", &format!("{{\"input_data\": [[{}]]}}", row.join(", ")));
+    assert_clean_error(&loopx(&["prove", &pkg, "--input", &out_of_range, "-o", &proof]), "stablecoin_share");
+    let input = fixture("risk_mlp.input.json");
+    assert_clean_error(
+        &loopx(&["prove", &pkg, "--input", &input, "--wallet", "0x1234", "-o", &proof]),
+        "wallet address",
+    );
+    assert_clean_error(&loopx(&["prove", &pkg, "--input", &input, "--salt", "0xzz", "-o", &proof]), "--salt");
+
+    // Keys missing, damaged, or made for another package.
+    let bare = tmp.path().join("bare").display().to_string();
+    assert!(loopx(&[
+        "compile",
+        &fixture("sybil_lr.onnx"),
+        "--calibration",
+        &fixture("sybil_lr.calibration.json"),
+        "-o",
+        &bare
+    ])
+    .status
+    .success());
+    assert_clean_error(
+        &loopx(&["prove", &bare, "--input", &fixture("sybil_lr.input.json"), "-o", &proof]),
+        "loopx setup",
+    );
+    std::fs::copy(Path::new(&pkg).join("pk.bin"), Path::new(&bare).join("pk.bin")).unwrap();
+    std::fs::copy(Path::new(&pkg).join("srs.bin"), Path::new(&bare).join("srs.bin")).unwrap();
+    assert_clean_error(
+        &loopx(&["prove", &bare, "--input", &fixture("sybil_lr.input.json"), "-o", &proof]),
+        "run `loopx setup` again",
+    );
+    std::fs::write(Path::new(&bare).join("pk.bin"), b"LOOPX-PK garbage").unwrap();
+    assert_clean_error(
+        &loopx(&["prove", &bare, "--input", &fixture("sybil_lr.input.json"), "-o", &proof]),
+        "not a valid proving key",
+    );
+
+    // Compile errors.
+    let garbage = write("garbage.onnx", "definitely not protobuf");
+    assert_clean_error(
+        &loopx(&["compile", &garbage, "--calibration", &malformed, "-o", &bare]),
+        "garbage.onnx",
+    );
+    let missing = tmp.path().join("missing").display().to_string();
+    assert_clean_error(&loopx(&["setup", &missing, "--dev-srs"]), "missing");
+}
+
+#[test]
+fn setup_refuses_dev_srs_without_the_flag_and_too_small_srs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pkg = tmp.path().join("lr").display().to_string();
+    assert!(loopx(&[
+        "compile",
+        &fixture("sybil_lr.onnx"),
+        "--calibration",
+        &fixture("sybil_lr.calibration.json"),
+        "-o",
+        &pkg
+    ])
+    .status
+    .success());
+    let srs = tmp.path().join("dev.srs").display().to_string();
+    assert!(!loopx(&["srs", "new", "--k", "12", "-o", &srs]).status.success(), "srs new must demand --dev");
+    assert!(loopx(&["srs", "new", "--k", "12", "-o", &srs, "--dev"]).status.success());
+    let info = json(&loopx(&["srs", "info", &srs, "--json"]));
+    assert_eq!(info["k"], 12);
+    assert_eq!(info["dev_srs"], true);
+    assert_eq!(info["sha256"].as_str().unwrap().len(), 64);
+    assert_clean_error(&loopx(&["setup", &pkg, "--srs", &srs]), "insecure dev SRS");
+    assert!(loopx(&["setup", &pkg, "--srs", &srs, "--dev-srs"]).status.success());
+    let small = tmp.path().join("small.srs").display().to_string();
+    assert!(loopx(&["srs", "new", "--k", "5", "-o", &small, "--dev"]).status.success());
+    assert_clean_error(&loopx(&["setup", &pkg, "--srs", &small, "--dev-srs"]), "k = 5");
+    let out = loopx(&["setup", &pkg]);
+    assert!(!out.status.success() && stderr(&out).contains("--srs"), "{}", stderr(&out));
+}
+
+#[test]
+fn compile_takes_any_onnx_model_of_the_supported_ops() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pkg = tmp.path().join("clip").display().to_string();
+    let extra = |f: &str| fixtures().join("extra").join(f).display().to_string();
+    let out = loopx(&[
+        "compile",
+        &extra("clip_scorer.onnx"),
+        "--calibration",
+        &extra("clip_scorer.calibration.json"),
+        "-o",
+        &pkg,
+        "--output",
+        "threshold:0.5",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json(&out)["output"]["kind"], "threshold");
+    assert!(loopx(&["setup", &pkg, "--dev-srs"]).status.success());
+    let proof = tmp.path().join("p.json").display().to_string();
+    let out = loopx(&["prove", &pkg, "--input", &extra("clip_scorer.input.json"), "-o", &proof, "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let bit = json(&out)["outputs"][0].as_f64().unwrap();
+    assert!(bit == 0.0 || bit == 1.0);
+    assert!(loopx(&["verify", &pkg, &proof]).status.success());
+}

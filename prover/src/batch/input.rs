@@ -1,0 +1,373 @@
+//! Batch input files, read as a stream of rows (one line at a time, so memory does not grow
+//! with the file):
+//!
+//! - JSON Lines: `{"wallet": "0x…", "features": [f1, …]}` (the model's order) or
+//!   `{"wallet": "0x…", "features": {"name": value, …}}` (by the model's schema);
+//! - CSV with a header `wallet,<feature names>`: columns are matched by name to the schema's
+//!   order, or taken in order when the model has no schema. One record per line; fields may be
+//!   double-quoted (`""` inside quotes is a quote).
+//!
+//! Rows are numbered from 1 over the data rows (blank lines and the CSV header do not count), the
+//! numbering that error reports, the manifest and [`Shard`](super::Shard) use. A row that does
+//! not parse is reported as a [`FailedRow`] and the stream goes on; only an unreadable file or an
+//! unusable CSV header stops it.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+
+use loopx_models::ModelPackage;
+use serde_json::Value;
+
+use super::FailedRow;
+use crate::error::{ProverError, Result};
+use crate::proof_file::parse_wallet;
+
+/// The layout of a batch input file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputFormat {
+    /// One JSON object per line.
+    JsonLines,
+    /// Comma-separated values with a header.
+    Csv,
+}
+
+impl InputFormat {
+    /// The format a file name implies: `.csv` is CSV, anything else (`.jsonl`, `.ndjson`, …)
+    /// JSON Lines.
+    pub fn of_path(path: &Path) -> Self {
+        match path.extension() {
+            Some(ext) if ext.eq_ignore_ascii_case("csv") => InputFormat::Csv,
+            _ => InputFormat::JsonLines,
+        }
+    }
+}
+
+/// A batch input file.
+#[derive(Clone, Debug)]
+pub struct BatchInput {
+    path: PathBuf,
+    format: InputFormat,
+}
+
+/// One parsed data row: the wallet and its float features in the model's order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WalletRow {
+    /// 1-based data row number.
+    pub row: usize,
+    /// The wallet the proof is bound to.
+    pub wallet: [u8; 20],
+    /// Float features, in the model's order (not yet range-checked).
+    pub values: Vec<f64>,
+}
+
+/// A data row as read: parsed, or why it could not be.
+pub type InputRow = std::result::Result<WalletRow, FailedRow>;
+
+impl BatchInput {
+    /// An input file, its format chosen by [`InputFormat::of_path`].
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        let path = path.into();
+        let format = InputFormat::of_path(&path);
+        BatchInput { path, format }
+    }
+
+    /// An input file of an explicit format.
+    pub fn with_format(path: impl Into<PathBuf>, format: InputFormat) -> Self {
+        BatchInput { path: path.into(), format }
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Its format.
+    pub fn format(&self) -> InputFormat {
+        self.format
+    }
+
+    /// Counts the data rows (one streaming pass; nothing is parsed).
+    pub fn count_rows(&self) -> Result<usize> {
+        let mut lines = Lines::open(&self.path)?;
+        let mut rows = 0usize;
+        while let Some(line) = lines.next_nonblank()? {
+            drop(line);
+            rows += 1;
+        }
+        Ok(match self.format {
+            InputFormat::Csv => rows.saturating_sub(1),
+            InputFormat::JsonLines => rows,
+        })
+    }
+
+    /// Opens the file for reading rows for `package`. Fails if the file cannot be opened or, for
+    /// CSV, if the header does not name the wallet and the model's features.
+    pub fn rows<'a>(&self, package: &'a ModelPackage) -> Result<RowReader<'a>> {
+        let mut lines = Lines::open(&self.path)?;
+        let columns = match self.format {
+            InputFormat::JsonLines => None,
+            InputFormat::Csv => {
+                let header = lines.next_nonblank()?.ok_or_else(|| self.invalid("the CSV file is empty"))?;
+                let header = header.map_err(|_| self.invalid("the CSV header is not valid UTF-8"))?;
+                Some(CsvColumns::from_header(&header, package).map_err(|reason| self.invalid(&reason))?)
+            }
+        };
+        Ok(RowReader { lines, columns, package, row: 0 })
+    }
+
+    fn invalid(&self, reason: &str) -> ProverError {
+        ProverError::BatchInput { path: self.path.clone(), reason: reason.to_string() }
+    }
+}
+
+/// The rows of an input file, in order. Yields `Err` only when the file cannot be read; a bad
+/// row is an `Ok(Err(FailedRow))`.
+#[derive(Debug)]
+pub struct RowReader<'a> {
+    lines: Lines,
+    columns: Option<CsvColumns>,
+    package: &'a ModelPackage,
+    row: usize,
+}
+
+impl Iterator for RowReader<'_> {
+    type Item = Result<InputRow>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let line = match self.lines.next_nonblank() {
+            Ok(Some(line)) => line,
+            Ok(None) => return None,
+            Err(e) => return Some(Err(e)),
+        };
+        self.row += 1;
+        let row = self.row;
+        let parsed = match line {
+            Err(_) => Err(FailedRow::new(row, None, "the line is not valid UTF-8")),
+            Ok(text) => match &self.columns {
+                Some(columns) => columns.parse(row, &text),
+                None => parse_json_row(row, &text, self.package),
+            },
+        };
+        Some(Ok(parsed))
+    }
+}
+
+/// Non-blank lines of a file, without their line ends (and without a leading UTF-8 BOM).
+#[derive(Debug)]
+struct Lines {
+    path: PathBuf,
+    reader: BufReader<File>,
+    buf: Vec<u8>,
+    first: bool,
+}
+
+impl Lines {
+    fn open(path: &Path) -> Result<Self> {
+        let file = File::open(path).map_err(|e| ProverError::io("open", path, e))?;
+        Ok(Lines { path: path.to_path_buf(), reader: BufReader::new(file), buf: Vec::new(), first: true })
+    }
+
+    /// The next non-blank line: `Ok(Some(Err(())))` when it is not UTF-8.
+    fn next_nonblank(&mut self) -> Result<Option<std::result::Result<String, ()>>> {
+        loop {
+            self.buf.clear();
+            let n = self
+                .reader
+                .read_until(b'\n', &mut self.buf)
+                .map_err(|e| ProverError::io("read", &self.path, e))?;
+            if n == 0 {
+                return Ok(None);
+            }
+            let mut bytes = self.buf.as_slice();
+            if std::mem::take(&mut self.first) {
+                bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+            }
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            return Ok(Some(match std::str::from_utf8(bytes) {
+                Ok(text) => Ok(text.trim_end_matches(['\n', '\r']).to_string()),
+                Err(_) => Err(()),
+            }));
+        }
+    }
+}
+
+/// `{"wallet": "0x…", "features": [...] | {...}}`.
+fn parse_json_row(row: usize, text: &str, package: &ModelPackage) -> InputRow {
+    let fail = |wallet: Option<String>, reason: String| FailedRow::new(row, wallet, reason);
+    let value: Value = serde_json::from_str(text).map_err(|e| fail(None, json_reason(&e)))?;
+    let Value::Object(object) = value else {
+        return Err(fail(None, "expected a JSON object {\"wallet\": …, \"features\": …}".into()));
+    };
+    let wallet_text = match object.get("wallet") {
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => return Err(fail(None, format!("`wallet` is {other}, not a string"))),
+        None => return Err(fail(None, "the row has no `wallet`".into())),
+    };
+    let wallet = parse_wallet(&wallet_text).map_err(|e| fail(Some(wallet_text.clone()), e.to_string()))?;
+    let fail = |reason: String| FailedRow::new(row, Some(wallet_text.clone()), reason);
+    let values = match object.get("features") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v.as_f64().ok_or_else(|| fail(format!("feature {i} is {v}, not a number"))))
+            .collect::<std::result::Result<Vec<f64>, _>>()?,
+        Some(Value::Object(named)) => {
+            let Some(schema) = package.schema.as_ref() else {
+                return Err(fail(
+                    "features by name need a model compiled with a schema; give a list in the model's order"
+                        .into(),
+                ));
+            };
+            // The input module owns the name → order mapping; hand it the same document shape
+            // `loopx prove` reads so both commands accept and reject the same rows.
+            let document = serde_json::json!({ "features": named }).to_string();
+            loopx_models::parse_input_row(&document, &format!("row {row}"), Some(schema), package.features())
+                .map_err(|e| fail(e.to_string()))?
+        }
+        Some(other) => {
+            return Err(fail(format!("`features` is {other}, not a list or an object of name → value")))
+        }
+        None => return Err(fail("the row has no `features`".into())),
+    };
+    Ok(WalletRow { row, wallet, values })
+}
+
+/// serde_json's message without its "at line 1 column N" (each row is one line).
+fn json_reason(e: &serde_json::Error) -> String {
+    let message = e.to_string();
+    let message = message.rsplit_once(" at line ").map_or(message.as_str(), |(m, _)| m);
+    format!("malformed JSON at column {}: {message}", e.column())
+}
+
+/// Where the wallet and each model feature sit in a CSV record.
+#[derive(Debug)]
+struct CsvColumns {
+    /// Number of fields a record must have.
+    width: usize,
+    /// Index of the `wallet` field.
+    wallet: usize,
+    /// For each model feature, in the model's order: its field index and name.
+    features: Vec<(usize, String)>,
+}
+
+impl CsvColumns {
+    fn from_header(header: &str, package: &ModelPackage) -> std::result::Result<Self, String> {
+        let names = split_csv(header)?;
+        let names: Vec<&str> = names.iter().map(|n| n.trim()).collect();
+        let position = |name: &str| names.iter().position(|n| n.eq_ignore_ascii_case(name));
+        let wallet = position("wallet").ok_or("the CSV header has no `wallet` column")?;
+        let others: Vec<(usize, &str)> =
+            names.iter().enumerate().filter(|(i, _)| *i != wallet).map(|(i, n)| (i, *n)).collect();
+        let features = match &package.schema {
+            Some(schema) => {
+                if let Some((_, unknown)) = others.iter().find(|(_, n)| !schema.names().contains(n)) {
+                    return Err(format!(
+                        "column `{unknown}` is not a feature of the model's schema (known: {})",
+                        schema.names().join(", ")
+                    ));
+                }
+                let mut features = Vec::with_capacity(schema.len());
+                for name in schema.names() {
+                    let at: Vec<usize> =
+                        others.iter().filter(|(_, n)| *n == name).map(|(i, _)| *i).collect();
+                    match at.as_slice() {
+                        [i] => features.push((*i, name.to_string())),
+                        [] => return Err(format!("the CSV header lacks the model's feature `{name}`")),
+                        _ => return Err(format!("the CSV header names feature `{name}` twice")),
+                    }
+                }
+                features
+            }
+            None => {
+                if others.len() != package.features() {
+                    return Err(format!(
+                        "the CSV header has {} feature columns but the model takes {} (the model has no \
+                         schema, so columns are taken in order)",
+                        others.len(),
+                        package.features()
+                    ));
+                }
+                others.iter().map(|(i, n)| (*i, n.to_string())).collect()
+            }
+        };
+        Ok(CsvColumns { width: names.len(), wallet, features })
+    }
+
+    fn parse(&self, row: usize, text: &str) -> InputRow {
+        let fields = split_csv(text).map_err(|reason| FailedRow::new(row, None, reason))?;
+        let wallet_text = fields.get(self.wallet).map(|w| w.trim().to_string());
+        let fail = |reason: String| FailedRow::new(row, wallet_text.clone(), reason);
+        if fields.len() != self.width {
+            return Err(fail(format!("the record has {} fields but the header has {}", fields.len(), self.width)));
+        }
+        let wallet_text = wallet_text.unwrap_or_default();
+        let wallet = parse_wallet(&wallet_text).map_err(|e| fail(e.to_string()))?;
+        let values = self
+            .features
+            .iter()
+            .map(|(i, name)| {
+                let field = fields[*i].trim();
+                if field.is_empty() {
+                    return Err(fail(format!("feature `{name}` is empty")));
+                }
+                field.parse::<f64>().map_err(|_| fail(format!("feature `{name}` is `{field}`, not a number")))
+            })
+            .collect::<std::result::Result<Vec<f64>, _>>()?;
+        Ok(WalletRow { row, wallet, values })
+    }
+}
+
+/// Splits one CSV record (RFC 4180 quoting, no line breaks inside fields).
+fn split_csv(line: &str) -> std::result::Result<Vec<String>, String> {
+    let mut fields = Vec::new();
+    let mut field = String::new();
+    let mut chars = line.chars().peekable();
+    let mut quoted = false;
+    let mut was_quoted = false;
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => field.push(c),
+            (false, '"') if field.trim().is_empty() && !was_quoted => {
+                field.clear();
+                quoted = true;
+                was_quoted = true;
+            }
+            (false, ',') => {
+                fields.push(std::mem::take(&mut field));
+                was_quoted = false;
+            }
+            (false, '"') => return Err("a quote inside an unquoted CSV field".into()),
+            (false, c) if was_quoted && !c.is_whitespace() => {
+                return Err("text after a closing quote in a CSV field".into())
+            }
+            (false, c) => field.push(c),
+        }
+    }
+    if quoted {
+        return Err("an unterminated quoted CSV field".into());
+    }
+    fields.push(field);
+    Ok(fields)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_csv;
+
+    #[test]
+    fn splits_plain_and_quoted_csv_fields() {
+        assert_eq!(split_csv("a,b,,c").unwrap(), ["a", "b", "", "c"]);
+        assert_eq!(split_csv(r#""wallet","x,y","say ""hi""""#).unwrap(), ["wallet", "x,y", r#"say "hi""#]);
+        assert!(split_csv(r#""open"#).is_err());
+        assert!(split_csv(r#"a"b"#).is_err());
+        assert!(split_csv(r#""a"b"#).is_err());
+    }
+}
