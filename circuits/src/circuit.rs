@@ -20,7 +20,7 @@ use crate::chips::poseidon::{PoseidonConfig, StateTamper};
 use crate::chips::rescale::{RescaleConfig, RescaleWitness};
 use crate::chips::threshold::ThresholdConfig;
 use crate::plan::{self, CircuitShape};
-use crate::wire::{assign, fr_from_i64, Wire};
+use crate::wire::{fr_from_i64, Wire};
 
 /// Every column and gate of a model circuit.
 #[derive(Clone, Debug)]
@@ -38,16 +38,16 @@ pub struct ModelConfig {
 impl ModelConfig {
     /// Allocates the columns of `shape` and creates every gate.
     pub fn configure(meta: &mut ConstraintSystem<Fr>, shape: CircuitShape) -> Self {
-        let pool = ColumnPool::configure(meta, shape.pool_advice(), shape.pool_fixed());
+        let pool = ColumnPool::configure(meta, shape.pool_width, shape.pool_fixed());
         let instance = meta.instance_column();
         meta.enable_equality(instance);
         ModelConfig {
-            dense: DenseConfig::configure(meta, &pool, shape.mac_width),
+            dense: DenseConfig::configure(meta, &pool),
             rescale: RescaleConfig::configure(meta, &pool),
             argmax: ArgMaxConfig::configure(meta, &pool),
             threshold: ThresholdConfig::configure(meta, &pool),
             poseidon: PoseidonConfig::configure(meta, &pool),
-            lookup: LookupConfig::configure(meta, shape.limb_bits),
+            lookup: LookupConfig::configure(meta, &pool, shape.limb_bits),
             pool,
             instance,
         }
@@ -205,7 +205,9 @@ impl ModelCircuit {
         let limb_bits = self.shape.limb_bits;
         let tables = plan::table_contents(model, limb_bits);
         config.lookup.assign_table(region, &tables);
-        let mut strip = LookupStrip::new(&config.lookup);
+        // Lookup rows follow the chips' rows in the pool.
+        let plan = plan::measure(model, self.shape.pool_width, limb_bits);
+        let mut strip = LookupStrip::new(&config.lookup, plan.pool_rows);
         let mut row = 0;
 
         // Model inputs: range-checked, never clamped.
@@ -221,7 +223,7 @@ impl ModelCircuit {
             let out =
                 config.rescale.assign(region, &mut strip, row, None, q.map(i128::from), params, witness)?;
             current.push((out.out, q));
-            row += 1;
+            row += config.rescale.rows();
         }
         let features: Vec<Wire> = current.iter().map(|(w, _)| *w).collect();
 
@@ -258,7 +260,7 @@ impl ModelCircuit {
                     &params[j],
                     witness,
                 )?;
-                row += 1;
+                row += config.rescale.rows();
                 match &layer.activation {
                     Activation::Sigmoid(table) => {
                         let mut value = witness.map(|w| table.lookup(w.out));
@@ -305,22 +307,26 @@ impl ModelCircuit {
                     bit,
                     check_bits,
                 )?;
-                row += 1;
+                row += config.threshold.rows();
                 vec![wire]
             }
         };
 
         // Commitment = Poseidon(wallet, salt, features…).
-        let wallet = assign(region, config.pool.advice[0], row, self.value(|w| w.wallet));
-        let salt = assign(region, config.pool.advice[1], row, self.value(|w| w.salt));
-        row += 1;
+        let wallet = config.pool.assign(region, row, 0, self.value(|w| w.wallet));
+        let salt = config.pool.assign(region, row, 1, self.value(|w| w.salt));
+        row += config.pool.rows_for(2);
         let mut message = vec![wallet, salt];
         message.extend(features);
         let tamper = match self.tamper {
             Some(Tamper::PoseidonState { round, word }) => Some(StateTamper { round, word }),
             _ => None,
         };
-        let (commitment, _) = config.poseidon.hash(region, row, &message, tamper)?;
+        let (commitment, rows) = config.poseidon.hash(region, row, &message, tamper)?;
+        if row + rows != plan.pool_rows || strip.next_row() != plan.pool_rows + plan.lookup_rows {
+            // The plan sized k from these counts; a mismatch would be a layouter bug.
+            return Err(Error::Synthesis);
+        }
 
         let mut public = vec![commitment, wallet];
         public.extend(outputs);

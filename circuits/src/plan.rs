@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::chips::dense::rows_per_output;
 use crate::chips::lookup::{limb_widths, TableContents};
 use crate::chips::poseidon::rows_for_message;
+use crate::chips::pool::rows_for;
 use crate::chips::rescale::RescaleParams;
 use crate::circuit::ModelConfig;
 
@@ -17,21 +18,16 @@ use crate::circuit::ModelConfig;
 pub struct CircuitShape {
     /// The circuit has `2^k` rows.
     pub k: u32,
-    /// Multiply-accumulate terms per dense row.
-    pub mac_width: usize,
+    /// Advice columns of the shared pool (a dense row holds `pool_width − 1` products).
+    pub pool_width: usize,
     /// Bits per range-check limb.
     pub limb_bits: u32,
 }
 
 impl CircuitShape {
-    /// Advice columns in the shared pool.
-    pub fn pool_advice(&self) -> usize {
-        (self.mac_width + 1).max(crate::chips::rescale::ADVICE_WIDTH).max(crate::chips::argmax::ADVICE_WIDTH)
-    }
-
-    /// Fixed columns in the shared pool.
+    /// Fixed columns of the shared pool: a dense row's weights and bias.
     pub fn pool_fixed(&self) -> usize {
-        (self.mac_width + 2).max(crate::chips::rescale::FIXED_WIDTH)
+        self.pool_width.max(crate::chips::rescale::FIXED_CELLS)
     }
 }
 
@@ -111,9 +107,9 @@ pub fn output_check_bits(model: &QuantizedModel, limb_bits: u32) -> u32 {
 pub struct CircuitPlan {
     /// The chosen shape.
     pub shape: CircuitShape,
-    /// Rows used in the shared pool.
+    /// Pool rows used by the chips (the lookup rows follow them).
     pub pool_rows: usize,
-    /// Rows used in the lookup strip.
+    /// Pool rows used by lookups.
     pub lookup_rows: usize,
     /// Rows of the lookup table.
     pub table_rows: usize,
@@ -128,7 +124,8 @@ pub struct CircuitPlan {
 impl CircuitPlan {
     /// Rows that must be usable.
     pub fn rows_needed(&self) -> usize {
-        self.pool_rows.max(self.lookup_rows).max(self.table_rows) + 1
+        // One spare row: the dense and Poseidon gates look one record past their own.
+        (self.pool_rows + self.lookup_rows).max(self.table_rows) + 1
     }
 }
 
@@ -163,18 +160,21 @@ fn limbs(bits: u32, limb_bits: u32) -> usize {
     limb_widths(bits, limb_bits).len()
 }
 
-/// Counts the rows and columns of `model` with `mac_width` and `limb_bits` (k left at 0).
-pub fn measure(model: &QuantizedModel, mac_width: usize, limb_bits: u32) -> CircuitPlan {
-    let shape = CircuitShape { k: 0, mac_width, limb_bits };
+/// Counts the rows and columns of `model` in a pool `pool_width` wide with `limb_bits`-bit
+/// limbs (k left at 0).
+pub fn measure(model: &QuantizedModel, pool_width: usize, limb_bits: u32) -> CircuitPlan {
+    let shape = CircuitShape { k: 0, pool_width, limb_bits };
+    let rows = |cells: usize| rows_for(pool_width, cells);
+    let rescale = rows(crate::chips::rescale::ADVICE_CELLS);
     let rescale_rows = |params: &[RescaleParams]| -> usize {
         params.iter().map(|p| limbs(p.shift, limb_bits) + 2 * limbs(p.check_bits, limb_bits)).sum()
     };
     let inputs = input_params(model, limb_bits);
-    let mut pool_rows = inputs.len();
+    let mut pool_rows = inputs.len() * rescale;
     let mut lookup_rows = rescale_rows(&inputs);
     let mut width = model.inputs.len();
     for (l, layer) in model.layers.iter().enumerate() {
-        pool_rows += layer.outputs() * (rows_per_output(width, mac_width) + 1);
+        pool_rows += layer.outputs() * (rows_per_output(width, pool_width) + rescale);
         lookup_rows += rescale_rows(&layer_params(model, l, limb_bits));
         if matches!(layer.activation, Activation::Sigmoid(_)) {
             lookup_rows += layer.outputs();
@@ -185,15 +185,16 @@ pub fn measure(model: &QuantizedModel, mac_width: usize, limb_bits: u32) -> Circ
     match model.output {
         OutputSpec::Vector => {}
         OutputSpec::ArgMax => {
-            pool_rows += width;
+            pool_rows += width * rows(crate::chips::argmax::ADVICE_CELLS);
             lookup_rows += width * check;
         }
         OutputSpec::Threshold { .. } => {
-            pool_rows += 1;
+            pool_rows += rows(3);
             lookup_rows += check;
         }
     }
-    pool_rows += rows_for_message(model.inputs.len() + 2);
+    // The wallet and salt row, then the commitment.
+    pool_rows += rows(2) + rows_for_message(pool_width, model.inputs.len() + 2);
     let mut cs = ConstraintSystem::<Fr>::default();
     ModelConfig::configure(&mut cs, shape);
     CircuitPlan {
@@ -214,22 +215,31 @@ pub fn unusable_rows(shape: CircuitShape) -> usize {
     cs.blinding_factors() + 1
 }
 
-/// Picks the shape with the least estimated proving work, then the fewest columns.
+/// Pool widths the layouter considers.
+pub const POOL_WIDTHS: [usize; 9] = [3, 4, 5, 6, 8, 12, 16, 24, 32];
+
+/// Picks the circuit shape. Every committed column costs the on-chain verifier an elliptic-curve
+/// multiplication (~6k gas) and bytecode, while rows only cost proving time, and small wallet
+/// models leave most rows of a `2^k` domain empty. So: among the shapes whose `k` is at most one
+/// above the smallest reachable `k`, take the one with the fewest columns, then the least
+/// proving work (`2^k` × columns).
 pub fn choose_shape(model: &QuantizedModel) -> CircuitPlan {
-    let mut best: Option<(u128, CircuitPlan)> = None;
-    for mac_width in [2, 4, 6, 8, 12, 16, 24, 32] {
+    let mut candidates = Vec::new();
+    for pool_width in POOL_WIDTHS {
         for limb_bits in 8..=14u32 {
-            let mut plan = measure(model, mac_width, limb_bits);
+            let mut plan = measure(model, pool_width, limb_bits);
             let total = plan.rows_needed() + unusable_rows(plan.shape);
             plan.shape.k = total.next_power_of_two().trailing_zeros().max(4);
-            // Proving work grows with rows × committed columns; fixed columns and the lookup
-            // cost the verifier (and gas), so they count too, at a lower weight.
-            let columns = plan.advice_columns * 2 + plan.fixed_columns / 2 + 6;
-            let cost = (1u128 << plan.shape.k) * columns as u128;
-            if best.as_ref().is_none_or(|(c, _)| cost < *c) {
-                best = Some((cost, plan));
-            }
+            candidates.push(plan);
         }
     }
-    best.expect("at least one candidate").1
+    let min_k = candidates.iter().map(|p| p.shape.k).min().expect("candidates");
+    candidates
+        .into_iter()
+        .filter(|p| p.shape.k <= min_k + 1)
+        .min_by_key(|p| {
+            let columns = p.advice_columns + p.fixed_columns;
+            (columns, (1u128 << p.shape.k) * columns as u128, p.shape.pool_width, p.shape.limb_bits)
+        })
+        .expect("a shape within one of the smallest k")
 }

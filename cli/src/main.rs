@@ -23,7 +23,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run a bundled wallet model end to end: compile, dev SRS, setup, prove, verify.
+    /// Run a bundled wallet model end to end: compile, dev SRS, setup, prove, verify (native and EVM).
     Quickstart(cmd::quickstart::QuickstartArgs),
     /// Import an ONNX model, quantize it with calibration rows and write a model package.
     Compile(cmd::compile::CompileArgs),
@@ -33,6 +33,18 @@ enum Command {
     Prove(cmd::prove::ProveArgs),
     /// Verify a proof natively (exit code 0 iff valid).
     Verify(cmd::prove::VerifyArgs),
+    /// Prove many wallets from a JSONL or CSV file: resumable, shardable, bad rows reported.
+    Batch(cmd::batch::BatchArgs),
+    /// Verify every proof in a directory (exit code 0 iff all are valid).
+    BatchVerify(cmd::batch::BatchVerifyArgs),
+    /// Write the package's Solidity verifier (and its ABI).
+    Solidity(cmd::evm::SolidityArgs),
+    /// Verify a proof in an embedded EVM (revm); prints validity and gas.
+    Evm(cmd::evm::EvmArgs),
+    /// Deploy the package's verifier to a chain over JSON-RPC.
+    Deploy(cmd::evm::DeployArgs),
+    /// Verify a proof with a deployed verifier over JSON-RPC (exit code 0 iff valid).
+    VerifyOnchain(cmd::evm::VerifyOnchainArgs),
     /// Structured reference strings.
     #[command(subcommand)]
     Srs(cmd::srs::SrsCommand),
@@ -47,6 +59,12 @@ fn main() {
         Command::Setup(args) => cmd::keys::run(args, out),
         Command::Prove(args) => cmd::prove::run_prove(args, out),
         Command::Verify(args) => cmd::prove::run_verify(args, out),
+        Command::Batch(args) => cmd::batch::run_batch(args, out),
+        Command::BatchVerify(args) => cmd::batch::run_batch_verify(args, out),
+        Command::Solidity(args) => cmd::evm::run_solidity(args, out),
+        Command::Evm(args) => cmd::evm::run_evm(args, out),
+        Command::Deploy(args) => cmd::evm::run_deploy(args, out),
+        Command::VerifyOnchain(args) => cmd::evm::run_verify_onchain(args, out),
         Command::Srs(command) => cmd::srs::run(command, out),
     };
     if let Err(error) = result {

@@ -69,6 +69,14 @@ pub enum ProverError {
     /// A proof file is malformed.
     #[error("invalid proof file: {0}")]
     InvalidProofFile(String),
+    /// A powers-of-tau ceremony file cannot be imported.
+    #[error("cannot import {}: {problem}", .path.display())]
+    InvalidPtau {
+        /// The `.ptau` file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: crate::ptau::PtauProblem,
+    },
     /// A batch input file cannot be read as rows (bad rows are reported per row, not here).
     #[error("batch input {}: {reason}", path.display())]
     BatchInput {

@@ -3,16 +3,20 @@
 //! every proof is chain-verifiable), native verification, and versioned artifact files.
 
 pub mod artifact;
+pub mod batch;
 pub mod error;
 pub mod keys;
 pub mod package_dir;
 pub mod proof;
 pub mod proof_file;
+pub mod ptau;
 pub mod srs;
 
+pub use batch::{BatchInput, BatchOptions, BatchProver, BatchSummary, BatchVerifier, Parallelism, ProofStore, Shard};
 pub use error::{ProverError, Result};
 pub use keys::{setup, KeyHeader, ModelKeys};
 pub use package_dir::PackageDir;
 pub use proof::{prove, random_salt, verify, Proof, ProofRequest};
 pub use proof_file::{format_wallet, parse_wallet, ProofFile};
+pub use ptau::{import_ptau, PtauImport, PtauProblem};
 pub use srs::{Srs, SrsSource};

@@ -101,6 +101,9 @@ pub enum VerifierError {
     /// An input violates a precondition (e.g. wrong number of instances).
     #[error("invalid input: {0}")]
     InvalidInput(String),
+    /// The package's keys or proof could not be loaded.
+    #[error(transparent)]
+    Prover(#[from] loopx_prover::ProverError),
     /// An I/O operation failed.
     #[error("{context}: {source}")]
     Io {

@@ -1,7 +1,7 @@
 //! ArgMax: the index of the first largest value, as a public output.
 //!
-//! One row per candidate `j`, over pool columns `y | sel | cnt | idx | mx | max | diff` and fixed
-//! `cont | j | last`:
+//! One record per candidate `j`, cells `y | sel | cnt | idx | mx | max | diff`, fixed `cont | j | last`
+//! (`[prev]` is the record above):
 //!
 //! ```text
 //! sel boolean                         cnt = cont·cnt[prev] + sel        (one-hot running count)
@@ -20,7 +20,7 @@ use halo2curves::ff::Field;
 
 use super::lookup::LookupStrip;
 use super::pool::{boolean, one, ColumnPool, PoolQuery};
-use crate::wire::{assign, copy, fix, fr_from_i64, Wire};
+use crate::wire::{fr_from_i64, Wire};
 
 const Y: usize = 0;
 const SEL: usize = 1;
@@ -29,8 +29,8 @@ const IDX: usize = 3;
 const MX: usize = 4;
 const MAX: usize = 5;
 const DIFF: usize = 6;
-/// Advice columns this chip needs from the pool.
-pub const ADVICE_WIDTH: usize = 7;
+/// Advice cells of one record.
+pub const ADVICE_CELLS: usize = 7;
 
 /// The chip's selector and the pool it writes into.
 #[derive(Clone, Debug)]
@@ -48,7 +48,8 @@ impl ArgMaxConfig {
             let q = p.q(config.q);
             let (y, sel, cnt, idx, mx, max, diff) =
                 (p.a(Y), p.a(SEL), p.a(CNT), p.a(IDX), p.a(MX), p.a(MAX), p.a(DIFF));
-            let (cnt_prev, idx_prev, mx_prev) = (p.a_at(CNT, -1), p.a_at(IDX, -1), p.a_at(MX, -1));
+            let up = -(p.pool().rows_for(ADVICE_CELLS) as i32);
+            let (cnt_prev, idx_prev, mx_prev) = (p.a_shifted(CNT, up), p.a_shifted(IDX, up), p.a_shifted(MX, up));
             let (cont, j, last) = (p.f(0), p.f(1), p.f(2));
             vec![
                 q.clone() * boolean(sel.clone()),
@@ -73,8 +74,8 @@ impl ArgMaxConfig {
         choice: Value<usize>,
         diff_bits: u32,
     ) -> Result<(Wire, usize), Error> {
-        let a = &self.pool.advice;
-        let f = &self.pool.fixed;
+        let pool = &self.pool;
+        let rows = pool.rows_for(ADVICE_CELLS);
         let n = values.len();
         let ints: Value<Vec<i64>> = Value::from_iter(values.iter().map(|(_, v)| *v));
         let max = ints.clone().zip(choice).map(|(v, c)| v[c]);
@@ -82,31 +83,31 @@ impl ArgMaxConfig {
         let mut last_mx = None;
         let mut idx_wire = None;
         for (j, (y, y_int)) in values.iter().enumerate() {
-            let at = row + j;
+            let at = row + j * rows;
             self.q.enable(region, at)?;
-            fix(region, f[0], at, if j == 0 { Fr::ZERO } else { Fr::ONE });
-            fix(region, f[1], at, Fr::from(j as u64));
-            fix(region, f[2], at, if j + 1 == n { Fr::ONE } else { Fr::ZERO });
-            copy(region, y, a[Y], at);
+            pool.fix(region, at, 0, if j == 0 { Fr::ZERO } else { Fr::ONE });
+            pool.fix(region, at, 1, Fr::from(j as u64));
+            pool.fix(region, at, 2, if j + 1 == n { Fr::ONE } else { Fr::ZERO });
+            pool.copy(region, at, Y, y);
             let sel = choice.map(|c| c == j);
             let seen = choice.map(|c| c <= j);
-            assign(region, a[SEL], at, sel.map(|s| Fr::from(u64::from(s))));
-            assign(region, a[CNT], at, seen.map(|s| Fr::from(u64::from(s))));
-            let idx = assign(
+            pool.assign(region, at, SEL, sel.map(|s| Fr::from(u64::from(s))));
+            pool.assign(region, at, CNT, seen.map(|s| Fr::from(u64::from(s))));
+            let idx = pool.assign(
                 region,
-                a[IDX],
                 at,
+                IDX,
                 seen.zip(choice).map(|(s, c)| if s { Fr::from(c as u64) } else { Fr::ZERO }),
             );
-            let mx = assign(
+            let mx = pool.assign(
                 region,
-                a[MX],
                 at,
+                MX,
                 seen.zip(max).map(|(s, m)| if s { fr_from_i64(m) } else { Fr::ZERO }),
             );
-            max_cells.push(assign(region, a[MAX], at, max.map(fr_from_i64)));
+            max_cells.push(pool.assign(region, at, MAX, max.map(fr_from_i64)));
             let diff = y_int.zip(max).zip(seen).map(|((y, m), s)| fr_from_i64(m - y - i64::from(!s)));
-            let diff = assign(region, a[DIFF], at, diff);
+            let diff = pool.assign(region, at, DIFF, diff);
             strip.range_check(region, &diff, diff_bits)?;
             last_mx = Some(mx);
             idx_wire = Some(idx);
@@ -115,6 +116,6 @@ impl ArgMaxConfig {
         for cell in &max_cells {
             region.constrain_equal(cell.cell, last_mx.cell);
         }
-        Ok((idx_wire.ok_or(Error::Synthesis)?, n))
+        Ok((idx_wire.ok_or(Error::Synthesis)?, n * rows))
     }
 }

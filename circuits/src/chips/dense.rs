@@ -1,14 +1,15 @@
 //! Dense layers: wide multiply-accumulate rows with the weights in fixed columns.
 //!
-//! Each row takes `width` inputs `x_i` (advice, copied from where they were produced) against
-//! `width` weights `w_i` (fixed), and chains an accumulator down the rows of one output:
+//! A record is one pool row: `width − 1` inputs `x_i` (advice, copied from where they were
+//! produced) against as many weights `w_i` (fixed), and the accumulator in the last cell:
 //!
 //! ```text
-//! acc = cont · acc[prev row] + bias + Σ x_i · w_i
+//! first row of a chain:  acc = bias + Σ x_i · w_i
+//! following rows:        acc = acc[row above] + bias + Σ x_i · w_i     (bias = 0 there)
 //! ```
 //!
-//! `cont` is 0 on the first row of a chain (where `bias` sits) and 1 after, so one output of a
-//! layer with `n` inputs costs `⌈n / width⌉` rows, and the weights are part of the verifying key.
+//! so one output of a layer with `n` inputs costs `⌈n / (width − 1)⌉` rows, and the weights are
+//! part of the verifying key.
 
 use halo2_proofs::circuit::{Region, Value};
 use halo2_proofs::plonk::{ConstraintSystem, Error, Selector};
@@ -16,36 +17,41 @@ use halo2curves::bn256::Fr;
 use halo2curves::ff::Field;
 
 use super::pool::{ColumnPool, PoolQuery};
-use crate::wire::{assign, copy, fix, fr_from_i64, Wire};
+use crate::wire::{fr_from_i64, Wire};
 
-/// The chip's selector, its width and the pool it writes into.
+/// The chip's selectors and the pool it writes into.
 #[derive(Clone, Debug)]
 pub struct DenseConfig {
-    q: Selector,
-    width: usize,
+    q_first: Selector,
+    q_next: Selector,
     pool: ColumnPool,
+}
+
+/// Multiply-accumulate terms per row of a pool `width` columns wide.
+pub fn terms_per_row(width: usize) -> usize {
+    width - 1
 }
 
 /// Rows one output of a layer with `inputs` inputs takes.
 pub fn rows_per_output(inputs: usize, width: usize) -> usize {
-    inputs.div_ceil(width).max(1)
+    inputs.div_ceil(terms_per_row(width)).max(1)
 }
 
 impl DenseConfig {
-    /// Creates the multiply-accumulate gate; uses advice `0..=width` and fixed `0..width + 2`.
-    pub fn configure(meta: &mut ConstraintSystem<Fr>, pool: &ColumnPool, width: usize) -> Self {
-        let config = DenseConfig { q: meta.selector(), width, pool: pool.clone() };
+    /// Creates the multiply-accumulate gate (needs `width` fixed cells per row).
+    pub fn configure(meta: &mut ConstraintSystem<Fr>, pool: &ColumnPool) -> Self {
+        let config = DenseConfig { q_first: meta.selector(), q_next: meta.selector(), pool: pool.clone() };
+        let terms = terms_per_row(pool.width());
         meta.create_gate("dense multiply-accumulate", |meta| {
             let mut p = PoolQuery::new(meta, pool);
-            let q = p.q(config.q);
-            let acc = p.a(width);
-            let prev = p.a_at(width, -1);
-            let (bias, cont) = (p.f(width), p.f(width + 1));
-            let mut sum = cont * prev + bias;
-            for i in 0..width {
-                sum = sum + p.a(i) * p.f(i);
+            let (q_first, q_next) = (p.q(config.q_first), p.q(config.q_next));
+            let acc = p.a(terms);
+            let prev = p.a_shifted(terms, -1);
+            let mut row_sum = p.f(terms);
+            for i in 0..terms {
+                row_sum = row_sum + p.a(i) * p.f(i);
             }
-            vec![q * (acc - sum)]
+            vec![q_first * (acc.clone() - row_sum.clone()), q_next * (acc - prev - row_sum)]
         });
         config
     }
@@ -61,27 +67,26 @@ impl DenseConfig {
         bias: i64,
         tamper_acc: Option<Fr>,
     ) -> Result<(Wire, usize), Error> {
-        let a = &self.pool.advice;
-        let f = &self.pool.fixed;
-        let rows = rows_per_output(inputs.len(), self.width);
+        let pool = &self.pool;
+        let terms = terms_per_row(pool.width());
+        let rows = rows_per_output(inputs.len(), pool.width());
         let mut acc = Value::known(fr_from_i64(bias));
         let mut acc_wire = None;
         for r in 0..rows {
             let at = row + r;
-            self.q.enable(region, at)?;
-            fix(region, f[self.width], at, if r == 0 { fr_from_i64(bias) } else { Fr::ZERO });
-            fix(region, f[self.width + 1], at, if r == 0 { Fr::ZERO } else { Fr::ONE });
-            for i in 0..self.width {
-                let k = r * self.width + i;
+            if r == 0 { self.q_first } else { self.q_next }.enable(region, at)?;
+            pool.fix(region, at, terms, if r == 0 { fr_from_i64(bias) } else { Fr::ZERO });
+            for i in 0..terms {
+                let k = r * terms + i;
                 match inputs.get(k) {
                     Some(x) => {
                         let w = fr_from_i64(weights[k]);
-                        copy(region, x, a[i], at);
-                        fix(region, f[i], at, w);
+                        pool.copy(region, at, i, x);
+                        pool.fix(region, at, i, w);
                         acc = acc.zip(x.value).map(|(acc, x)| acc + x * w);
                     }
                     None => {
-                        assign(region, a[i], at, Value::known(Fr::ZERO));
+                        pool.assign(region, at, i, Value::known(Fr::ZERO));
                     }
                 }
             }
@@ -89,7 +94,7 @@ impl DenseConfig {
                 (true, Some(delta)) => acc.map(|v| v + delta),
                 _ => acc,
             };
-            acc_wire = Some(assign(region, a[self.width], at, value));
+            acc_wire = Some(pool.assign(region, at, terms, value));
         }
         Ok((acc_wire.ok_or(Error::Synthesis)?, rows))
     }

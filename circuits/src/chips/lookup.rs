@@ -1,57 +1,63 @@
 //! Range checks and function tables through one tagged lookup.
 //!
-//! A dedicated strip of columns `(tag, val, out, acc)` is looked up, on every usable row, in the
-//! fixed table `(tag, val, out)`. Tag `w ≤ limb_bits` holds `(w, v, 0)` for `v < 2^w`; tag
-//! `SIGMOID_TAG_BASE + t` holds `(tag, c, sigmoid_t(c))` for the clamped domain of table `t`.
-//! No selector gates the lookup: an untouched row is `(0, 0, 0)`, which the width-0 range puts in
-//! the table, so disabled rows can never smuggle a value past it (SECURITY.md #4).
+//! Lookup records are one pool row `val | out | acc` with the tag in the pool's fixed cell 0 and
+//! the row marked by the fixed column `q_lookup`. On every row, `(q·tag, q·val, q·out)` must be
+//! in the fixed table `(tag, val, out)`: tag `1 + w` holds `(tag, v, 0)` for `v < 2^w`, tag
+//! `SIGMOID_TAG_BASE + t` holds `(tag, c, sigmoid_t(c))` over table `t`'s clamped domain. Rows
+//! with `q = 0` look up `(0, 0, 0)`, which the table's first row holds, so a disabled row can
+//! never carry a value past the table (SECURITY.md #4) — and an enabled one always is checked.
 //!
-//! A value of `n` bits is decomposed into limbs by a running sum in `acc`:
-//! `acc[r] = val[r] + 2^limb_bits · acc[r+1]` on every limb but the last, and `acc = val` on the
-//! last, whose tag is the remaining width. The bound is exact, so remainders of a floor division
-//! are checked to exactly `[0, 2^shift)`.
+//! A value of `n` bits is split into limbs by a running sum in `acc`:
+//! `acc = val + 2^limb_bits · acc[next row]` on every limb but the last, `acc = val` on the last,
+//! whose tag is the remaining width. The bound is exact, so a floor division's remainder is
+//! checked to exactly `[0, 2^shift)`.
 
 use std::collections::BTreeSet;
 
 use halo2_proofs::circuit::{Region, Value};
-use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Fixed, Selector};
+use halo2_proofs::plonk::{Column, ConstraintSystem, Error, Fixed, Selector};
 use halo2_proofs::poly::Rotation;
 use halo2curves::bn256::Fr;
-use halo2curves::ff::PrimeField;
+use halo2curves::ff::{Field, PrimeField};
 use loopx_models::SigmoidTable;
 
-use crate::wire::{assign, copy, fix, fr_from_i64, Wire};
+use super::pool::{ColumnPool, PoolQuery};
+use crate::wire::{fix, fr_from_i64, Wire};
 
 /// First tag used by sigmoid tables (range widths use the tags below it).
-pub const SIGMOID_TAG_BASE: u64 = 64;
+pub const SIGMOID_TAG_BASE: u64 = 128;
 
-/// The columns of the lookup strip and its table.
+const VAL: usize = 0;
+const OUT: usize = 1;
+const ACC: usize = 2;
+/// Advice cells of a lookup record; it must fit one row, so the pool is at least this wide.
+pub const ADVICE_WIDTH: usize = 3;
+
+/// The lookup's marker column, its table and the running-sum selectors.
 #[derive(Clone, Debug)]
 pub struct LookupConfig {
-    tag: Column<Fixed>,
-    val: Column<Advice>,
-    out: Column<Advice>,
-    acc: Column<Advice>,
+    q_lookup: Column<Fixed>,
     q_limb: Selector,
     q_last: Selector,
     table: [Column<Fixed>; 3],
     limb_bits: u32,
+    pool: ColumnPool,
 }
 
 /// What the fixed table contains.
 #[derive(Clone, Debug, Default)]
 pub struct TableContents {
-    /// Range widths in use (0 is always present).
+    /// Range widths in use.
     pub widths: BTreeSet<u32>,
     /// Sigmoid tables, by index.
     pub sigmoids: Vec<SigmoidTable>,
 }
 
 impl TableContents {
-    /// Number of table rows.
+    /// Number of table rows (the leading all-zero row included).
     pub fn rows(&self) -> usize {
         let ranges: usize = self.widths.iter().map(|w| 1usize << w).sum();
-        ranges + self.sigmoids.iter().map(|t| t.values.len()).sum::<usize>()
+        1 + ranges + self.sigmoids.iter().map(|t| t.values.len()).sum::<usize>()
     }
 }
 
@@ -66,47 +72,40 @@ pub fn limb_widths(bits: u32, limb_bits: u32) -> Vec<u32> {
     widths
 }
 
+fn range_tag(width: u32) -> Fr {
+    Fr::from(1 + u64::from(width))
+}
+
 impl LookupConfig {
-    /// Allocates the strip and table columns and creates the gates and the lookup.
-    pub fn configure(meta: &mut ConstraintSystem<Fr>, limb_bits: u32) -> Self {
+    /// Creates the table columns, the running-sum gates and the lookup over the pool.
+    pub fn configure(meta: &mut ConstraintSystem<Fr>, pool: &ColumnPool, limb_bits: u32) -> Self {
+        assert!(pool.width() >= ADVICE_WIDTH, "a lookup record must fit one pool row");
         let config = LookupConfig {
-            tag: meta.fixed_column(),
-            val: meta.advice_column(),
-            out: meta.advice_column(),
-            acc: meta.advice_column(),
+            q_lookup: meta.fixed_column(),
             q_limb: meta.selector(),
             q_last: meta.selector(),
             table: [meta.fixed_column(), meta.fixed_column(), meta.fixed_column()],
             limb_bits,
+            pool: pool.clone(),
         };
-        for column in [config.val, config.out, config.acc] {
-            meta.enable_equality(column);
-        }
         let radix = Fr::from(1u64 << limb_bits);
         meta.create_gate("range limb running sum", |meta| {
-            let q = meta.query_selector(config.q_limb);
-            let acc = meta.query_advice(config.acc, Rotation::cur());
-            let next = meta.query_advice(config.acc, Rotation::next());
-            let val = meta.query_advice(config.val, Rotation::cur());
+            let mut p = PoolQuery::new(meta, pool);
+            let q = p.q(config.q_limb);
+            let (acc, val, next) = (p.a(ACC), p.a(VAL), p.a_shifted(ACC, 1));
             vec![q * (acc - val - next * radix)]
         });
         meta.create_gate("range last limb", |meta| {
-            let q = meta.query_selector(config.q_last);
-            let acc = meta.query_advice(config.acc, Rotation::cur());
-            let val = meta.query_advice(config.val, Rotation::cur());
-            vec![q * (acc - val)]
+            let mut p = PoolQuery::new(meta, pool);
+            let q = p.q(config.q_last);
+            vec![q * (p.a(ACC) - p.a(VAL))]
         });
         meta.lookup_any("tagged table", |meta| {
-            let input = [
-                meta.query_fixed(config.tag, Rotation::cur()),
-                meta.query_advice(config.val, Rotation::cur()),
-                meta.query_advice(config.out, Rotation::cur()),
-            ];
-            input
-                .into_iter()
-                .zip(config.table)
-                .map(|(i, t)| (i, meta.query_fixed(t, Rotation::cur())))
-                .collect()
+            let q = meta.query_fixed(config.q_lookup, Rotation::cur());
+            let mut p = PoolQuery::new(meta, pool);
+            let input = [p.f(0), p.a(VAL), p.a(OUT)];
+            let table = config.table.map(|t| meta.query_fixed(t, Rotation::cur()));
+            input.into_iter().zip(table).map(|(i, t)| (q.clone() * i, t)).collect()
         });
         config
     }
@@ -116,12 +115,12 @@ impl LookupConfig {
         self.limb_bits
     }
 
-    /// Writes the table into its fixed columns.
+    /// Writes the table into its fixed columns (row 0 stays all zero).
     pub fn assign_table(&self, region: &mut Region<'_, Fr>, contents: &TableContents) {
-        let mut row = 0;
+        let mut row = 1;
         for &w in &contents.widths {
             for v in 0..(1u64 << w) {
-                fix(region, self.table[0], row, Fr::from(u64::from(w)));
+                fix(region, self.table[0], row, range_tag(w));
                 fix(region, self.table[1], row, Fr::from(v));
                 row += 1;
             }
@@ -138,7 +137,7 @@ impl LookupConfig {
     }
 }
 
-/// Hands out rows of the lookup strip in order.
+/// Hands out lookup rows in order, from a block of pool rows reserved for them.
 #[derive(Debug)]
 pub struct LookupStrip<'c> {
     config: &'c LookupConfig,
@@ -152,53 +151,52 @@ pub fn low_u128(f: &Fr) -> u128 {
 }
 
 impl<'c> LookupStrip<'c> {
-    /// Starts at row 0.
-    pub fn new(config: &'c LookupConfig) -> Self {
-        LookupStrip { config, next_row: 0 }
+    /// Starts at pool row `first_row`.
+    pub fn new(config: &'c LookupConfig, first_row: usize) -> Self {
+        LookupStrip { config, next_row: first_row }
     }
 
-    /// Rows used so far.
-    pub fn rows_used(&self) -> usize {
+    /// The next free row.
+    pub fn next_row(&self) -> usize {
         self.next_row
+    }
+
+    fn open_row(&mut self, region: &mut Region<'_, Fr>, tag: Fr) -> usize {
+        let row = self.next_row;
+        self.next_row += 1;
+        fix(region, self.config.q_lookup, row, Fr::ONE);
+        self.config.pool.fix(region, row, 0, tag);
+        row
     }
 
     /// Constrains `wire` to lie in `[0, 2^bits)`.
     pub fn range_check(&mut self, region: &mut Region<'_, Fr>, wire: &Wire, bits: u32) -> Result<(), Error> {
         let c = self.config;
+        let pool = &c.pool;
         let widths = limb_widths(bits, c.limb_bits);
-        let start = self.next_row;
         let mut rest = wire.value.map(|v| low_u128(&v));
         for (i, w) in widths.iter().enumerate() {
-            let row = start + i;
+            let row = self.open_row(region, range_tag(*w));
             if i == 0 {
-                copy(region, wire, c.acc, row);
+                pool.copy(region, row, ACC, wire);
             } else {
-                assign(region, c.acc, row, rest.map(|r| Fr::from_u128(r)));
+                pool.assign(region, row, ACC, rest.map(Fr::from_u128));
             }
             let limb = rest.map(|r| r & ((1u128 << c.limb_bits) - 1));
-            assign(region, c.val, row, limb.map(Fr::from_u128));
+            pool.assign(region, row, VAL, limb.map(Fr::from_u128));
+            pool.assign(region, row, OUT, Value::known(Fr::ZERO));
             rest = rest.map(|r| r >> c.limb_bits);
-            fix(region, c.tag, row, Fr::from(u64::from(*w)));
             let selector = if i + 1 == widths.len() { c.q_last } else { c.q_limb };
             selector.enable(region, row)?;
         }
-        self.next_row += widths.len();
         Ok(())
     }
 
     /// Looks `input` up in sigmoid table `table` and returns the output wire.
-    pub fn sigmoid(
-        &mut self,
-        region: &mut Region<'_, Fr>,
-        table: usize,
-        input: &Wire,
-        output: Value<Fr>,
-    ) -> Wire {
-        let c = self.config;
-        let row = self.next_row;
-        self.next_row += 1;
-        fix(region, c.tag, row, Fr::from(SIGMOID_TAG_BASE + table as u64));
-        copy(region, input, c.val, row);
-        assign(region, c.out, row, output)
+    pub fn sigmoid(&mut self, region: &mut Region<'_, Fr>, table: usize, input: &Wire, output: Value<Fr>) -> Wire {
+        let row = self.open_row(region, Fr::from(SIGMOID_TAG_BASE + table as u64));
+        self.config.pool.copy(region, row, VAL, input);
+        self.config.pool.assign(region, row, ACC, Value::known(Fr::ZERO));
+        self.config.pool.assign(region, row, OUT, output)
     }
 }

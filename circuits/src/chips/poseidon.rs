@@ -1,12 +1,12 @@
 //! The Poseidon sponge in the circuit, round by round, mirroring [`crate::poseidon`].
 //!
-//! Pool columns `s0 s1 s2 | x0 x1 x2` (state, then squares), fixed `rc0 rc1 rc2`. One row per
-//! round; the next row holds the next state:
+//! One record per round, cells `s0 s1 s2 x0 x1 x2` (state, then squares; a partial round has only
+//! `x0`), fixed `rc0 rc1 rc2`; the next record starts with the next state `s'`:
 //!
 //! ```text
 //! full round:    u_i = s_i + rc_i,  x_i = u_i²,  s'_i = Σ_j M_ij · x_j² · u_j
 //! partial round: u_0 = s_0 + rc_0,  x_0 = u_0²,  s'_i = M_i0 · x_0² · u_0 + Σ_{j≥1} M_ij · (s_j + rc_j)
-//! absorb:        s'_0 = s_0,  s'_1 = s_1 + m_0,  s'_2 = s_2 + m_1    (m in x0, x1; pad·m_1 = 0)
+//! absorb:        s'_0 = s_0,  s'_1 = s_1 + m_0,  s'_2 = s_2 + m_1    (cells s0 s1 s2 m0 m1; pad·m_1 = 0)
 //! init:          s_0 = rc_0 (the length-tagged capacity),  s_1 = s_2 = 0
 //! ```
 //!
@@ -17,16 +17,23 @@ use halo2_proofs::plonk::{ConstraintSystem, Error, Expression, Selector};
 use halo2curves::bn256::Fr;
 use halo2curves::ff::Field;
 
-use super::pool::{ColumnPool, PoolQuery};
-use crate::poseidon::{self, constants, is_full_round, ROUNDS, WIDTH};
-use crate::wire::{assign, copy, fix, Wire};
+use super::pool::{rows_for, ColumnPool, PoolQuery};
+use crate::poseidon::{self, constants, is_full_round, FULL_ROUNDS, PARTIAL_ROUNDS, ROUNDS, WIDTH};
+use crate::wire::Wire;
 
-/// Advice columns this chip needs from the pool.
-pub const ADVICE_WIDTH: usize = 2 * WIDTH;
+/// Cells of a full-round record (state and three squares).
+const FULL_CELLS: usize = 2 * WIDTH;
+/// Cells of a partial-round record (state and one square).
+const PARTIAL_CELLS: usize = WIDTH + 1;
+/// Cells of an absorb record (state and two message elements).
+const ABSORB_CELLS: usize = WIDTH + 2;
 
-/// Rows one hash of a `len`-element message takes.
-pub fn rows_for_message(len: usize) -> usize {
-    len.div_ceil(2) * (ROUNDS + 1) + 1
+/// Rows one hash of a `len`-element message takes in a pool `width` columns wide.
+pub fn rows_for_message(width: usize, len: usize) -> usize {
+    let permutation = rows_for(width, ABSORB_CELLS)
+        + FULL_ROUNDS * rows_for(width, FULL_CELLS)
+        + PARTIAL_ROUNDS * rows_for(width, PARTIAL_CELLS);
+    len.div_ceil(2) * permutation + rows_for(width, WIDTH)
 }
 
 /// The chip's selectors and the pool it writes into.
@@ -39,11 +46,8 @@ pub struct PoseidonConfig {
     pool: ColumnPool,
 }
 
-/// A message element going into the sponge.
-pub type MessageWire = Wire;
-
-/// Tampering with the sponge, for soundness tests: add `delta` to state word `word` at the
-/// start of round `round` of the first permutation.
+/// Tampering with the sponge, for soundness tests: add one to state word `word` at the start
+/// of round `round` of the first permutation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StateTamper {
     /// Round index.
@@ -63,44 +67,46 @@ impl PoseidonConfig {
             pool: pool.clone(),
         };
         let mds = constants().mds;
-        let mix = |terms: [Expression<Fr>; WIDTH], i: usize| -> Expression<Fr> {
-            terms
-                .into_iter()
-                .enumerate()
-                .fold(Expression::Constant(Fr::ZERO), |acc, (j, t)| acc + t * Expression::Constant(mds[i][j]))
+        let mix = |terms: &[Expression<Fr>; WIDTH], i: usize| -> Expression<Fr> {
+            terms.iter().enumerate().fold(Expression::Constant(Fr::ZERO), |acc, (j, t)| {
+                acc + t.clone() * Expression::Constant(mds[i][j])
+            })
         };
         meta.create_gate("poseidon full round", |meta| {
             let mut p = PoolQuery::new(meta, pool);
             let q = p.q(config.q_full);
+            let down = p.pool().rows_for(FULL_CELLS) as i32;
             let u: [Expression<Fr>; WIDTH] = std::array::from_fn(|i| p.a(i) + p.f(i));
             let x: [Expression<Fr>; WIDTH] = std::array::from_fn(|i| p.a(WIDTH + i));
-            let next: [Expression<Fr>; WIDTH] = std::array::from_fn(|i| p.a_at(i, 1));
+            let next: [Expression<Fr>; WIDTH] = std::array::from_fn(|i| p.a_shifted(i, down));
             let sboxed: [Expression<Fr>; WIDTH] =
                 std::array::from_fn(|i| x[i].clone() * x[i].clone() * u[i].clone());
             let mut constraints: Vec<_> =
                 (0..WIDTH).map(|i| q.clone() * (x[i].clone() - u[i].clone() * u[i].clone())).collect();
-            constraints.extend((0..WIDTH).map(|i| q.clone() * (next[i].clone() - mix(sboxed.clone(), i))));
+            constraints.extend((0..WIDTH).map(|i| q.clone() * (next[i].clone() - mix(&sboxed, i))));
             constraints
         });
         meta.create_gate("poseidon partial round", |meta| {
             let mut p = PoolQuery::new(meta, pool);
             let q = p.q(config.q_partial);
+            let down = p.pool().rows_for(PARTIAL_CELLS) as i32;
             let u: [Expression<Fr>; WIDTH] = std::array::from_fn(|i| p.a(i) + p.f(i));
             let x0 = p.a(WIDTH);
-            let next: [Expression<Fr>; WIDTH] = std::array::from_fn(|i| p.a_at(i, 1));
+            let next: [Expression<Fr>; WIDTH] = std::array::from_fn(|i| p.a_shifted(i, down));
             let mut sboxed = u.clone();
             sboxed[0] = x0.clone() * x0.clone() * u[0].clone();
             let mut constraints = vec![q.clone() * (x0 - u[0].clone() * u[0].clone())];
-            constraints.extend((0..WIDTH).map(|i| q.clone() * (next[i].clone() - mix(sboxed.clone(), i))));
+            constraints.extend((0..WIDTH).map(|i| q.clone() * (next[i].clone() - mix(&sboxed, i))));
             constraints
         });
         meta.create_gate("poseidon absorb", |meta| {
             let mut p = PoolQuery::new(meta, pool);
             let q = p.q(config.q_absorb);
+            let down = p.pool().rows_for(ABSORB_CELLS) as i32;
             vec![
-                q.clone() * (p.a_at(0, 1) - p.a(0)),
-                q.clone() * (p.a_at(1, 1) - p.a(1) - p.a(WIDTH)),
-                q.clone() * (p.a_at(2, 1) - p.a(2) - p.a(WIDTH + 1)),
+                q.clone() * (p.a_shifted(0, down) - p.a(0)),
+                q.clone() * (p.a_shifted(1, down) - p.a(1) - p.a(WIDTH)),
+                q.clone() * (p.a_shifted(2, down) - p.a(2) - p.a(WIDTH + 1)),
                 // An odd message is padded with a zero the prover cannot choose.
                 q * p.f(1) * p.a(WIDTH + 1),
             ]
@@ -118,60 +124,54 @@ impl PoseidonConfig {
         &self,
         region: &mut Region<'_, Fr>,
         row: usize,
-        message: &[MessageWire],
+        message: &[Wire],
         tamper: Option<StateTamper>,
     ) -> Result<(Wire, usize), Error> {
-        let a = &self.pool.advice;
-        let f = &self.pool.fixed;
+        let pool = &self.pool;
         let rc = &constants().round_constants;
-        let mut state: [Value<Fr>; WIDTH] = [
-            Value::known(poseidon::capacity_for_length(message.len())),
-            Value::known(Fr::ZERO),
-            Value::known(Fr::ZERO),
-        ];
+        let capacity = poseidon::capacity_for_length(message.len());
+        let mut state: [Value<Fr>; WIDTH] = [Value::known(capacity), Value::known(Fr::ZERO), Value::known(Fr::ZERO)];
         self.q_init.enable(region, row)?;
-        fix(region, f[0], row, poseidon::capacity_for_length(message.len()));
+        pool.fix(region, row, 0, capacity);
         let mut at = row;
         for (c, pair) in message.chunks(2).enumerate() {
-            // Absorb row: current state, message pair.
             for (i, s) in state.iter().enumerate() {
-                assign(region, a[i], at, *s);
+                pool.assign(region, at, i, *s);
             }
-            let m0 = copy(region, &pair[0], a[WIDTH], at);
+            let m0 = pool.copy(region, at, WIDTH, &pair[0]);
             let m1 = match pair.get(1) {
-                Some(w) => copy(region, w, a[WIDTH + 1], at),
+                Some(w) => pool.copy(region, at, WIDTH + 1, w),
                 None => {
-                    fix(region, f[1], at, Fr::ONE);
-                    assign(region, a[WIDTH + 1], at, Value::known(Fr::ZERO))
+                    pool.fix(region, at, 1, Fr::ONE);
+                    pool.assign(region, at, WIDTH + 1, Value::known(Fr::ZERO))
                 }
             };
             self.q_absorb.enable(region, at)?;
             state[1] = state[1] + m0.value;
             state[2] = state[2] + m1.value;
-            at += 1;
+            at += pool.rows_for(ABSORB_CELLS);
             for r in 0..ROUNDS {
                 if let Some(t) = tamper.filter(|t| c == 0 && t.round == r) {
                     state[t.word] = state[t.word].map(|v| v + Fr::ONE);
                 }
                 for (i, s) in state.iter().enumerate() {
-                    assign(region, a[i], at, *s);
-                }
-                for i in 0..WIDTH {
-                    fix(region, f[i], at, rc[r][i]);
+                    pool.assign(region, at, i, *s);
+                    pool.fix(region, at, i, rc[r][i]);
                 }
                 let full = is_full_round(r);
+                let squares = if full { WIDTH } else { 1 };
+                for i in 0..squares {
+                    pool.assign(region, at, WIDTH + i, state[i].map(|s| (s + rc[r][i]).square()));
+                }
                 if full { self.q_full } else { self.q_partial }.enable(region, at)?;
                 let values: Value<Vec<Fr>> = Value::from_iter(state.iter().copied());
-                for i in 0..if full { WIDTH } else { 1 } {
-                    assign(region, a[WIDTH + i], at, state[i].map(|s| (s + rc[r][i]).square()));
-                }
                 let next = values.map(|v| poseidon::round(&[v[0], v[1], v[2]], r));
                 state = std::array::from_fn(|i| next.clone().map(|n| n[i]));
-                at += 1;
+                at += pool.rows_for(if full { FULL_CELLS } else { PARTIAL_CELLS });
             }
         }
-        // The row after the last round holds the final state; its first rate word is the digest.
-        let words: Vec<Wire> = state.iter().enumerate().map(|(i, s)| assign(region, a[i], at, *s)).collect();
-        Ok((words[1], at + 1 - row))
+        // The record after the last round holds the final state; its first rate word is the digest.
+        let words: Vec<Wire> = state.iter().enumerate().map(|(i, s)| pool.assign(region, at, i, *s)).collect();
+        Ok((words[1], at + pool.rows_for(WIDTH) - row))
     }
 }

@@ -1,22 +1,22 @@
 //! Rescaling by `2^shift` with an exactly range-checked remainder, fused with a clamp.
 //!
-//! One row per value, over pool columns
-//! `acc | pre | rem | s_lo | s_hi | out | chk_lo | chk_hi` and fixed `2^shift | lo | hi | may_clamp`:
+//! One record per value, cells `acc | pre | rem | s_lo | s_hi | out | chk_lo | chk_hi` and fixed
+//! `2^shift | lo | hi`, with a second selector on rows that may not clamp:
 //!
 //! ```text
 //! acc    = pre · 2^shift + rem          rem ∈ [0, 2^shift)            (floor division)
 //! out    = s_lo·lo + s_hi·hi + (1 − s_lo − s_hi)·pre                  (clamp)
 //! chk_lo = (1 − 2·s_lo)·(pre − lo)      chk_lo ∈ [0, 2^n)
 //! chk_hi = (1 − 2·s_hi)·(hi − pre)      chk_hi ∈ [0, 2^n)
-//! s_lo, s_hi boolean, s_lo·s_hi = 0, (1 − may_clamp)·(s_lo + s_hi) = 0
+//! s_lo, s_hi boolean, s_lo·s_hi = 0, strict rows: s_lo + s_hi = 0
 //! ```
 //!
 //! Soundness: the two checks bound `pre` to `(lo − 2^n, hi + 2^n)`, so with `rem` exact the
 //! floor quotient is unique (no wrap: `2^(n + shift + 2) ≪ p`). `s_lo = 1` forces `pre ≤ lo` and
 //! `s_lo = 0` forces `pre ≥ lo`; where both hold (`pre = lo`) both choices give the same `out`,
 //! so the output is unique (SECURITY.md #2). ReLU is `lo = 0` with `hi` the pre-activation's
-//! upper bound; an identity layer is a clamp that may not clamp (`may_clamp = 0`), i.e. a pure
-//! range check; model inputs are identity rows with `shift = 0`.
+//! upper bound; an identity layer is a strict row (it may not clamp), i.e. a pure range check;
+//! model inputs are strict rows with `shift = 0`.
 
 use halo2_proofs::circuit::{Region, Value};
 use halo2_proofs::plonk::{ConstraintSystem, Error, Expression, Selector};
@@ -25,7 +25,7 @@ use halo2curves::ff::Field;
 
 use super::lookup::LookupStrip;
 use super::pool::{boolean, one, ColumnPool, PoolQuery};
-use crate::wire::{assign, copy, fix, fr_from_i128, fr_from_i64, Wire};
+use crate::wire::{fr_from_i128, fr_from_i64, Wire};
 
 const ACC: usize = 0;
 const PRE: usize = 1;
@@ -35,19 +35,20 @@ const S_HI: usize = 4;
 const OUT: usize = 5;
 const CHK_LO: usize = 6;
 const CHK_HI: usize = 7;
-/// Advice columns this chip needs from the pool.
-pub const ADVICE_WIDTH: usize = 8;
-/// Fixed columns this chip needs from the pool.
-pub const FIXED_WIDTH: usize = 4;
+/// Advice cells of one record.
+pub const ADVICE_CELLS: usize = 8;
+/// Fixed cells of one record.
+pub const FIXED_CELLS: usize = 3;
 
-/// The chip's selector and the pool it writes into.
+/// The chip's selectors and the pool it writes into.
 #[derive(Clone, Debug)]
 pub struct RescaleConfig {
     q: Selector,
+    q_strict: Selector,
     pool: ColumnPool,
 }
 
-/// Constants of one rescale-and-clamp row.
+/// Constants of one rescale-and-clamp record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RescaleParams {
     /// Right shift (floor division by `2^shift`).
@@ -62,7 +63,7 @@ pub struct RescaleParams {
     pub check_bits: u32,
 }
 
-/// The integer witness of one row, before it is written.
+/// The integer witness of one record, before it is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RescaleWitness {
     /// Floor quotient.
@@ -84,26 +85,18 @@ impl RescaleWitness {
         Self::with_quotient(pre, acc - ((pre as i128) << p.shift), p)
     }
 
-    /// The witness for a given quotient and remainder, clamped as the row's constants say.
+    /// The witness for a given quotient and remainder, clamped as the record's constants say.
     pub fn with_quotient(pre: i64, rem: i128, p: &RescaleParams) -> Self {
         let s_lo = p.may_clamp && pre < p.lo;
         let s_hi = p.may_clamp && pre > p.hi;
-        let out = if s_lo {
-            p.lo
-        } else if s_hi {
-            p.hi
-        } else {
-            pre
-        };
+        let out = if s_lo { p.lo } else if s_hi { p.hi } else { pre };
         RescaleWitness { pre, rem, s_lo, s_hi, out }
     }
 }
 
-/// Wires produced by one row.
+/// Wires produced by one record.
 #[derive(Clone, Copy, Debug)]
 pub struct RescaleOutput {
-    /// The accumulator as placed in this row.
-    pub acc: Wire,
     /// The floor quotient.
     pub pre: Wire,
     /// The clamped output.
@@ -111,16 +104,16 @@ pub struct RescaleOutput {
 }
 
 impl RescaleConfig {
-    /// Creates the gate over the pool.
+    /// Creates the gates over the pool.
     pub fn configure(meta: &mut ConstraintSystem<Fr>, pool: &ColumnPool) -> Self {
-        let config = RescaleConfig { q: meta.selector(), pool: pool.clone() };
+        let config = RescaleConfig { q: meta.selector(), q_strict: meta.selector(), pool: pool.clone() };
         meta.create_gate("rescale and clamp", |meta| {
             let mut p = PoolQuery::new(meta, pool);
             let q = p.q(config.q);
             let (acc, pre, rem) = (p.a(ACC), p.a(PRE), p.a(REM));
             let (s_lo, s_hi, out) = (p.a(S_LO), p.a(S_HI), p.a(OUT));
             let (chk_lo, chk_hi) = (p.a(CHK_LO), p.a(CHK_HI));
-            let (pow, lo, hi, may_clamp) = (p.f(0), p.f(1), p.f(2), p.f(3));
+            let (pow, lo, hi) = (p.f(0), p.f(1), p.f(2));
             let two = Expression::Constant(Fr::from(2));
             let kept = one() - s_lo.clone() - s_hi.clone();
             vec![
@@ -128,17 +121,25 @@ impl RescaleConfig {
                 q.clone() * boolean(s_lo.clone()),
                 q.clone() * boolean(s_hi.clone()),
                 q.clone() * s_lo.clone() * s_hi.clone(),
-                q.clone() * (one() - may_clamp) * (s_lo.clone() + s_hi.clone()),
-                q.clone()
-                    * (out - s_lo.clone() * lo.clone() - s_hi.clone() * hi.clone() - kept * pre.clone()),
+                q.clone() * (out - s_lo.clone() * lo.clone() - s_hi.clone() * hi.clone() - kept * pre.clone()),
                 q.clone() * (chk_lo - (one() - two.clone() * s_lo) * (pre.clone() - lo)),
                 q * (chk_hi - (one() - two * s_hi) * (hi - pre)),
             ]
         });
+        meta.create_gate("rescale may not clamp", |meta| {
+            let mut p = PoolQuery::new(meta, pool);
+            let q = p.q(config.q_strict);
+            vec![q * (p.a(S_LO) + p.a(S_HI))]
+        });
         config
     }
 
-    /// Lays out one row at `row`: `acc` is copied in (or, without a source, freshly witnessed).
+    /// Rows one record takes.
+    pub fn rows(&self) -> usize {
+        self.pool.rows_for(ADVICE_CELLS)
+    }
+
+    /// Lays out one record at `row`: `acc` is copied in (or, without a source, freshly witnessed).
     #[allow(clippy::too_many_arguments)]
     pub fn assign(
         &self,
@@ -150,30 +151,31 @@ impl RescaleConfig {
         params: &RescaleParams,
         witness: Value<RescaleWitness>,
     ) -> Result<RescaleOutput, Error> {
-        let a = &self.pool.advice;
-        let f = &self.pool.fixed;
+        let pool = &self.pool;
         self.q.enable(region, row)?;
-        fix(region, f[0], row, Fr::from(2).pow_vartime([u64::from(params.shift)]));
-        fix(region, f[1], row, fr_from_i64(params.lo));
-        fix(region, f[2], row, fr_from_i64(params.hi));
-        fix(region, f[3], row, if params.may_clamp { Fr::ONE } else { Fr::ZERO });
+        if !params.may_clamp {
+            self.q_strict.enable(region, row)?;
+        }
+        pool.fix(region, row, 0, Fr::from(2).pow_vartime([u64::from(params.shift)]));
+        pool.fix(region, row, 1, fr_from_i64(params.lo));
+        pool.fix(region, row, 2, fr_from_i64(params.hi));
 
-        let acc_wire = match acc_source {
-            Some(source) => copy(region, source, a[ACC], row),
-            None => assign(region, a[ACC], row, acc.map(fr_from_i128)),
+        match acc_source {
+            Some(source) => pool.copy(region, row, ACC, source),
+            None => pool.assign(region, row, ACC, acc.map(fr_from_i128)),
         };
-        let pre = assign(region, a[PRE], row, witness.map(|w| fr_from_i64(w.pre)));
-        let rem = assign(region, a[REM], row, witness.map(|w| fr_from_i128(w.rem)));
-        assign(region, a[S_LO], row, witness.map(|w| Fr::from(u64::from(w.s_lo))));
-        assign(region, a[S_HI], row, witness.map(|w| Fr::from(u64::from(w.s_hi))));
-        let out = assign(region, a[OUT], row, witness.map(|w| fr_from_i64(w.out)));
+        let pre = pool.assign(region, row, PRE, witness.map(|w| fr_from_i64(w.pre)));
+        let rem = pool.assign(region, row, REM, witness.map(|w| fr_from_i128(w.rem)));
+        pool.assign(region, row, S_LO, witness.map(|w| Fr::from(u64::from(w.s_lo))));
+        pool.assign(region, row, S_HI, witness.map(|w| Fr::from(u64::from(w.s_hi))));
+        let out = pool.assign(region, row, OUT, witness.map(|w| fr_from_i64(w.out)));
         let chk = |signed: bool, d: i64| fr_from_i64(if signed { -d } else { d });
-        let chk_lo = assign(region, a[CHK_LO], row, witness.map(|w| chk(w.s_lo, w.pre - params.lo)));
-        let chk_hi = assign(region, a[CHK_HI], row, witness.map(|w| chk(w.s_hi, params.hi - w.pre)));
+        let chk_lo = pool.assign(region, row, CHK_LO, witness.map(|w| chk(w.s_lo, w.pre - params.lo)));
+        let chk_hi = pool.assign(region, row, CHK_HI, witness.map(|w| chk(w.s_hi, params.hi - w.pre)));
 
         strip.range_check(region, &rem, params.shift)?;
         strip.range_check(region, &chk_lo, params.check_bits)?;
         strip.range_check(region, &chk_hi, params.check_bits)?;
-        Ok(RescaleOutput { acc: acc_wire, pre, out })
+        Ok(RescaleOutput { pre, out })
     }
 }

@@ -1,6 +1,6 @@
 //! Threshold predicate: publish `1` if `y ≥ t` else `0`, revealing nothing more about `y`.
 //!
-//! One row over pool columns `y | bit | chk` with fixed `t`:
+//! One record, cells `y | bit | chk`, fixed `t`:
 //! `bit` boolean, `chk = bit·(y − t) + (1 − bit)·(t − 1 − y)`, `chk ∈ [0, 2^n)`.
 //! `bit = 1` forces `y ≥ t`, `bit = 0` forces `y ≤ t − 1`: exactly one bit fits any `y`.
 
@@ -10,7 +10,7 @@ use halo2curves::bn256::Fr;
 
 use super::lookup::LookupStrip;
 use super::pool::{boolean, one, ColumnPool, PoolQuery};
-use crate::wire::{assign, copy, fix, fr_from_i64, Wire};
+use crate::wire::{fr_from_i64, Wire};
 
 /// The chip's selector and the pool it writes into.
 #[derive(Clone, Debug)]
@@ -35,6 +35,11 @@ impl ThresholdConfig {
         config
     }
 
+    /// Rows the record takes.
+    pub fn rows(&self) -> usize {
+        self.pool.rows_for(3)
+    }
+
     /// Lays out the predicate at `row`; returns the bit's wire.
     pub fn assign(
         &self,
@@ -46,13 +51,13 @@ impl ThresholdConfig {
         bit: Value<bool>,
         check_bits: u32,
     ) -> Result<Wire, Error> {
-        let a = &self.pool.advice;
+        let pool = &self.pool;
         self.q.enable(region, row)?;
-        fix(region, self.pool.fixed[0], row, fr_from_i64(threshold));
-        copy(region, y.0, a[0], row);
-        let bit_wire = assign(region, a[1], row, bit.map(|b| Fr::from(u64::from(b))));
+        pool.fix(region, row, 0, fr_from_i64(threshold));
+        pool.copy(region, row, 0, y.0);
+        let bit_wire = pool.assign(region, row, 1, bit.map(|b| Fr::from(u64::from(b))));
         let chk = y.1.zip(bit).map(|(y, b)| fr_from_i64(if b { y - threshold } else { threshold - 1 - y }));
-        let chk = assign(region, a[2], row, chk);
+        let chk = pool.assign(region, row, 2, chk);
         strip.range_check(region, &chk, check_bits)?;
         Ok(bit_wire)
     }

@@ -1,6 +1,8 @@
 //! One module per command family; each parses nothing itself and calls the libraries.
 
+pub mod batch;
 pub mod compile;
+pub mod evm;
 pub mod keys;
 pub mod prove;
 pub mod quickstart;

@@ -1,5 +1,5 @@
 //! `loopx quickstart`: a bundled wallet model end to end — compile, dev SRS, setup, prove,
-//! verify — with a short summary and timings.
+//! verify natively and in the embedded EVM — with a short summary, timings and gas.
 
 use std::path::{Path, PathBuf};
 
@@ -70,6 +70,10 @@ pub fn run(args: QuickstartArgs, out: Reporter) -> anyhow::Result<()> {
     if !valid {
         bail!("the quickstart proof did not verify — please report this");
     }
+    let (evm_valid, gas_used, verifier_bytes) = crate::cmd::evm::evm_check(&dir, &proof, out)?;
+    if !evm_valid {
+        bail!("the quickstart proof did not verify in the EVM — please report this");
+    }
     let value = json!({
         "model": name,
         "model_id": package.model_id,
@@ -81,6 +85,7 @@ pub fn run(args: QuickstartArgs, out: Reporter) -> anyhow::Result<()> {
         "argmax_agreement": report.calibration.argmax_agreement,
         "max_abs_error": report.calibration.max_abs_error,
         "valid": valid,
+        "evm": { "valid": evm_valid, "gas_used": gas_used, "verifier_bytes": verifier_bytes },
         "dev_srs": true,
         "seconds": {
             "compile": compile_time.as_secs_f64(),
@@ -110,6 +115,7 @@ pub fn run(args: QuickstartArgs, out: Reporter) -> anyhow::Result<()> {
                 verify_time.as_secs_f64()
             ),
             format!("  proof        {} — VALID (dev SRS: for testing only)", proof_path.display()),
+            format!("  EVM          VALID in revm: {gas_used} gas, verifier {verifier_bytes} bytes of runtime code"),
         ]
     })
 }

@@ -1,11 +1,11 @@
-//! `loopx srs`: dev SRS generation and inspection.
+//! `loopx srs`: dev SRS generation, import of a powers-of-tau ceremony file, and inspection.
 
 use std::path::PathBuf;
 
 use anyhow::bail;
 use clap::{Args, Subcommand};
 use loopx_prover::srs::file_sha256;
-use loopx_prover::{Srs, SrsSource};
+use loopx_prover::{import_ptau, Srs, SrsSource};
 use serde_json::json;
 
 use crate::report::Reporter;
@@ -15,6 +15,8 @@ use crate::report::Reporter;
 pub enum SrsCommand {
     /// Generate an INSECURE dev SRS (its toxic waste is public): for tests only.
     New(NewArgs),
+    /// Import a snarkjs powers-of-tau ceremony file (`.ptau`, bn128) as an SRS for `loopx setup`.
+    ImportPtau(ImportPtauArgs),
     /// Show an SRS file's size, provenance and SHA-256.
     Info {
         /// The SRS file.
@@ -36,6 +38,20 @@ pub struct NewArgs {
     pub dev: bool,
 }
 
+/// Arguments of `loopx srs import-ptau`.
+#[derive(Debug, Args)]
+pub struct ImportPtauArgs {
+    /// The `.ptau` file (e.g. a Hermez/Polygon `powersOfTau28_hez_final_NN.ptau`, or `snarkjs
+    /// powersoftau` output, with or without `prepare phase2`).
+    pub ptau: PathBuf,
+    /// Output SRS file.
+    #[arg(short = 'o', long = "out")]
+    pub out: PathBuf,
+    /// log2 of the number of points to keep (default: all the file holds).
+    #[arg(long)]
+    pub k: Option<u32>,
+}
+
 /// Runs the command.
 pub fn run(command: SrsCommand, out: Reporter) -> anyhow::Result<()> {
     match command {
@@ -54,6 +70,31 @@ pub fn run(command: SrsCommand, out: Reporter) -> anyhow::Result<()> {
                     srs.k(),
                     args.out.display()
                 )]
+            })
+        }
+        SrsCommand::ImportPtau(args) => {
+            let (import, took) =
+                out.step(&format!("Importing {}", args.ptau.display()), || import_ptau(&args.ptau, args.k))?;
+            import.srs.save(&args.out)?;
+            let ceremony = &import.ceremony;
+            let value = json!({
+                "k": import.srs.k(),
+                "dev_srs": false,
+                "source": import.srs.source(),
+                "ceremony": ceremony,
+                "file": args.out,
+                "sha256": file_sha256(&args.out)?,
+                "import_seconds": took.as_secs_f64(),
+            });
+            out.finish(&value, || {
+                vec![
+                    format!("SRS (k = {}) written to {}", import.srs.k(), args.out.display()),
+                    format!(
+                        "from {} (power {}), sha256 {}",
+                        ceremony.file_name, ceremony.power, ceremony.sha256
+                    ),
+                    "compare that hash with the one the ceremony published".to_string(),
+                ]
             })
         }
         SrsCommand::Info { file } => {

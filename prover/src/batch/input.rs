@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use loopx_models::ModelPackage;
 use serde_json::Value;
 
-use super::FailedRow;
+use super::{FailedRow, Shard};
 use crate::error::{ProverError, Result};
 use crate::proof_file::parse_wallet;
 
@@ -101,9 +101,10 @@ impl BatchInput {
         })
     }
 
-    /// Opens the file for reading rows for `package`. Fails if the file cannot be opened or, for
-    /// CSV, if the header does not name the wallet and the model's features.
-    pub fn rows<'a>(&self, package: &'a ModelPackage) -> Result<RowReader<'a>> {
+    /// Opens the file for reading the rows of `shard` for `package` (rows of other shards are
+    /// counted, not parsed). Fails if the file cannot be opened or, for CSV, if the header does
+    /// not name the wallet and the model's features.
+    pub fn rows<'a>(&self, package: &'a ModelPackage, shard: Shard) -> Result<RowReader<'a>> {
         let mut lines = Lines::open(&self.path)?;
         let columns = match self.format {
             InputFormat::JsonLines => None,
@@ -113,7 +114,7 @@ impl BatchInput {
                 Some(CsvColumns::from_header(&header, package).map_err(|reason| self.invalid(&reason))?)
             }
         };
-        Ok(RowReader { lines, columns, package, row: 0 })
+        Ok(RowReader { lines, columns, package, shard, row: 0 })
     }
 
     fn invalid(&self, reason: &str) -> ProverError {
@@ -121,13 +122,14 @@ impl BatchInput {
     }
 }
 
-/// The rows of an input file, in order. Yields `Err` only when the file cannot be read; a bad
+/// The rows of one shard of an input file, in order. Yields `Err` only when the file cannot be read; a bad
 /// row is an `Ok(Err(FailedRow))`.
 #[derive(Debug)]
 pub struct RowReader<'a> {
     lines: Lines,
     columns: Option<CsvColumns>,
     package: &'a ModelPackage,
+    shard: Shard,
     row: usize,
 }
 
@@ -135,12 +137,18 @@ impl Iterator for RowReader<'_> {
     type Item = Result<InputRow>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let line = match self.lines.next_nonblank() {
-            Ok(Some(line)) => line,
-            Ok(None) => return None,
-            Err(e) => return Some(Err(e)),
+        let line = loop {
+            match self.lines.next_nonblank() {
+                Ok(Some(line)) => {
+                    self.row += 1;
+                    if self.shard.contains(self.row) {
+                        break line;
+                    }
+                }
+                Ok(None) => return None,
+                Err(e) => return Some(Err(e)),
+            }
         };
-        self.row += 1;
         let row = self.row;
         let parsed = match line {
             Err(_) => Err(FailedRow::new(row, None, "the line is not valid UTF-8")),
@@ -271,8 +279,7 @@ impl CsvColumns {
                 }
                 let mut features = Vec::with_capacity(schema.len());
                 for name in schema.names() {
-                    let at: Vec<usize> =
-                        others.iter().filter(|(_, n)| *n == name).map(|(i, _)| *i).collect();
+                    let at: Vec<usize> = others.iter().filter(|(_, n)| *n == name).map(|(i, _)| *i).collect();
                     match at.as_slice() {
                         [i] => features.push((*i, name.to_string())),
                         [] => return Err(format!("the CSV header lacks the model's feature `{name}`")),
@@ -301,10 +308,14 @@ impl CsvColumns {
         let wallet_text = fields.get(self.wallet).map(|w| w.trim().to_string());
         let fail = |reason: String| FailedRow::new(row, wallet_text.clone(), reason);
         if fields.len() != self.width {
-            return Err(fail(format!("the record has {} fields but the header has {}", fields.len(), self.width)));
+            return Err(fail(format!(
+                "the record has {} fields but the header has {}",
+                fields.len(),
+                self.width
+            )));
         }
-        let wallet_text = wallet_text.unwrap_or_default();
-        let wallet = parse_wallet(&wallet_text).map_err(|e| fail(e.to_string()))?;
+        let wallet =
+            parse_wallet(wallet_text.as_deref().unwrap_or_default()).map_err(|e| fail(e.to_string()))?;
         let values = self
             .features
             .iter()

@@ -1,0 +1,400 @@
+//! Batch proving: one model, many wallets. [`BatchProver`] loads the proving key and the SRS
+//! once, streams the rows of an input file ([`BatchInput`]) through a few workers, writes each
+//! proof atomically into a [`ProofStore`] under a name derived from what it proves, and so:
+//!
+//! - loses nothing and duplicates nothing across a kill and restart: a row whose proof file
+//!   exists is skipped, a proof file is whole or absent;
+//! - keeps going past bad rows: each is reported as a [`FailedRow`] in `errors.jsonl`;
+//! - splits without a coordinator: [`Shard`] `I/N` takes every N-th row;
+//! - keeps memory flat: rows are read as they are needed, a few per worker at a time.
+//!
+//! [`BatchVerifier`] checks a directory of proofs in parallel.
+
+mod input;
+mod shard;
+mod store;
+mod verify;
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use loopx_models::ModelPackage;
+use serde::{Deserialize, Serialize};
+
+pub use input::{BatchInput, InputFormat, InputRow, RowReader, WalletRow};
+pub use shard::Shard;
+pub use store::{ManifestEntry, ProofStore};
+pub use verify::{BatchVerifier, ProofCheck, VerifySummary};
+
+use crate::error::{ProverError, Result};
+use crate::keys::ModelKeys;
+use crate::package_dir::PackageDir;
+use crate::proof::{prove, random_salt, ProofRequest};
+use crate::proof_file::{format_wallet, ProofFile};
+use crate::srs::Srs;
+
+/// Rows queued per worker: enough that a worker never waits for the reader, few enough that
+/// memory does not depend on the input's size.
+const QUEUE_PER_JOB: usize = 4;
+
+/// Temporary files older than this in the proofs directory are debris of a killed run. A live
+/// one exists for milliseconds (write, sync, link), so this leaves another shard's alone.
+const STALE_TEMP_AGE: Duration = Duration::from_secs(10 * 60);
+
+/// Stack of the proving threads: as large as a main thread's, since with one thread per proof
+/// the whole of halo2's synthesis and proving runs on it.
+const PROVER_STACK_BYTES: usize = 8 << 20;
+
+/// A row that could not be proven, as written to `errors.jsonl`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailedRow {
+    /// 1-based data row of the input file.
+    pub row: usize,
+    /// The row's wallet as written, when it could be read.
+    pub wallet: Option<String>,
+    /// Why the row was not proven.
+    pub reason: String,
+}
+
+impl FailedRow {
+    /// A failed row.
+    pub fn new(row: usize, wallet: Option<String>, reason: impl Into<String>) -> Self {
+        FailedRow { row, wallet, reason: reason.into() }
+    }
+}
+
+/// What became of one row.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RowOutcome {
+    /// Proven in this run.
+    Proved {
+        /// The proof's manifest line.
+        entry: ManifestEntry,
+        /// Proving time.
+        seconds: f64,
+    },
+    /// Its proof already existed (an earlier run, or an identical earlier row).
+    Skipped(ManifestEntry),
+    /// Not proven.
+    Failed(FailedRow),
+}
+
+impl RowOutcome {
+    /// The row's 1-based number.
+    pub fn row(&self) -> usize {
+        match self {
+            RowOutcome::Proved { entry, .. } | RowOutcome::Skipped(entry) => entry.row,
+            RowOutcome::Failed(failed) => failed.row,
+        }
+    }
+}
+
+/// How the cores are shared: `jobs` proofs at once, each on `threads_per_proof` threads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Parallelism {
+    /// Proofs in flight.
+    pub jobs: usize,
+    /// Threads each proof's halo2 prover runs on (its own rayon pool).
+    pub threads_per_proof: usize,
+}
+
+impl Parallelism {
+    /// `jobs` proofs at once, sharing the machine's cores: each gets `cores / jobs` threads
+    /// (at least one), so `jobs = 1` is one proof parallelised inside halo2 and `jobs = cores`
+    /// is one single-threaded proof per core.
+    pub fn with_jobs(jobs: usize) -> Self {
+        let jobs = jobs.max(1);
+        Parallelism { jobs, threads_per_proof: (available_cores() / jobs).max(1) }
+    }
+
+    /// The default: one single-threaded proof per core.
+    ///
+    /// Chosen by measurement (`cargo bench -p loopx-benches --bench batch`, bundled risk_mlp,
+    /// k = 11, 16 wallets per iteration, on the 2-core development machine): one proof at a
+    /// time with halo2 parallelised over both cores gave 1.20 proofs/s; two single-threaded
+    /// proofs at once gave 1.64 proofs/s (+37 %). halo2's parallel sections (FFTs, MSMs) are
+    /// short at this size and its witness generation, permutation and lookup products are
+    /// largely serial, so whole proofs in parallel keep the cores busier. Memory per job is the
+    /// proof's working set (≈ 30 MB at k = 11), small next to the shared proving key.
+    pub fn across_proofs() -> Self {
+        Parallelism::with_jobs(available_cores())
+    }
+}
+
+impl Default for Parallelism {
+    fn default() -> Self {
+        Parallelism::across_proofs()
+    }
+}
+
+/// Cores this process may use.
+pub fn available_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+/// Options of a batch run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BatchOptions {
+    /// How proofs share the cores.
+    pub parallelism: Parallelism,
+    /// Which rows to prove.
+    pub shard: Shard,
+}
+
+impl Default for Shard {
+    fn default() -> Self {
+        Shard::ALL
+    }
+}
+
+/// The result of a batch run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BatchSummary {
+    /// Rows proven in this run.
+    pub proved: usize,
+    /// Rows whose proof already existed.
+    pub skipped: usize,
+    /// Rows that failed (listed in the error log).
+    pub failed: usize,
+    /// Wall-clock time of the run.
+    pub seconds: f64,
+    /// `proved / seconds`.
+    pub proofs_per_second: f64,
+    /// Proofs in flight.
+    pub jobs: usize,
+    /// Threads per proof.
+    pub threads_per_proof: usize,
+    /// The slice proven, `I/N`.
+    pub shard: String,
+    /// The manifest of every proof the slice's rows have.
+    pub manifest: PathBuf,
+    /// The failed rows of this run.
+    pub errors: PathBuf,
+    /// Temporary files of killed runs that were cleaned up.
+    pub stale_temp_files_removed: usize,
+}
+
+/// Proves many rows with one model; holds the proving key and the SRS.
+#[derive(Debug)]
+pub struct BatchProver {
+    package: ModelPackage,
+    keys: ModelKeys,
+    srs: Srs,
+}
+
+impl BatchProver {
+    /// Loads the package's proving key and SRS (once, for every row).
+    pub fn load(dir: &PackageDir) -> Result<Self> {
+        BatchProver::new(dir.package.clone(), dir.keys()?, dir.srs()?)
+    }
+
+    /// A prover from parts; the keys must belong to the package and the SRS be large enough.
+    pub fn new(package: ModelPackage, keys: ModelKeys, srs: Srs) -> Result<Self> {
+        if keys.header.model_id != package.model_id {
+            return Err(ProverError::ModelMismatch {
+                keys: keys.header.model_id.clone(),
+                package: package.model_id.clone(),
+            });
+        }
+        let k = keys.header.shape.k;
+        if srs.k() < k {
+            return Err(ProverError::SrsTooSmall { srs_k: srs.k(), circuit_k: k });
+        }
+        // Cut the SRS to the circuit once here, not in every proof.
+        let srs = if srs.k() > k { srs.downsized(k)? } else { srs };
+        Ok(BatchProver { package, keys, srs })
+    }
+
+    /// The model package.
+    pub fn package(&self) -> &ModelPackage {
+        &self.package
+    }
+
+    /// Proves one row into `store`, unless its proof is there already. `Err` only for a failure
+    /// of the store (a full disk, say), which would fail every row; a bad row is
+    /// `Ok(RowOutcome::Failed)`.
+    pub fn prove_row(&self, row: &WalletRow, store: &ProofStore) -> Result<RowOutcome> {
+        let wallet = format_wallet(&row.wallet);
+        let fail =
+            |reason: String| Ok(RowOutcome::Failed(FailedRow::new(row.row, Some(wallet.clone()), reason)));
+        let features = match self.package.quantize_row(&row.values) {
+            Ok(features) => features,
+            Err(e) => return fail(e.to_string()),
+        };
+        let name = ProofStore::proof_name(&self.package.model_id, &row.wallet, &features);
+        if store.proof_path(&name).exists() {
+            return Ok(self.existing(row.row, &name, store));
+        }
+        let salt = random_salt();
+        let request = ProofRequest { features: &features, wallet: row.wallet, salt };
+        let start = Instant::now();
+        // halo2 asserts on some internal inconsistencies instead of returning errors; one row
+        // must not take the batch down with it.
+        let proof = match catch_unwind(AssertUnwindSafe(|| {
+            prove(&self.package.quantized, &self.keys, &self.srs, &request)
+        })) {
+            Ok(Ok(proof)) => proof,
+            Ok(Err(e)) => return fail(e.to_string()),
+            Err(panic) => return fail(format!("the prover failed: {}", panic_message(&panic))),
+        };
+        let seconds = start.elapsed().as_secs_f64();
+        let file = ProofFile::new(&self.package, &self.keys.header, &proof, &row.wallet, salt, seconds);
+        if store.save_new(&name, &file)? {
+            Ok(RowOutcome::Proved { entry: ManifestEntry::new(row.row, &name, &file), seconds })
+        } else {
+            // An identical row proven at the same time by another worker or shard got there first.
+            Ok(self.existing(row.row, &name, store))
+        }
+    }
+
+    /// The outcome of a row whose proof file `name` exists.
+    fn existing(&self, row: usize, name: &str, store: &ProofStore) -> RowOutcome {
+        let path = store.proof_path(name);
+        match ProofFile::load(&path) {
+            Ok(file) if file.model_id == self.package.model_id => {
+                RowOutcome::Skipped(ManifestEntry::new(row, name, &file))
+            }
+            Ok(file) => RowOutcome::Failed(FailedRow::new(
+                row,
+                Some(file.wallet),
+                format!(
+                    "{name} holds a proof for model {}, not this one; move it away to prove the row",
+                    file.model_id
+                ),
+            )),
+            Err(e) => RowOutcome::Failed(FailedRow::new(
+                row,
+                None,
+                format!(
+                    "the existing proof file {name} is unreadable ({e}); delete it to prove the row again"
+                ),
+            )),
+        }
+    }
+
+    /// Proves the rows of `input` in `options.shard` into `store`, calling `on_row` (on this
+    /// thread) as each row is done. Writes the error log as rows fail and the manifest at the
+    /// end. `Err` if the input cannot be read or the store written; bad rows are not errors.
+    pub fn run(
+        &self,
+        input: &BatchInput,
+        store: &ProofStore,
+        options: &BatchOptions,
+        mut on_row: impl FnMut(&RowOutcome),
+    ) -> Result<BatchSummary> {
+        let start = Instant::now();
+        let Parallelism { jobs, threads_per_proof } = options.parallelism;
+        let jobs = jobs.max(1);
+        let stale_temp_files_removed = store.remove_stale_temp_files(STALE_TEMP_AGE)?;
+        let rows = input.rows(&self.package, options.shard)?;
+        let pools = (0..jobs)
+            .map(|job| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads_per_proof.max(1))
+                    .stack_size(PROVER_STACK_BYTES)
+                    .thread_name(move |i| format!("loopx-prove-{job}.{i}"))
+                    .build()
+                    .map_err(|e| ProverError::Threads(e.to_string()))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut manifest = store.manifest_writer(options.shard)?;
+        let mut errors = store.error_writer(options.shard)?;
+        let (mut proved, mut skipped, mut failed) = (0, 0, 0);
+        let mut fatal = None;
+
+        let stop = AtomicBool::new(false);
+        let (task_tx, task_rx) = mpsc::sync_channel::<InputRow>(jobs * QUEUE_PER_JOB);
+        let task_rx = Mutex::new(task_rx);
+        let (done_tx, done_rx) = mpsc::channel::<Result<RowOutcome>>();
+        std::thread::scope(|scope| {
+            let stop = &stop;
+            let reader = scope.spawn(move || -> Result<()> {
+                for row in rows {
+                    if stop.load(Ordering::Relaxed) || task_tx.send(row?).is_err() {
+                        break;
+                    }
+                }
+                Ok(())
+            });
+            for pool in &pools {
+                let (task_rx, done_tx) = (&task_rx, done_tx.clone());
+                scope.spawn(move || loop {
+                    let task = task_rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
+                    let Ok(task) = task else { break };
+                    if stop.load(Ordering::Relaxed) {
+                        continue; // drain the queue so the reader can see the stop
+                    }
+                    let outcome = match task {
+                        Ok(row) => pool.install(|| self.prove_row(&row, store)),
+                        Err(failed) => Ok(RowOutcome::Failed(failed)),
+                    };
+                    if done_tx.send(outcome).is_err() {
+                        break;
+                    }
+                });
+            }
+            drop(done_tx);
+            for outcome in done_rx {
+                let recorded = outcome.and_then(|outcome| {
+                    match &outcome {
+                        RowOutcome::Proved { entry, .. } | RowOutcome::Skipped(entry) => {
+                            manifest.append(entry)?
+                        }
+                        RowOutcome::Failed(row) => errors.append(row)?,
+                    }
+                    Ok(outcome)
+                });
+                match recorded {
+                    Ok(outcome) => {
+                        match &outcome {
+                            RowOutcome::Proved { .. } => proved += 1,
+                            RowOutcome::Skipped(_) => skipped += 1,
+                            RowOutcome::Failed(_) => failed += 1,
+                        }
+                        on_row(&outcome);
+                    }
+                    Err(e) => {
+                        stop.store(true, Ordering::Relaxed);
+                        fatal.get_or_insert(e);
+                    }
+                }
+            }
+            let read =
+                reader.join().unwrap_or_else(|_| Err(ProverError::Threads("the input reader failed".into())));
+            if let Err(e) = read {
+                fatal.get_or_insert(e);
+            }
+        });
+        if let Some(e) = fatal {
+            return Err(e);
+        }
+        let manifest = manifest.finish()?;
+        let errors = errors.finish()?;
+        let seconds = start.elapsed().as_secs_f64();
+        Ok(BatchSummary {
+            proved,
+            skipped,
+            failed,
+            seconds,
+            proofs_per_second: if seconds > 0.0 { proved as f64 / seconds } else { 0.0 },
+            jobs,
+            threads_per_proof,
+            shard: options.shard.to_string(),
+            manifest,
+            errors,
+            stale_temp_files_removed,
+        })
+    }
+}
+
+/// The text of a panic payload.
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unexpected internal error".into())
+}

@@ -1,0 +1,769 @@
+//! Import of a snarkjs powers-of-tau ceremony file (`.ptau`) as a KZG SRS.
+//!
+//! The file is an iden3 "binfile": the magic `ptau`, a u32 version, a u32 section count, then
+//! sections, each a u32 id, a u64 byte length and its data (all integers little-endian). This
+//! module reads the header (1: `n8q`, `q`, `power`, `ceremonyPower`), `tauG1` (2: 2^(power+1) − 1
+//! points) and `tauG2` (3: 2^power points). `alphaTauG1`, `betaTauG1`, `betaG2` and the Groth16
+//! Lagrange sections 12–15 that `snarkjs powersoftau prepare phase2` adds are not needed for KZG
+//! and are skipped; the contributions section (7) is only counted.
+//!
+//! Coordinates are stored as ffjavascript does: `n8q`-byte little-endian integers in Montgomery
+//! form (x·2^256 mod q); a G1 point is (x, y), a G2 point (x.c0, x.c1, y.c0, y.c1). Every point
+//! used is checked to be canonical, on the curve and not the identity, and the G2 point to be in
+//! the prime-order subgroup. A pairing check with random weights then proves that the imported
+//! G1 points are the successive powers of the τ committed to in G2, so a damaged or forged file
+//! cannot yield an SRS whose commitments the verifier would mis-open.
+//!
+//! Nothing is allocated from a size field before that size has been checked against the file's
+//! length, and only the points the SRS needs are read (a 2^28 ceremony file is ~300 GB).
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use halo2_proofs::arithmetic::{best_multiexp, g_to_lagrange};
+use halo2_proofs::poly::kzg::commitment::ParamsKZG;
+use halo2_proofs::poly::EvaluationDomain;
+use halo2curves::bn256::{pairing, Bn256, Fq, Fq2, Fr, G1Affine, G2Affine};
+use halo2curves::ff::{Field, PrimeField};
+use halo2curves::group::cofactor::CofactorGroup;
+use halo2curves::group::prime::PrimeCurveAffine;
+use halo2curves::group::Curve;
+use halo2curves::CurveAffine;
+use rand::rngs::OsRng;
+use rand::SeedableRng;
+use rayon::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+use crate::error::{ProverError, Result};
+use crate::srs::{Srs, MAX_K};
+
+/// The four magic bytes every `.ptau` file starts with.
+pub const PTAU_MAGIC: &[u8; 4] = b"ptau";
+/// The only `.ptau` format version snarkjs writes (and this module reads).
+pub const PTAU_VERSION: u32 = 1;
+
+/// Section ids of the `.ptau` format that this importer reads.
+const SECTION_HEADER: u32 = 1;
+const SECTION_TAU_G1: u32 = 2;
+const SECTION_TAU_G2: u32 = 3;
+const SECTION_CONTRIBUTIONS: u32 = 7;
+const SECTION_LAGRANGE_TAU_G1: u32 = 12;
+
+/// Bytes of one base-field element (`n8q` for bn128).
+const N8Q: usize = 32;
+/// Bytes of an uncompressed G1 point.
+const G1_BYTES: usize = 2 * N8Q;
+/// Bytes of an uncompressed G2 point.
+const G2_BYTES: usize = 4 * N8Q;
+/// Size of the header section for bn128: `n8q`, `q`, `power`, `ceremonyPower`.
+const HEADER_BYTES: u64 = 4 + N8Q as u64 + 4 + 4;
+
+/// BN254's base field modulus q, little-endian as the header stores it.
+const BN254_Q_LE: [u8; N8Q] =
+    limbs_to_le([0x3c208c16d87cfd47, 0x97816a916871ca8d, 0xb85045b68181585d, 0x30644e72e131a029]);
+
+const fn limbs_to_le(limbs: [u64; 4]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    let mut i = 0;
+    while i < 32 {
+        out[i] = (limbs[i / 8] >> (8 * (i % 8))) as u8;
+        i += 1;
+    }
+    out
+}
+
+/// What is wrong with a `.ptau` file (wrapped, with the file's path, in
+/// [`ProverError::InvalidPtau`]).
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum PtauProblem {
+    /// The file does not start with `ptau`.
+    #[error("wrong magic bytes {found:?} (expected \"ptau\"): not a snarkjs powers-of-tau file")]
+    WrongMagic {
+        /// The first bytes found.
+        found: Vec<u8>,
+    },
+    /// A format version other than 1.
+    #[error("format version {0} is not supported (this build reads version {PTAU_VERSION})")]
+    UnsupportedVersion(u32),
+    /// The header names another curve's base field.
+    #[error("not a bn128 file: {0} (only BN254, snarkjs' `bn128`, is supported)")]
+    WrongCurve(String),
+    /// The file ends before something it declares.
+    #[error("truncated: {what} needs {needed} bytes but only {available} remain in the file")]
+    Truncated {
+        /// What was being read.
+        what: String,
+        /// Bytes it needs.
+        needed: u64,
+        /// Bytes left in the file.
+        available: u64,
+    },
+    /// A required section is absent.
+    #[error("section {id} ({name}) is missing")]
+    MissingSection {
+        /// Section id.
+        id: u32,
+        /// Section name.
+        name: &'static str,
+    },
+    /// A section appears more than once.
+    #[error("section {id} ({name}) appears more than once")]
+    DuplicateSection {
+        /// Section id.
+        id: u32,
+        /// Section name.
+        name: &'static str,
+    },
+    /// A section's length disagrees with the header.
+    #[error("section {id} ({name}) has {found} bytes but power {power} needs exactly {expected}")]
+    SectionSize {
+        /// Section id.
+        id: u32,
+        /// Section name.
+        name: &'static str,
+        /// The header's power.
+        power: u32,
+        /// Bytes the section should have.
+        expected: u64,
+        /// Bytes it has.
+        found: u64,
+    },
+    /// A header field is out of range.
+    #[error("invalid header: {0}")]
+    BadHeader(String),
+    /// The file holds fewer powers than requested.
+    #[error("it holds 2^{power} powers of tau (power {power}) but k = {requested} was requested; use a larger ceremony file or a smaller --k")]
+    PowerTooSmall {
+        /// The file's power.
+        power: u32,
+        /// The requested k.
+        requested: u32,
+    },
+    /// A coordinate is not a canonical field element (≥ q in Montgomery form).
+    #[error("{section}[{index}] has a coordinate that is not below the field modulus")]
+    NonCanonicalCoordinate {
+        /// Section name.
+        section: &'static str,
+        /// Point index within the section.
+        index: u64,
+    },
+    /// A point does not satisfy the curve equation.
+    #[error("{section}[{index}] is not on the curve")]
+    PointNotOnCurve {
+        /// Section name.
+        section: &'static str,
+        /// Point index within the section.
+        index: u64,
+    },
+    /// A point is the point at infinity, which no power of a non-zero τ can be.
+    #[error("{section}[{index}] is the point at infinity")]
+    PointAtInfinity {
+        /// Section name.
+        section: &'static str,
+        /// Point index within the section.
+        index: u64,
+    },
+    /// A G2 point lies outside the prime-order subgroup.
+    #[error("{section}[{index}] is not in the prime-order subgroup")]
+    PointNotInSubgroup {
+        /// Section name.
+        section: &'static str,
+        /// Point index within the section.
+        index: u64,
+    },
+    /// The 0th power is not the group generator.
+    #[error("{section}[0] is not the generator (τ^0 · G must be G)")]
+    NotGenerator {
+        /// Section name.
+        section: &'static str,
+    },
+    /// τ = 1: the file is a fresh `powersoftau new` output that nobody contributed to.
+    #[error(
+        "τ = 1 (tauG1[1] is the generator): the file has no contributions, anyone can forge proofs with it"
+    )]
+    TrivialTau,
+    /// The G1 points are not successive powers of the τ in tauG2[1].
+    #[error(
+        "tauG1 and tauG2 are not powers of the same τ (pairing check failed): the file is damaged or forged"
+    )]
+    InconsistentPowers,
+}
+
+fn section_name(id: u32) -> &'static str {
+    match id {
+        1 => "header",
+        2 => "tauG1",
+        3 => "tauG2",
+        4 => "alphaTauG1",
+        5 => "betaTauG1",
+        6 => "betaG2",
+        7 => "contributions",
+        12 => "lagrange tauG1",
+        13 => "lagrange tauG2",
+        14 => "lagrange alphaTauG1",
+        15 => "lagrange betaTauG1",
+        _ => "unknown",
+    }
+}
+
+/// One section of the file: where its data starts and how long it is.
+#[derive(Clone, Copy, Debug)]
+struct Section {
+    id: u32,
+    offset: u64,
+    size: u64,
+}
+
+/// A `.ptau` file whose layout and header have been checked; points are read by [`to_srs`].
+///
+/// [`to_srs`]: PtauFile::to_srs
+#[derive(Debug)]
+pub struct PtauFile {
+    path: PathBuf,
+    file: File,
+    /// log2 of the number of τ powers in G2; tauG1 holds 2^(power+1) − 1 points.
+    pub power: u32,
+    /// The power of the ceremony the file was cut from (≥ `power`).
+    pub ceremony_power: u32,
+    /// Number of contributions recorded in section 7, when present.
+    pub contributions: Option<u32>,
+    /// Whether `snarkjs powersoftau prepare phase2` added its Lagrange sections (ignored here).
+    pub prepared: bool,
+    tau_g1: Section,
+    tau_g2: Section,
+    lagrange_tau_g1: Option<Section>,
+}
+
+/// What an import read and produced.
+#[derive(Clone, Debug)]
+pub struct PtauImport {
+    /// The SRS, marked with [`crate::SrsSource::Ceremony`].
+    pub srs: Srs,
+    /// Facts about the ceremony file, for reports.
+    pub ceremony: CeremonySummary,
+}
+
+/// Facts about an imported ceremony file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CeremonySummary {
+    /// The file's name (without its folder).
+    pub file_name: String,
+    /// SHA-256 of the whole file, hex: compare with the ceremony's published hash.
+    pub sha256: String,
+    /// The file's power.
+    pub power: u32,
+    /// The ceremony's power.
+    pub ceremony_power: u32,
+    /// Number of contributions recorded in the file, when present.
+    pub contributions: Option<u32>,
+    /// The k the SRS was cut to.
+    pub k: u32,
+    /// Where the SRS's Lagrange-basis points came from.
+    pub lagrange_basis: LagrangeBasis,
+}
+
+/// Where an imported SRS's Lagrange-basis points (halo2's `g_lagrange`) came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LagrangeBasis {
+    /// Read from the file's `prepare phase2` section 12, reordered from snarkjs' evaluation
+    /// domain to halo2's, and checked against tauG1 (fast at any size).
+    FromFile,
+    /// Computed from tauG1 with an inverse FFT over G1 (the file was not prepared, or its section
+    /// 12 did not match): O(n log n) scalar multiplications, minutes from k ≈ 16 on.
+    Computed,
+}
+
+impl CeremonySummary {
+    /// The one-line provenance stored in the SRS file.
+    pub fn description(&self) -> String {
+        let contributions = match self.contributions {
+            Some(1) => ", 1 contribution".to_string(),
+            Some(n) => format!(", {n} contributions"),
+            None => String::new(),
+        };
+        format!(
+            "powers of tau {} (sha256 {}, power {}, ceremony power {}{}), k = {}",
+            self.file_name, self.sha256, self.power, self.ceremony_power, contributions, self.k
+        )
+    }
+}
+
+/// Imports `path` as an SRS of 2^`k` points (`k` defaults to the file's power).
+pub fn import_ptau(path: &Path, k: Option<u32>) -> Result<PtauImport> {
+    let ptau = PtauFile::open(path)?;
+    let k = k.unwrap_or(ptau.power);
+    // Checked before hashing, so a too-small file fails fast.
+    ptau.check_k(k)?;
+    let sha256 = streaming_sha256(path)?;
+    let file_name =
+        path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let (params, lagrange_basis) = ptau.to_params(k)?;
+    let ceremony = CeremonySummary {
+        file_name,
+        sha256,
+        power: ptau.power,
+        ceremony_power: ptau.ceremony_power,
+        contributions: ptau.contributions,
+        k,
+        lagrange_basis,
+    };
+    Ok(PtauImport { srs: Srs::from_ceremony(params, ceremony.description()), ceremony })
+}
+
+impl PtauFile {
+    /// Opens `path` and checks its magic, version, section table, header and section sizes.
+    pub fn open(path: &Path) -> Result<Self> {
+        let mut file = File::open(path).map_err(|e| ProverError::io("open", path, e))?;
+        let file_len = file.metadata().map_err(|e| ProverError::io("read", path, e))?.len();
+        let invalid = |problem| ProverError::InvalidPtau { path: path.to_path_buf(), problem };
+        let sections = read_section_table(path, &mut file, file_len)?;
+
+        let unique = |id: u32| -> Result<Option<Section>> {
+            let mut found = sections.iter().filter(|s| s.id == id);
+            match (found.next(), found.next()) {
+                (_, Some(_)) => Err(invalid(PtauProblem::DuplicateSection { id, name: section_name(id) })),
+                (first, None) => Ok(first.copied()),
+            }
+        };
+        let required = |id: u32| -> Result<Section> {
+            unique(id)?.ok_or_else(|| invalid(PtauProblem::MissingSection { id, name: section_name(id) }))
+        };
+
+        let header = required(SECTION_HEADER)?;
+        let (power, ceremony_power) = read_header(path, &mut file, header)?;
+
+        let tau_g1 = required(SECTION_TAU_G1)?;
+        let tau_g2 = required(SECTION_TAU_G2)?;
+        // power ≤ MAX_K (checked in the header), so these cannot overflow.
+        let expected_g1 = ((1u64 << (power + 1)) - 1) * G1_BYTES as u64;
+        let expected_g2 = (1u64 << power) * G2_BYTES as u64;
+        for (section, expected) in [(tau_g1, expected_g1), (tau_g2, expected_g2)] {
+            if section.size != expected {
+                return Err(invalid(PtauProblem::SectionSize {
+                    id: section.id,
+                    name: section_name(section.id),
+                    power,
+                    expected,
+                    found: section.size,
+                }));
+            }
+        }
+
+        let contributions = match unique(SECTION_CONTRIBUTIONS)? {
+            Some(section) if section.size >= 4 => {
+                let bytes = read_at(path, &mut file, section.offset, 4)?;
+                Some(u32::from_le_bytes(bytes.try_into().expect("4 bytes")))
+            }
+            _ => None,
+        };
+        let mut lagrange = sections.iter().filter(|s| s.id == SECTION_LAGRANGE_TAU_G1);
+        let lagrange_tau_g1 = match (lagrange.next(), lagrange.next()) {
+            (Some(section), None) => Some(*section),
+            _ => None,
+        };
+        let prepared = lagrange_tau_g1.is_some();
+        Ok(PtauFile {
+            path: path.to_path_buf(),
+            file,
+            power,
+            ceremony_power,
+            contributions,
+            prepared,
+            tau_g1,
+            tau_g2,
+            lagrange_tau_g1,
+        })
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Reads, checks and converts the first 2^`k` powers into an SRS marked as a ceremony one.
+    pub fn to_srs(&self, k: u32, description: String) -> Result<Srs> {
+        Ok(Srs::from_ceremony(self.to_params(k)?.0, description))
+    }
+
+    fn check_k(&self, k: u32) -> Result<()> {
+        if k == 0 || k > MAX_K {
+            return Err(self.invalid(PtauProblem::BadHeader(format!(
+                "k = {k} was requested; k must be between 1 and {MAX_K}"
+            ))));
+        }
+        if k > self.power {
+            return Err(self.invalid(PtauProblem::PowerTooSmall { power: self.power, requested: k }));
+        }
+        Ok(())
+    }
+
+    fn invalid(&self, problem: PtauProblem) -> ProverError {
+        ProverError::InvalidPtau { path: self.path.clone(), problem }
+    }
+
+    fn to_params(&self, k: u32) -> Result<(ParamsKZG<Bn256>, LagrangeBasis)> {
+        self.check_k(k)?;
+        let n = 1usize << k;
+        let mut file = &self.file;
+        let g1_bytes = read_at(&self.path, &mut file, self.tau_g1.offset, n * G1_BYTES)?;
+        let g2_bytes = read_at(&self.path, &mut file, self.tau_g2.offset, 2 * G2_BYTES)?;
+        let decoder = Decoder::new();
+
+        let g: Vec<G1Affine> = g1_bytes
+            .par_chunks_exact(G1_BYTES)
+            .enumerate()
+            .map(|(i, bytes)| decoder.g1(bytes, "tauG1", i as u64))
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|p| self.invalid(p))?;
+        let g2 = decoder.g2(&g2_bytes[..G2_BYTES], "tauG2", 0).map_err(|p| self.invalid(p))?;
+        let s_g2 = decoder.g2(&g2_bytes[G2_BYTES..], "tauG2", 1).map_err(|p| self.invalid(p))?;
+
+        if g[0] != G1Affine::generator() {
+            return Err(self.invalid(PtauProblem::NotGenerator { section: "tauG1" }));
+        }
+        if g2 != G2Affine::generator() {
+            return Err(self.invalid(PtauProblem::NotGenerator { section: "tauG2" }));
+        }
+        if g[1] == G1Affine::generator() || s_g2 == G2Affine::generator() {
+            return Err(self.invalid(PtauProblem::TrivialTau));
+        }
+        if !powers_are_consistent(&g, &s_g2) {
+            return Err(self.invalid(PtauProblem::InconsistentPowers));
+        }
+
+        let (g_lagrange, basis) = match self.lagrange_from_file(k, &g, &decoder)? {
+            Some(g_lagrange) => (g_lagrange, LagrangeBasis::FromFile),
+            None => (
+                g_to_lagrange(g.iter().map(PrimeCurveAffine::to_curve).collect(), k),
+                LagrangeBasis::Computed,
+            ),
+        };
+        Ok((params_from_parts(k, g, g_lagrange, g2, s_g2), basis))
+    }
+
+    /// halo2's `g_lagrange` for `k` from the file's section 12, if it has a usable one.
+    ///
+    /// `prepare phase2` stores, for every p from 0 to power + 1, the inverse FFT of the first 2^p
+    /// tauG1 points, i.e. Lᵢ(τ)·G1 for the Lagrange polynomials of the domain {wⁱ}, where w is
+    /// wasmcurves' 2^p-th root of unity. halo2 uses another root ω of the same order, so the
+    /// points are reindexed through w = ωᵃ, then checked against `g` (already proven to be the
+    /// powers of τ) by [`lagrange_basis_matches`]. The section only saves time: if it is absent,
+    /// short, damaged or does not match, the caller computes the basis itself.
+    fn lagrange_from_file(&self, k: u32, g: &[G1Affine], decoder: &Decoder) -> Result<Option<Vec<G1Affine>>> {
+        let Some(section) = self.lagrange_tau_g1 else { return Ok(None) };
+        let n = 1u64 << k;
+        // Chunks for p = 0..k−1 come first: 2^k − 1 points; chunk k ends after 2^(k+1) − 1.
+        if section.size < (2 * n - 1) * G1_BYTES as u64 {
+            return Ok(None);
+        }
+        let domain = EvaluationDomain::<Fr>::new(1, k);
+        let Some(a) = snarkjs_root_exponent(k, domain.get_omega()) else { return Ok(None) };
+        let mut file = &self.file;
+        let offset = section.offset + (n - 1) * G1_BYTES as u64;
+        let bytes = read_at(&self.path, &mut file, offset, n as usize * G1_BYTES)?;
+        let points: Option<Vec<G1Affine>> = bytes
+            .par_chunks_exact(G1_BYTES)
+            .enumerate()
+            .map(|(i, bytes)| decoder.g1(bytes, "lagrange tauG1", i as u64).ok())
+            .collect();
+        let Some(points) = points else { return Ok(None) };
+        let mut g_lagrange = vec![G1Affine::identity(); n as usize];
+        for (i, point) in points.into_iter().enumerate() {
+            // a < 2^28 and i < 2^28: the product fits in a u64.
+            g_lagrange[((a * i as u64) % n) as usize] = point;
+        }
+        Ok(lagrange_basis_matches(&domain, g, &g_lagrange).then_some(g_lagrange))
+    }
+}
+
+/// Checks e(Σ rᵢ·gᵢ, τ·G2) = e(Σ rᵢ·gᵢ₊₁, G2) for random rᵢ: if every gᵢ₊₁ = τ·gᵢ (with the τ of
+/// s_g2) both sides agree; otherwise they differ except with probability ≤ n/|Fr| over the weights,
+/// which are powers of one random ρ (Schwartz–Zippel on a polynomial of degree < n in ρ). Together
+/// with g₀ = G1 this proves gᵢ = τⁱ·G1 for all i.
+fn powers_are_consistent(g: &[G1Affine], s_g2: &G2Affine) -> bool {
+    if g.len() < 2 {
+        return true;
+    }
+    let weights = powers(Fr::random(OsRng), g.len() - 1);
+    let lhs = best_multiexp(&weights, &g[..g.len() - 1]).to_affine();
+    let rhs = best_multiexp(&weights, &g[1..]).to_affine();
+    pairing(&lhs, s_g2) == pairing(&rhs, &G2Affine::generator())
+}
+
+/// Checks Σ cᵢ·ℓᵢ = Σ dⱼ·gⱼ where c are evaluations of a random polynomial on halo2's domain and
+/// d its coefficients: Σ cᵢ·Lᵢ(X) = Σ dⱼ·Xʲ, so equality holds if ℓᵢ = Lᵢ(τ)·G1 for all i, and
+/// otherwise fails except with probability ≤ n/|Fr| (cᵢ = ρⁱ for a random ρ; Schwartz–Zippel).
+fn lagrange_basis_matches(domain: &EvaluationDomain<Fr>, g: &[G1Affine], g_lagrange: &[G1Affine]) -> bool {
+    let evaluations = powers(Fr::random(OsRng), g.len());
+    let coefficients = domain.lagrange_to_coeff(domain.lagrange_from_vec(evaluations.clone()));
+    best_multiexp(&evaluations, g_lagrange) == best_multiexp(&coefficients, g)
+}
+
+/// 1, ρ, ρ², … (`count` terms).
+fn powers(rho: Fr, count: usize) -> Vec<Fr> {
+    let mut out = Vec::with_capacity(count);
+    let mut power = Fr::ONE;
+    for _ in 0..count {
+        out.push(power);
+        power *= rho;
+    }
+    out
+}
+
+/// The a with ωᵃ = w, where ω is halo2's primitive 2^k-th root of unity and w snarkjs' one, or
+/// `None` if there is none (then snarkjs' Lagrange points cannot be reindexed).
+///
+/// wasmcurves (snarkjs' field arithmetic) takes the smallest quadratic non-residue z of Fr and
+/// w₂₈ = zᵗ with r − 1 = 2²⁸·t, then w_k = w₂₈^(2^(28−k)); halo2curves uses 7ᵗ. Both generate
+/// the same cyclic group of order 2^k, so a is found bit by bit (Pohlig–Hellman).
+fn snarkjs_root_exponent(k: u32, omega: Fr) -> Option<u64> {
+    if k == 0 || k > Fr::S {
+        return None;
+    }
+    let r_minus_one = u256_limbs(&(-Fr::ONE).to_repr());
+    let half = shr_u256(r_minus_one, 1);
+    let minus_one = -Fr::ONE;
+    let z = (2u64..100).map(Fr::from).find(|z| z.pow_vartime(half) == minus_one)?;
+    let mut w = z.pow_vartime(shr_u256(r_minus_one, Fr::S));
+    for _ in k..Fr::S {
+        w = w.square();
+    }
+    let omega_inv = Option::<Fr>::from(omega.invert())?;
+    let mut a = 0u64;
+    for bit in 0..k {
+        // x = ω^(a_true − a) with a_true − a = 2^bit·m: x^(2^(k−1−bit)) = (−1)^m.
+        let x = w * omega_inv.pow_vartime([a]);
+        if x.pow_vartime([1u64 << (k - 1 - bit)]) != Fr::ONE {
+            a |= 1 << bit;
+        }
+    }
+    (omega.pow_vartime([a]) == w).then_some(a)
+}
+
+fn u256_limbs(le: &[u8; 32]) -> [u64; 4] {
+    std::array::from_fn(|i| u64::from_le_bytes(le[8 * i..8 * i + 8].try_into().expect("8 bytes")))
+}
+
+fn shr_u256(x: [u64; 4], shift: u32) -> [u64; 4] {
+    debug_assert!(shift > 0 && shift < 64);
+    std::array::from_fn(|i| {
+        let high = if i + 1 < 4 { x[i + 1] << (64 - shift) } else { 0 };
+        (x[i] >> shift) | high
+    })
+}
+
+/// halo2-axiom builds `ParamsKZG` from parts only through a method whose receiver it does not
+/// use, so a throwaway 2-point SRS stands in for it.
+fn params_from_parts(
+    k: u32,
+    g: Vec<G1Affine>,
+    g_lagrange: Vec<G1Affine>,
+    g2: G2Affine,
+    s_g2: G2Affine,
+) -> ParamsKZG<Bn256> {
+    let receiver = ParamsKZG::<Bn256>::setup(1, rand_chacha::ChaCha20Rng::seed_from_u64(0));
+    receiver.from_parts(k, g, Some(g_lagrange), g2, s_g2)
+}
+
+/// Converts ffjavascript's Montgomery little-endian coordinates into curve points.
+struct Decoder {
+    /// R⁻¹ = 2^−256 mod q: a stored integer a is the field element a·R⁻¹.
+    r_inv: Fq,
+}
+
+impl Decoder {
+    fn new() -> Self {
+        let r = Fq::from(2).pow_vartime([256]);
+        Decoder { r_inv: r.invert().expect("2^256 is invertible mod q") }
+    }
+
+    fn fq(&self, bytes: &[u8], section: &'static str, index: u64) -> std::result::Result<Fq, PtauProblem> {
+        let repr: [u8; N8Q] = bytes.try_into().expect("callers pass N8Q bytes");
+        Option::<Fq>::from(Fq::from_repr(repr))
+            .map(|a| a * self.r_inv)
+            .ok_or(PtauProblem::NonCanonicalCoordinate { section, index })
+    }
+
+    fn g1(
+        &self,
+        bytes: &[u8],
+        section: &'static str,
+        index: u64,
+    ) -> std::result::Result<G1Affine, PtauProblem> {
+        let x = self.fq(&bytes[..N8Q], section, index)?;
+        let y = self.fq(&bytes[N8Q..G1_BYTES], section, index)?;
+        let point = Option::<G1Affine>::from(G1Affine::from_xy(x, y))
+            .ok_or(PtauProblem::PointNotOnCurve { section, index })?;
+        // from_xy accepts (0, 0), halo2curves' encoding of the identity.
+        if bool::from(point.is_identity()) {
+            return Err(PtauProblem::PointAtInfinity { section, index });
+        }
+        // G1 of BN254 has cofactor 1: on the curve means in the subgroup.
+        Ok(point)
+    }
+
+    fn g2(
+        &self,
+        bytes: &[u8],
+        section: &'static str,
+        index: u64,
+    ) -> std::result::Result<G2Affine, PtauProblem> {
+        let coordinate = |i: usize| self.fq(&bytes[i * N8Q..(i + 1) * N8Q], section, index);
+        let x = Fq2 { c0: coordinate(0)?, c1: coordinate(1)? };
+        let y = Fq2 { c0: coordinate(2)?, c1: coordinate(3)? };
+        let point = Option::<G2Affine>::from(G2Affine::from_xy(x, y))
+            .ok_or(PtauProblem::PointNotOnCurve { section, index })?;
+        if bool::from(point.is_identity()) {
+            return Err(PtauProblem::PointAtInfinity { section, index });
+        }
+        // G2 has a large cofactor; a point outside the r-torsion would break the pairing check.
+        if !bool::from(point.to_curve().is_torsion_free()) {
+            return Err(PtauProblem::PointNotInSubgroup { section, index });
+        }
+        Ok(point)
+    }
+}
+
+/// Reads the file header and the section table, checking every section lies inside the file.
+fn read_section_table(path: &Path, file: &mut File, file_len: u64) -> Result<Vec<Section>> {
+    let invalid = |problem| ProverError::InvalidPtau { path: path.to_path_buf(), problem };
+    let truncated = |what: String, needed: u64, available: u64| {
+        invalid(PtauProblem::Truncated { what, needed, available })
+    };
+    if file_len < 12 {
+        let found = read_at(path, file, 0, file_len as usize)?;
+        if !PTAU_MAGIC.starts_with(&found[..found.len().min(4)]) {
+            return Err(invalid(PtauProblem::WrongMagic { found: found[..found.len().min(4)].to_vec() }));
+        }
+        return Err(truncated("the file header".into(), 12, file_len));
+    }
+    let start = read_at(path, file, 0, 12)?;
+    if &start[..4] != PTAU_MAGIC {
+        return Err(invalid(PtauProblem::WrongMagic { found: start[..4].to_vec() }));
+    }
+    let version = u32::from_le_bytes(start[4..8].try_into().expect("4 bytes"));
+    if version != PTAU_VERSION {
+        return Err(invalid(PtauProblem::UnsupportedVersion(version)));
+    }
+    let count = u32::from_le_bytes(start[8..12].try_into().expect("4 bytes"));
+    let mut sections = Vec::new();
+    let mut pos = 12u64;
+    for i in 0..count {
+        if file_len - pos < 12 {
+            return Err(truncated(
+                format!("the table entry of section #{} of {count}", i + 1),
+                12,
+                file_len - pos,
+            ));
+        }
+        let entry = read_at(path, file, pos, 12)?;
+        let id = u32::from_le_bytes(entry[..4].try_into().expect("4 bytes"));
+        let size = u64::from_le_bytes(entry[4..].try_into().expect("8 bytes"));
+        pos += 12;
+        if size > file_len - pos {
+            return Err(truncated(format!("section {id} ({})", section_name(id)), size, file_len - pos));
+        }
+        sections.push(Section { id, offset: pos, size });
+        pos += size;
+    }
+    Ok(sections)
+}
+
+/// Parses the header section: checks the curve, returns (power, ceremonyPower).
+fn read_header(path: &Path, file: &mut File, header: Section) -> Result<(u32, u32)> {
+    let invalid = |problem| ProverError::InvalidPtau { path: path.to_path_buf(), problem };
+    if header.size < 4 {
+        return Err(invalid(PtauProblem::BadHeader(format!(
+            "the header section has only {} bytes",
+            header.size
+        ))));
+    }
+    let n8 = read_at(path, file, header.offset, 4)?;
+    let n8 = u32::from_le_bytes(n8.try_into().expect("4 bytes"));
+    if n8 as usize != N8Q {
+        return Err(invalid(PtauProblem::WrongCurve(format!(
+            "its base field elements have {n8} bytes, bn128's have {N8Q}"
+        ))));
+    }
+    if header.size != HEADER_BYTES {
+        return Err(invalid(PtauProblem::BadHeader(format!(
+            "the header section has {} bytes, expected {HEADER_BYTES}",
+            header.size
+        ))));
+    }
+    let bytes = read_at(path, file, header.offset + 4, N8Q + 8)?;
+    if bytes[..N8Q] != BN254_Q_LE {
+        let mut q = bytes[..N8Q].to_vec();
+        q.reverse();
+        return Err(invalid(PtauProblem::WrongCurve(format!(
+            "its base field modulus is 0x{}",
+            hex::encode(q)
+        ))));
+    }
+    let power = u32::from_le_bytes(bytes[N8Q..N8Q + 4].try_into().expect("4 bytes"));
+    let ceremony_power = u32::from_le_bytes(bytes[N8Q + 4..].try_into().expect("4 bytes"));
+    if power == 0 || power > MAX_K {
+        return Err(invalid(PtauProblem::BadHeader(format!(
+            "power {power} is out of range (1 to {MAX_K}, BN254's two-adicity)"
+        ))));
+    }
+    Ok((power, ceremony_power))
+}
+
+/// Reads `len` bytes at `offset`; callers have checked the range lies inside the file.
+fn read_at(path: &Path, file: &mut impl ReadAt, offset: u64, len: usize) -> Result<Vec<u8>> {
+    file.read_exact_at(offset, len).map_err(|e| ProverError::io("read", path, e))
+}
+
+/// Seek-and-read on a file handle (owned or shared).
+trait ReadAt {
+    fn read_exact_at(&mut self, offset: u64, len: usize) -> std::io::Result<Vec<u8>>;
+}
+
+impl<T: Read + Seek> ReadAt for T {
+    fn read_exact_at(&mut self, offset: u64, len: usize) -> std::io::Result<Vec<u8>> {
+        self.seek(SeekFrom::Start(offset))?;
+        let mut buf = vec![0u8; len];
+        self.read_exact(&mut buf)?;
+        Ok(buf)
+    }
+}
+
+/// SHA-256 of a file read in blocks (ceremony files run to gigabytes).
+fn streaming_sha256(path: &Path) -> Result<String> {
+    let mut file = File::open(path).map_err(|e| ProverError::io("open", path, e))?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher).map_err(|e| ProverError::io("read", path, e))?;
+    Ok(hex::encode(hasher.finalize()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bn254_modulus_constant_matches_halo2curves() {
+        let mut be = BN254_Q_LE;
+        be.reverse();
+        assert_eq!(format!("0x{}", hex::encode(be)), Fq::MODULUS);
+    }
+
+    #[test]
+    fn montgomery_coordinates_decode_to_the_generator() {
+        use halo2curves::bn256::G1;
+        // ffjavascript stores x as x·2^256 mod q; halo2curves keeps the same form internally, so
+        // its raw limbs are exactly the file's bytes. Encode G1 that way and decode it back.
+        use halo2curves::serde::SerdeObject;
+        let g = G1Affine::generator();
+        let mut bytes = g.x.to_raw_bytes();
+        bytes.extend(g.y.to_raw_bytes());
+        let decoded = Decoder::new().g1(&bytes, "tauG1", 0).unwrap();
+        assert_eq!(decoded, g);
+        assert_eq!(decoded.to_curve(), G1::generator());
+    }
+}

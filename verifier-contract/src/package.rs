@@ -1,0 +1,67 @@
+//! A model package's verifier contract: generated from the package's verifying key, compiled
+//! with the pinned solc, and cached under `PKG_DIR/verifier/` keyed by the verifying key's
+//! digest, so `loopx evm` and `loopx deploy` do not recompile on every call.
+
+use std::path::Path;
+
+use loopx_prover::artifact::write_atomically;
+use loopx_prover::PackageDir;
+use serde::{Deserialize, Serialize};
+
+use crate::{generate_verifier, CompiledContract, GeneratedVerifier, VerifierError, VERIFIER_ABI_JSON};
+
+/// Folder inside a package that holds the generated verifier.
+pub const VERIFIER_DIR: &str = "verifier";
+
+/// A package's verifier: source, layout and compiled code.
+#[derive(Clone, Debug)]
+pub struct PackageVerifier {
+    /// The generated Solidity and its metadata.
+    pub generated: GeneratedVerifier,
+    /// Creation code (what a deployment carries).
+    pub creation_code: Vec<u8>,
+    /// Size of the runtime code (EIP-170 applies to it).
+    pub deployed_size: usize,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Cached {
+    generated: GeneratedVerifier,
+    creation_code: String,
+    deployed_size: usize,
+}
+
+/// The verifier of the package in `dir`, from the cache when it matches the verifying key.
+pub fn package_verifier(dir: &PackageDir) -> Result<PackageVerifier, VerifierError> {
+    let (header, vk) = dir.verifying_key()?;
+    let srs = dir.srs()?;
+    let generated = generate_verifier(srs.params(), &vk, header.instances)?;
+    let cache_dir = dir.path().join(VERIFIER_DIR);
+    let cache_file = cache_dir.join("verifier.json");
+    if let Some(cached) = read_cache(&cache_file).filter(|c| c.generated.solidity == generated.solidity) {
+        let creation_code = hex::decode(&cached.creation_code).map_err(|e| VerifierError::InvalidInput(e.to_string()))?;
+        return Ok(PackageVerifier { generated, creation_code, deployed_size: cached.deployed_size });
+    }
+    let compiled: CompiledContract = generated.compile()?;
+    std::fs::create_dir_all(&cache_dir).map_err(|e| VerifierError::io(format!("creating {}", cache_dir.display()), e))?;
+    let cached =
+        Cached { generated: generated.clone(), creation_code: hex::encode(&compiled.bytecode), deployed_size: compiled.deployed_size() };
+    let text = serde_json::to_vec(&cached).map_err(|e| VerifierError::InvalidInput(e.to_string()))?;
+    write_atomically(&cache_file, &text)?;
+    let deployed_size = compiled.deployed_size();
+    Ok(PackageVerifier { generated, creation_code: compiled.bytecode, deployed_size })
+}
+
+fn read_cache(path: &Path) -> Option<Cached> {
+    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+}
+
+impl PackageVerifier {
+    /// Writes `Verifier.sol` to `path` and its ABI beside it (`*.abi.json`).
+    pub fn write_solidity(&self, path: &Path) -> Result<std::path::PathBuf, VerifierError> {
+        write_atomically(path, self.generated.solidity.as_bytes())?;
+        let abi = path.with_extension("abi.json");
+        write_atomically(&abi, VERIFIER_ABI_JSON.as_bytes())?;
+        Ok(abi)
+    }
+}
