@@ -7,7 +7,8 @@
 //! region at row 0 (DESIGN.md §8).
 
 use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner, Value};
-use halo2_proofs::plonk::{Circuit, Column, ConstraintSystem, Error, Instance};
+use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error, Selector};
+use halo2_proofs::poly::Rotation;
 use halo2curves::bn256::Fr;
 use halo2curves::ff::Field;
 use loopx_models::{Activation, InferenceTrace, OutputSpec, QuantizedModel};
@@ -32,15 +33,23 @@ pub struct ModelConfig {
     poseidon: PoseidonConfig,
     lookup: LookupConfig,
     pool: ColumnPool,
-    instance: Column<Instance>,
+    q_public: Selector,
 }
 
 impl ModelConfig {
     /// Allocates the columns of `shape` and creates every gate.
     pub fn configure(meta: &mut ConstraintSystem<Fr>, shape: CircuitShape) -> Self {
         let pool = ColumnPool::configure(meta, shape.pool_width, shape.pool_fixed());
+        // The public values sit in the first pool rows, one per row, and a gate ties each to the
+        // instance of the same row. Publishing by gate instead of by copy keeps the instance
+        // column out of the permutation argument: one commitment fewer for every verifier.
         let instance = meta.instance_column();
-        meta.enable_equality(instance);
+        let q_public = meta.selector();
+        meta.create_gate("public instance", |meta| {
+            let q = meta.query_selector(q_public);
+            let published = meta.query_advice(pool.advice[0], Rotation::cur());
+            vec![q * (published - meta.query_instance(instance, Rotation::cur()))]
+        });
         ModelConfig {
             dense: DenseConfig::configure(meta, &pool),
             rescale: RescaleConfig::configure(meta, &pool),
@@ -49,7 +58,7 @@ impl ModelConfig {
             poseidon: PoseidonConfig::configure(meta, &pool),
             lookup: LookupConfig::configure(meta, &pool, shape.limb_bits),
             pool,
-            instance,
+            q_public,
         }
     }
 }
@@ -186,21 +195,17 @@ impl Circuit<Fr> for ModelCircuit {
     }
 
     fn synthesize(&self, config: ModelConfig, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
-        let public = layouter.assign_region(|| "model", |mut region| self.lay_out(&config, &mut region))?;
-        for (row, wire) in public.iter().enumerate() {
-            layouter.constrain_instance(wire.cell, config.instance, row);
-        }
-        Ok(())
+        layouter.assign_region(|| "model", |mut region| self.lay_out(&config, &mut region))
     }
 }
 
 impl ModelCircuit {
-    /// Lays every chip out; returns the wires of the public instances, in order.
+    /// Lays every chip out and publishes the commitment, the wallet and the outputs.
     fn lay_out(
         &self,
         config: &ModelConfig,
         region: &mut halo2_proofs::circuit::Region<'_, Fr>,
-    ) -> Result<Vec<Wire>, Error> {
+    ) -> Result<(), Error> {
         let model = &self.model;
         let limb_bits = self.shape.limb_bits;
         let tables = plan::table_contents(model, limb_bits);
@@ -208,7 +213,8 @@ impl ModelCircuit {
         // Lookup rows follow the chips' rows in the pool.
         let plan = plan::measure(model, self.shape.pool_width, limb_bits);
         let mut strip = LookupStrip::new(&config.lookup, plan.pool_rows);
-        let mut row = 0;
+        // Rows 0..instances hold the published values; the chips start after them.
+        let mut row = plan.instances;
 
         // Model inputs: range-checked, never clamped.
         let mut current: Vec<(Wire, Value<i64>)> = Vec::with_capacity(model.inputs.len());
@@ -328,9 +334,11 @@ impl ModelCircuit {
             return Err(Error::Synthesis);
         }
 
-        let mut public = vec![commitment, wallet];
-        public.extend(outputs);
-        Ok(public)
+        for (i, wire) in [commitment, wallet].iter().chain(&outputs).enumerate() {
+            config.pool.copy(region, i, 0, wire);
+            config.q_public.enable(region, i)?;
+        }
+        Ok(())
     }
 
     fn tampered_rescale(

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::chips::dense::rows_per_output;
 use crate::chips::lookup::{limb_widths, TableContents};
-use crate::chips::poseidon::rows_for_message;
 use crate::chips::pool::rows_for;
+use crate::chips::poseidon::rows_for_message;
 use crate::chips::rescale::RescaleParams;
 use crate::circuit::ModelConfig;
 
@@ -170,7 +170,8 @@ pub fn measure(model: &QuantizedModel, pool_width: usize, limb_bits: u32) -> Cir
         params.iter().map(|p| limbs(p.shift, limb_bits) + 2 * limbs(p.check_bits, limb_bits)).sum()
     };
     let inputs = input_params(model, limb_bits);
-    let mut pool_rows = inputs.len() * rescale;
+    // The published values come first, one per row (they sit beside their instance rows).
+    let mut pool_rows = 2 + model.public_output_len() + inputs.len() * rescale;
     let mut lookup_rows = rescale_rows(&inputs);
     let mut width = model.inputs.len();
     for (l, layer) in model.layers.iter().enumerate() {

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use halo2_proofs::plonk::{keygen_pk, keygen_vk, ProvingKey, VerifyingKey};
+use halo2_proofs::plonk::{keygen_pk, keygen_vk_custom, ProvingKey, VerifyingKey};
 use halo2_proofs::SerdeFormat;
 use halo2curves::bn256::G1Affine;
 use loopx_circuits::{CircuitPlan, CircuitShape, ModelCircuit};
@@ -45,7 +45,10 @@ pub fn setup(model: &QuantizedModel, model_id: &str, plan: &CircuitPlan, srs: &S
     let circuit = ModelCircuit::for_keygen(model.clone(), shape);
     let halo2 =
         |stage, e: halo2_proofs::plonk::Error| ProverError::Halo2 { stage, message: format!("{e:?}") };
-    let vk = keygen_vk(srs.params(), &circuit).map_err(|e| halo2("verifying key generation", e))?;
+    // Selector compression folds the chips' selectors into a few fixed columns: each fixed column
+    // costs the on-chain verifier a commitment and an evaluation.
+    let vk =
+        keygen_vk_custom(srs.params(), &circuit, true).map_err(|e| halo2("verifying key generation", e))?;
     let pk = keygen_pk(srs.params(), vk, &circuit).map_err(|e| halo2("proving key generation", e))?;
     let header =
         KeyHeader { model_id: model_id.to_string(), shape, dev_srs: srs.is_dev(), instances: plan.instances };

@@ -12,7 +12,9 @@ pub mod proof_file;
 pub mod ptau;
 pub mod srs;
 
-pub use batch::{BatchInput, BatchOptions, BatchProver, BatchSummary, BatchVerifier, Parallelism, ProofStore, Shard};
+pub use batch::{
+    BatchInput, BatchOptions, BatchProver, BatchSummary, BatchVerifier, Parallelism, ProofStore, Shard,
+};
 pub use error::{ProverError, Result};
 pub use keys::{setup, KeyHeader, ModelKeys};
 pub use package_dir::PackageDir;

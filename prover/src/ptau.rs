@@ -3,9 +3,12 @@
 //! The file is an iden3 "binfile": the magic `ptau`, a u32 version, a u32 section count, then
 //! sections, each a u32 id, a u64 byte length and its data (all integers little-endian). This
 //! module reads the header (1: `n8q`, `q`, `power`, `ceremonyPower`), `tauG1` (2: 2^(power+1) − 1
-//! points) and `tauG2` (3: 2^power points). `alphaTauG1`, `betaTauG1`, `betaG2` and the Groth16
-//! Lagrange sections 12–15 that `snarkjs powersoftau prepare phase2` adds are not needed for KZG
-//! and are skipped; the contributions section (7) is only counted.
+//! points) and `tauG2` (3: 2^power points); `alphaTauG1`, `betaTauG1`, `betaG2` and the
+//! Lagrange sections 13–15 are not needed for KZG and are skipped, the contributions section (7)
+//! is only counted. Section 12 (tauG1 in Lagrange form, added by `snarkjs powersoftau prepare
+//! phase2`) is used when present, after reindexing and a check against tauG1, because halo2 also
+//! needs the Lagrange-basis points and computing them (an inverse FFT over G1) takes hours at
+//! k = 20; see [`LagrangeBasis`].
 //!
 //! Coordinates are stored as ffjavascript does: `n8q`-byte little-endian integers in Montgomery
 //! form (x·2^256 mod q); a G1 point is (x, y), a G2 point (x.c0, x.c1, y.c0, y.c1). Every point
@@ -23,8 +26,7 @@ use std::path::{Path, PathBuf};
 
 use halo2_proofs::arithmetic::{best_multiexp, g_to_lagrange};
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
-use halo2_proofs::poly::EvaluationDomain;
-use halo2curves::bn256::{pairing, Bn256, Fq, Fq2, Fr, G1Affine, G2Affine};
+use halo2curves::bn256::{pairing, Bn256, Fq, Fq2, Fr, G1Affine, G2Affine, G1};
 use halo2curves::ff::{Field, PrimeField};
 use halo2curves::group::cofactor::CofactorGroup;
 use halo2curves::group::prime::PrimeCurveAffine;
@@ -143,6 +145,12 @@ pub enum PtauProblem {
         /// The requested k.
         requested: u32,
     },
+    /// The requested k is outside what any SRS of this build can have.
+    #[error("k = {requested} was requested; k must be between 1 and {MAX_K}")]
+    KOutOfRange {
+        /// The requested k.
+        requested: u32,
+    },
     /// A coordinate is not a canonical field element (≥ q in Montgomery form).
     #[error("{section}[{index}] has a coordinate that is not below the field modulus")]
     NonCanonicalCoordinate {
@@ -218,9 +226,7 @@ struct Section {
     size: u64,
 }
 
-/// A `.ptau` file whose layout and header have been checked; points are read by [`to_srs`].
-///
-/// [`to_srs`]: PtauFile::to_srs
+/// A `.ptau` file whose layout and header have been checked; [`import_ptau`] reads its points.
 #[derive(Debug)]
 pub struct PtauFile {
     path: PathBuf,
@@ -231,7 +237,8 @@ pub struct PtauFile {
     pub ceremony_power: u32,
     /// Number of contributions recorded in section 7, when present.
     pub contributions: Option<u32>,
-    /// Whether `snarkjs powersoftau prepare phase2` added its Lagrange sections (ignored here).
+    /// Whether `snarkjs powersoftau prepare phase2` added its Lagrange sections (which make the
+    /// import fast at large k).
     pub prepared: bool,
     tau_g1: Section,
     tau_g2: Section,
@@ -273,8 +280,9 @@ pub enum LagrangeBasis {
     /// Read from the file's `prepare phase2` section 12, reordered from snarkjs' evaluation
     /// domain to halo2's, and checked against tauG1 (fast at any size).
     FromFile,
-    /// Computed from tauG1 with an inverse FFT over G1 (the file was not prepared, or its section
-    /// 12 did not match): O(n log n) scalar multiplications, minutes from k ≈ 16 on.
+    /// Computed from tauG1 with halo2's inverse FFT over G1 (the file was not prepared, or its
+    /// section 12 did not match): about 6 s at k = 12 on two cores, ×2.8 per step of k, so
+    /// minutes at k = 16 and hours at k = 20.
     Computed,
 }
 
@@ -385,16 +393,9 @@ impl PtauFile {
         &self.path
     }
 
-    /// Reads, checks and converts the first 2^`k` powers into an SRS marked as a ceremony one.
-    pub fn to_srs(&self, k: u32, description: String) -> Result<Srs> {
-        Ok(Srs::from_ceremony(self.to_params(k)?.0, description))
-    }
-
     fn check_k(&self, k: u32) -> Result<()> {
         if k == 0 || k > MAX_K {
-            return Err(self.invalid(PtauProblem::BadHeader(format!(
-                "k = {k} was requested; k must be between 1 and {MAX_K}"
-            ))));
+            return Err(self.invalid(PtauProblem::KOutOfRange { requested: k }));
         }
         if k > self.power {
             return Err(self.invalid(PtauProblem::PowerTooSmall { power: self.power, requested: k }));
@@ -432,11 +433,12 @@ impl PtauFile {
         if g[1] == G1Affine::generator() || s_g2 == G2Affine::generator() {
             return Err(self.invalid(PtauProblem::TrivialTau));
         }
-        if !powers_are_consistent(&g, &s_g2) {
+        let challenge = Challenge::new(&g);
+        if !challenge.powers_are_consistent(&g, &s_g2) {
             return Err(self.invalid(PtauProblem::InconsistentPowers));
         }
 
-        let (g_lagrange, basis) = match self.lagrange_from_file(k, &g, &decoder)? {
+        let (g_lagrange, basis) = match self.lagrange_from_file(k, &challenge, &decoder)? {
             Some(g_lagrange) => (g_lagrange, LagrangeBasis::FromFile),
             None => (
                 g_to_lagrange(g.iter().map(PrimeCurveAffine::to_curve).collect(), k),
@@ -451,18 +453,24 @@ impl PtauFile {
     /// `prepare phase2` stores, for every p from 0 to power + 1, the inverse FFT of the first 2^p
     /// tauG1 points, i.e. Lᵢ(τ)·G1 for the Lagrange polynomials of the domain {wⁱ}, where w is
     /// wasmcurves' 2^p-th root of unity. halo2 uses another root ω of the same order, so the
-    /// points are reindexed through w = ωᵃ, then checked against `g` (already proven to be the
-    /// powers of τ) by [`lagrange_basis_matches`]. The section only saves time: if it is absent,
-    /// short, damaged or does not match, the caller computes the basis itself.
-    fn lagrange_from_file(&self, k: u32, g: &[G1Affine], decoder: &Decoder) -> Result<Option<Vec<G1Affine>>> {
+    /// points are reindexed through w = ωᵃ, then checked against tauG1 (already proven to be the
+    /// powers of τ) by [`Challenge::lagrange_basis_matches`]. The section only saves time — the
+    /// inverse FFT over G1 takes hours at k = 20 — so if it is absent, short, damaged or does
+    /// not match, the caller computes the basis itself.
+    fn lagrange_from_file(
+        &self,
+        k: u32,
+        challenge: &Challenge,
+        decoder: &Decoder,
+    ) -> Result<Option<Vec<G1Affine>>> {
         let Some(section) = self.lagrange_tau_g1 else { return Ok(None) };
         let n = 1u64 << k;
         // Chunks for p = 0..k−1 come first: 2^k − 1 points; chunk k ends after 2^(k+1) − 1.
         if section.size < (2 * n - 1) * G1_BYTES as u64 {
             return Ok(None);
         }
-        let domain = EvaluationDomain::<Fr>::new(1, k);
-        let Some(a) = snarkjs_root_exponent(k, domain.get_omega()) else { return Ok(None) };
+        let omega = root_of_unity(k);
+        let Some(a) = snarkjs_root_exponent(k, omega) else { return Ok(None) };
         let mut file = &self.file;
         let offset = section.offset + (n - 1) * G1_BYTES as u64;
         let bytes = read_at(&self.path, &mut file, offset, n as usize * G1_BYTES)?;
@@ -477,31 +485,80 @@ impl PtauFile {
             // a < 2^28 and i < 2^28: the product fits in a u64.
             g_lagrange[((a * i as u64) % n) as usize] = point;
         }
-        Ok(lagrange_basis_matches(&domain, g, &g_lagrange).then_some(g_lagrange))
+        Ok(challenge.lagrange_basis_matches(omega, &g_lagrange).then_some(g_lagrange))
     }
 }
 
-/// Checks e(Σ rᵢ·gᵢ, τ·G2) = e(Σ rᵢ·gᵢ₊₁, G2) for random rᵢ: if every gᵢ₊₁ = τ·gᵢ (with the τ of
-/// s_g2) both sides agree; otherwise they differ except with probability ≤ n/|Fr| over the weights,
-/// which are powers of one random ρ (Schwartz–Zippel on a polynomial of degree < n in ρ). Together
-/// with g₀ = G1 this proves gᵢ = τⁱ·G1 for all i.
-fn powers_are_consistent(g: &[G1Affine], s_g2: &G2Affine) -> bool {
-    if g.len() < 2 {
-        return true;
+/// halo2's primitive 2^k-th root of unity ω, as `EvaluationDomain` and `g_to_lagrange` take it.
+fn root_of_unity(k: u32) -> Fr {
+    let mut omega = Fr::ROOT_OF_UNITY;
+    for _ in k..Fr::S {
+        omega = omega.square();
     }
-    let weights = powers(Fr::random(OsRng), g.len() - 1);
-    let lhs = best_multiexp(&weights, &g[..g.len() - 1]).to_affine();
-    let rhs = best_multiexp(&weights, &g[1..]).to_affine();
-    pairing(&lhs, s_g2) == pairing(&rhs, &G2Affine::generator())
+    omega
 }
 
-/// Checks Σ cᵢ·ℓᵢ = Σ dⱼ·gⱼ where c are evaluations of a random polynomial on halo2's domain and
-/// d its coefficients: Σ cᵢ·Lᵢ(X) = Σ dⱼ·Xʲ, so equality holds if ℓᵢ = Lᵢ(τ)·G1 for all i, and
-/// otherwise fails except with probability ≤ n/|Fr| (cᵢ = ρⁱ for a random ρ; Schwartz–Zippel).
-fn lagrange_basis_matches(domain: &EvaluationDomain<Fr>, g: &[G1Affine], g_lagrange: &[G1Affine]) -> bool {
-    let evaluations = powers(Fr::random(OsRng), g.len());
-    let coefficients = domain.lagrange_to_coeff(domain.lagrange_from_vec(evaluations.clone()));
-    best_multiexp(&evaluations, g_lagrange) == best_multiexp(&coefficients, g)
+/// One random challenge ρ for the batched checks of the imported points, and the commitment
+/// S = Σⱼ ρʲ·gⱼ (j < n) to the candidate powers gⱼ that both checks reuse, so the import costs
+/// two multi-scalar multiplications of n points (or one without a Lagrange section).
+///
+/// Each check is an identity Σ ρⁱ·Δᵢ = 0 whose coefficients Δᵢ (differences from what an honest
+/// file holds, as discrete logs) are fixed before ρ is drawn; if any Δᵢ ≠ 0 the left side is a
+/// non-zero polynomial of degree < n in ρ, which vanishes with probability ≤ n/|Fr| < 2⁻²²⁶
+/// (Schwartz–Zippel).
+struct Challenge {
+    rho: Fr,
+    /// ρ^(n−1)·g_(n−1), the last term of `sum`.
+    last_term: G1,
+    /// S = Σ ρʲ·gⱼ.
+    sum: G1,
+    /// g₀ (the generator, already checked).
+    first: G1Affine,
+    n: usize,
+}
+
+impl Challenge {
+    fn new(g: &[G1Affine]) -> Self {
+        let n = g.len();
+        // ρ with ρⁿ ≠ 1 keeps 1 − ρ·ωⁱ invertible in `lagrange_basis_matches`.
+        let rho = std::iter::repeat_with(|| Fr::random(OsRng))
+            .find(|rho| rho.pow_vartime([n as u64]) != Fr::ONE)
+            .expect("an endless iterator");
+        let weights = powers(rho, n);
+        let sum = best_multiexp(&weights, g);
+        Challenge { rho, last_term: g[n - 1] * weights[n - 1], sum, first: g[0], n }
+    }
+
+    /// Whether gᵢ₊₁ = τ·gᵢ for all i < n − 1, with τ·G2 = `s_g2`.
+    ///
+    /// Weighted by ρⁱ, the n − 1 relations add up to ρ⁻¹·(S − g₀) = τ·(S − ρⁿ⁻¹·gₙ₋₁), checked
+    /// as e(S − g₀, G2) = e(ρ·(S − ρⁿ⁻¹·gₙ₋₁), τ·G2). With g₀ = G1 this gives gᵢ = τⁱ·G1.
+    fn powers_are_consistent(&self, g: &[G1Affine], s_g2: &G2Affine) -> bool {
+        debug_assert_eq!(g.len(), self.n);
+        let lhs = (self.sum - self.first).to_affine();
+        let rhs = ((self.sum - self.last_term) * self.rho).to_affine();
+        pairing(&lhs, &G2Affine::generator()) == pairing(&rhs, s_g2)
+    }
+
+    /// Whether ℓᵢ = Lᵢ(τ)·G1 for halo2's domain {ωⁱ}, given that the gⱼ are the powers of τ.
+    ///
+    /// P(X) = Σⱼ ρʲ·Xʲ has P(τ)·G1 = S and, as ωⁱⁿ = 1, P(ωⁱ) = (1 − ρⁿ)/(1 − ρ·ωⁱ); since
+    /// P = Σᵢ P(ωⁱ)·Lᵢ, a correct basis satisfies Σᵢ P(ωⁱ)·ℓᵢ = S. A wrong one with errors Δ
+    /// leaves Σᵢ P(ωⁱ)·Δᵢ = Σⱼ ρʲ·(DFT Δ)ⱼ, non-zero in ρ because the DFT is invertible.
+    fn lagrange_basis_matches(&self, omega: Fr, g_lagrange: &[G1Affine]) -> bool {
+        use halo2curves::ff::BatchInvert;
+        debug_assert_eq!(g_lagrange.len(), self.n);
+        let numerator = Fr::ONE - self.rho.pow_vartime([self.n as u64]);
+        let mut weights = Vec::with_capacity(self.n);
+        let mut omega_i = Fr::ONE;
+        for _ in 0..self.n {
+            weights.push(Fr::ONE - self.rho * omega_i);
+            omega_i *= omega;
+        }
+        weights.iter_mut().batch_invert();
+        weights.par_iter_mut().for_each(|w| *w *= numerator);
+        best_multiexp(&weights, g_lagrange) == self.sum
+    }
 }
 
 /// 1, ρ, ρ², … (`count` terms).
@@ -751,6 +808,29 @@ mod tests {
         let mut be = BN254_Q_LE;
         be.reverse();
         assert_eq!(format!("0x{}", hex::encode(be)), Fq::MODULUS);
+    }
+
+    #[test]
+    fn root_of_unity_is_the_one_halo2_domains_use() {
+        for k in [1, 4, 11, 20] {
+            let domain = halo2_proofs::poly::EvaluationDomain::<Fr>::new(1, k);
+            assert_eq!(root_of_unity(k), domain.get_omega(), "k = {k}");
+        }
+    }
+
+    #[test]
+    fn snarkjs_root_is_a_known_power_of_halo2s() {
+        // wasmcurves' w₂₈ = 5ᵗ (5 is Fr's smallest non-residue), halo2curves' ω₂₈ = 7ᵗ.
+        for k in [1, 2, 11, 20, 28] {
+            let a = snarkjs_root_exponent(k, root_of_unity(k)).expect("same cyclic group");
+            assert_eq!(a % 2, 1, "w must be primitive");
+            let t = shr_u256(u256_limbs(&(-Fr::ONE).to_repr()), Fr::S);
+            let mut w = Fr::from(5).pow_vartime(t);
+            for _ in k..Fr::S {
+                w = w.square();
+            }
+            assert_eq!(root_of_unity(k).pow_vartime([a]), w, "k = {k}");
+        }
     }
 
     #[test]

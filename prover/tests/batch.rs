@@ -73,7 +73,7 @@ fn shards_cover_every_row_exactly_once() {
     let path = write_lines(tmp.path(), "rows.jsonl", &lines);
     let input = BatchInput::new(&path);
     assert_eq!(input.count_rows().unwrap(), 10);
-    let mut seen = vec![0; 11];
+    let mut seen = [0; 11];
     for i in 0..3 {
         let shard = Shard::new(i, 3).unwrap();
         let mine: Vec<usize> = rows(&input, &package, shard)

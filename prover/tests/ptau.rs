@@ -478,7 +478,8 @@ fn refuses_a_k_above_the_file_power_and_an_srs_below_the_circuit_k() {
         err.contains("pot_0001.ptau") && err.contains(&format!("k = {} was requested", c.power + 1)),
         "{err}"
     );
-    assert!(matches!(problem(import_ptau(&c.contributed, Some(0))), PtauProblem::BadHeader(_)));
+    assert_eq!(problem(import_ptau(&c.contributed, Some(0))), PtauProblem::KOutOfRange { requested: 0 });
+    assert_eq!(problem(import_ptau(&c.contributed, Some(29))), PtauProblem::KOutOfRange { requested: 29 });
 
     let small = import_ptau(&c.prepared, Some(circuit_k() - 1)).unwrap().srs;
     let (package, _) = sybil_lr();

@@ -13,7 +13,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let verdict = verify_in_evm(&verifier.creation_code, &file.proof_bytes()?, &file.instance_values()?)?;
     println!(
         "{}: runtime {} bytes, proof {} bytes, valid {}, gas {}",
-        dir.package.name, verifier.deployed_size, verifier.generated.proof_len, verdict.valid, verdict.gas_used
+        dir.package.name,
+        verifier.deployed_size,
+        verifier.generated.proof_len,
+        verdict.valid,
+        verdict.gas_used
     );
     Ok(())
 }

@@ -38,8 +38,8 @@ pub use chain::{
 pub use consumer::{compile_wallet_attributes, WALLET_ATTRIBUTES_CONTRACT_NAME, WALLET_ATTRIBUTES_SOL};
 pub use error::VerifierError;
 pub use evm::{verify_in_evm, CallOutcome, EmbeddedEvm, EvmVerdict, DEFAULT_CALLER, TX_GAS_LIMIT};
-pub use package::{package_verifier, PackageVerifier, VERIFIER_DIR};
 pub use generate::{generate_verifier, GeneratedVerifier, ProofLayout, VERIFIER_CONTRACT_NAME};
+pub use package::{package_verifier, PackageVerifier, VERIFIER_DIR};
 pub use solc::{compile_solidity, CompiledContract, EIP170_CODE_SIZE_LIMIT, EVM_VERSION, OPTIMIZER_RUNS};
 
 /// Re-exported so that callers can name addresses and words without depending on alloy.

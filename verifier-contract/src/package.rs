@@ -39,13 +39,18 @@ pub fn package_verifier(dir: &PackageDir) -> Result<PackageVerifier, VerifierErr
     let cache_dir = dir.path().join(VERIFIER_DIR);
     let cache_file = cache_dir.join("verifier.json");
     if let Some(cached) = read_cache(&cache_file).filter(|c| c.generated.solidity == generated.solidity) {
-        let creation_code = hex::decode(&cached.creation_code).map_err(|e| VerifierError::InvalidInput(e.to_string()))?;
+        let creation_code =
+            hex::decode(&cached.creation_code).map_err(|e| VerifierError::InvalidInput(e.to_string()))?;
         return Ok(PackageVerifier { generated, creation_code, deployed_size: cached.deployed_size });
     }
     let compiled: CompiledContract = generated.compile()?;
-    std::fs::create_dir_all(&cache_dir).map_err(|e| VerifierError::io(format!("creating {}", cache_dir.display()), e))?;
-    let cached =
-        Cached { generated: generated.clone(), creation_code: hex::encode(&compiled.bytecode), deployed_size: compiled.deployed_size() };
+    std::fs::create_dir_all(&cache_dir)
+        .map_err(|e| VerifierError::io(format!("creating {}", cache_dir.display()), e))?;
+    let cached = Cached {
+        generated: generated.clone(),
+        creation_code: hex::encode(&compiled.bytecode),
+        deployed_size: compiled.deployed_size(),
+    };
     let text = serde_json::to_vec(&cached).map_err(|e| VerifierError::InvalidInput(e.to_string()))?;
     write_atomically(&cache_file, &text)?;
     let deployed_size = compiled.deployed_size();

@@ -1,7 +1,7 @@
 //! ArgMax: the index of the first largest value, as a public output.
 //!
-//! One record per candidate `j`, cells `y | sel | cnt | idx | mx | max | diff`, fixed `cont | j | last`
-//! (`[prev]` is the record above):
+//! One record per candidate `j`, cells `y | sel | max | diff | … | cnt | idx | mx` (the running
+//! cells last, so `[prev]`, the record above, is one row up), fixed `cont | j | last`:
 //!
 //! ```text
 //! sel boolean                         cnt = cont·cnt[prev] + sel        (one-hot running count)
@@ -24,11 +24,15 @@ use crate::wire::{fr_from_i64, Wire};
 
 const Y: usize = 0;
 const SEL: usize = 1;
-const CNT: usize = 2;
-const IDX: usize = 3;
-const MX: usize = 4;
-const MAX: usize = 5;
-const DIFF: usize = 6;
+const MAX: usize = 2;
+const DIFF: usize = 3;
+
+/// Positions of the running cells `cnt | idx | mx`: the last three cells of the record, so the
+/// previous record's are exactly one row up (no extra rotations for the verifier to open).
+fn running_cells(width: usize) -> (usize, usize, usize) {
+    let end = super::pool::rows_for(width, ADVICE_CELLS) * width;
+    (end - 3, end - 2, end - 1)
+}
 /// Advice cells of one record.
 pub const ADVICE_CELLS: usize = 7;
 
@@ -46,10 +50,12 @@ impl ArgMaxConfig {
         meta.create_gate("argmax", |meta| {
             let mut p = PoolQuery::new(meta, pool);
             let q = p.q(config.q);
+            let (cnt_at, idx_at, mx_at) = running_cells(p.pool().width());
             let (y, sel, cnt, idx, mx, max, diff) =
-                (p.a(Y), p.a(SEL), p.a(CNT), p.a(IDX), p.a(MX), p.a(MAX), p.a(DIFF));
+                (p.a(Y), p.a(SEL), p.a(cnt_at), p.a(idx_at), p.a(mx_at), p.a(MAX), p.a(DIFF));
             let up = -(p.pool().rows_for(ADVICE_CELLS) as i32);
-            let (cnt_prev, idx_prev, mx_prev) = (p.a_shifted(CNT, up), p.a_shifted(IDX, up), p.a_shifted(MX, up));
+            let (cnt_prev, idx_prev, mx_prev) =
+                (p.a_shifted(cnt_at, up), p.a_shifted(idx_at, up), p.a_shifted(mx_at, up));
             let (cont, j, last) = (p.f(0), p.f(1), p.f(2));
             vec![
                 q.clone() * boolean(sel.clone()),
@@ -76,6 +82,7 @@ impl ArgMaxConfig {
     ) -> Result<(Wire, usize), Error> {
         let pool = &self.pool;
         let rows = pool.rows_for(ADVICE_CELLS);
+        let (cnt_at, idx_at, mx_at) = running_cells(pool.width());
         let n = values.len();
         let ints: Value<Vec<i64>> = Value::from_iter(values.iter().map(|(_, v)| *v));
         let max = ints.clone().zip(choice).map(|(v, c)| v[c]);
@@ -92,17 +99,17 @@ impl ArgMaxConfig {
             let sel = choice.map(|c| c == j);
             let seen = choice.map(|c| c <= j);
             pool.assign(region, at, SEL, sel.map(|s| Fr::from(u64::from(s))));
-            pool.assign(region, at, CNT, seen.map(|s| Fr::from(u64::from(s))));
+            pool.assign(region, at, cnt_at, seen.map(|s| Fr::from(u64::from(s))));
             let idx = pool.assign(
                 region,
                 at,
-                IDX,
+                idx_at,
                 seen.zip(choice).map(|(s, c)| if s { Fr::from(c as u64) } else { Fr::ZERO }),
             );
             let mx = pool.assign(
                 region,
                 at,
-                MX,
+                mx_at,
                 seen.zip(max).map(|(s, m)| if s { fr_from_i64(m) } else { Fr::ZERO }),
             );
             max_cells.push(pool.assign(region, at, MAX, max.map(fr_from_i64)));

@@ -193,7 +193,13 @@ impl<'c> LookupStrip<'c> {
     }
 
     /// Looks `input` up in sigmoid table `table` and returns the output wire.
-    pub fn sigmoid(&mut self, region: &mut Region<'_, Fr>, table: usize, input: &Wire, output: Value<Fr>) -> Wire {
+    pub fn sigmoid(
+        &mut self,
+        region: &mut Region<'_, Fr>,
+        table: usize,
+        input: &Wire,
+        output: Value<Fr>,
+    ) -> Wire {
         let row = self.open_row(region, Fr::from(SIGMOID_TAG_BASE + table as u64));
         self.config.pool.copy(region, row, VAL, input);
         self.config.pool.assign(region, row, ACC, Value::known(Fr::ZERO));

@@ -130,7 +130,8 @@ impl PoseidonConfig {
         let pool = &self.pool;
         let rc = &constants().round_constants;
         let capacity = poseidon::capacity_for_length(message.len());
-        let mut state: [Value<Fr>; WIDTH] = [Value::known(capacity), Value::known(Fr::ZERO), Value::known(Fr::ZERO)];
+        let mut state: [Value<Fr>; WIDTH] =
+            [Value::known(capacity), Value::known(Fr::ZERO), Value::known(Fr::ZERO)];
         self.q_init.enable(region, row)?;
         pool.fix(region, row, 0, capacity);
         let mut at = row;
@@ -171,7 +172,8 @@ impl PoseidonConfig {
             }
         }
         // The record after the last round holds the final state; its first rate word is the digest.
-        let words: Vec<Wire> = state.iter().enumerate().map(|(i, s)| pool.assign(region, at, i, *s)).collect();
+        let words: Vec<Wire> =
+            state.iter().enumerate().map(|(i, s)| pool.assign(region, at, i, *s)).collect();
         Ok((words[1], at + pool.rows_for(WIDTH) - row))
     }
 }

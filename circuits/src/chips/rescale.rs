@@ -89,7 +89,13 @@ impl RescaleWitness {
     pub fn with_quotient(pre: i64, rem: i128, p: &RescaleParams) -> Self {
         let s_lo = p.may_clamp && pre < p.lo;
         let s_hi = p.may_clamp && pre > p.hi;
-        let out = if s_lo { p.lo } else if s_hi { p.hi } else { pre };
+        let out = if s_lo {
+            p.lo
+        } else if s_hi {
+            p.hi
+        } else {
+            pre
+        };
         RescaleWitness { pre, rem, s_lo, s_hi, out }
     }
 }
@@ -121,7 +127,8 @@ impl RescaleConfig {
                 q.clone() * boolean(s_lo.clone()),
                 q.clone() * boolean(s_hi.clone()),
                 q.clone() * s_lo.clone() * s_hi.clone(),
-                q.clone() * (out - s_lo.clone() * lo.clone() - s_hi.clone() * hi.clone() - kept * pre.clone()),
+                q.clone()
+                    * (out - s_lo.clone() * lo.clone() - s_hi.clone() * hi.clone() - kept * pre.clone()),
                 q.clone() * (chk_lo - (one() - two.clone() * s_lo) * (pre.clone() - lo)),
                 q * (chk_hi - (one() - two * s_hi) * (hi - pre)),
             ]

@@ -98,7 +98,8 @@ pub fn run_batch(args: BatchArgs, out: Reporter) -> anyhow::Result<()> {
             format!("proofs in {}, listed in {}", store.path().display(), summary.manifest.display()),
         ];
         if summary.failed > 0 {
-            lines.push(format!("{} rows failed: see {}", summary.failed, summary.errors.display()));
+            let rows = if summary.failed == 1 { "row" } else { "rows" };
+            lines.push(format!("{} {rows} failed: see {}", summary.failed, summary.errors.display()));
         }
         lines
     })?;

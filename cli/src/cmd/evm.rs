@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use loopx_prover::{PackageDir, ProofFile};
-use loopx_verifier_contract::{deploy_blocking, package_verifier, verify_in_evm, verify_onchain_blocking, Address, PackageVerifier};
+use loopx_verifier_contract::{
+    deploy_blocking, package_verifier, verify_in_evm, verify_onchain_blocking, Address, PackageVerifier,
+};
 use serde_json::json;
 
 use crate::report::Reporter;
@@ -64,7 +66,8 @@ pub fn verifier(dir: &PackageDir, out: Reporter) -> anyhow::Result<PackageVerifi
 pub fn run_solidity(args: SolidityArgs, out: Reporter) -> anyhow::Result<()> {
     let dir = PackageDir::open(&args.package)?;
     let verifier = verifier(&dir, out)?;
-    let abi = verifier.write_solidity(&args.out).with_context(|| format!("writing {}", args.out.display()))?;
+    let abi =
+        verifier.write_solidity(&args.out).with_context(|| format!("writing {}", args.out.display()))?;
     let value = json!({
         "solidity": args.out,
         "abi": abi,
@@ -96,9 +99,13 @@ pub fn run_evm(args: EvmArgs, out: Reporter) -> anyhow::Result<()> {
     let dir = PackageDir::open(&args.package)?;
     let file = ProofFile::load(&args.proof)?;
     let (valid, gas_used, size) = evm_check(&dir, &file, out)?;
-    let value = json!({ "valid": valid, "gas_used": gas_used, "deployed_bytes": size, "model_id": file.model_id });
+    let value =
+        json!({ "valid": valid, "gas_used": gas_used, "deployed_bytes": size, "model_id": file.model_id });
     out.finish(&value, || {
-        vec![format!("{} in the embedded EVM, {gas_used} gas (verifier {size} bytes)", if valid { "VALID" } else { "INVALID" })]
+        vec![format!(
+            "{} in the embedded EVM, {gas_used} gas (verifier {size} bytes)",
+            if valid { "VALID" } else { "INVALID" }
+        )]
     })?;
     if !valid {
         std::process::exit(1);
@@ -110,8 +117,9 @@ pub fn run_evm(args: EvmArgs, out: Reporter) -> anyhow::Result<()> {
 pub fn run_deploy(args: DeployArgs, out: Reporter) -> anyhow::Result<()> {
     let dir = PackageDir::open(&args.package)?;
     let verifier = verifier(&dir, out)?;
-    let (address, _) =
-        out.step("Deploying the verifier", || deploy_blocking(&args.rpc_url, &args.private_key, &verifier.creation_code))?;
+    let (address, _) = out.step("Deploying the verifier", || {
+        deploy_blocking(&args.rpc_url, &args.private_key, &verifier.creation_code)
+    })?;
     let value = json!({ "address": address.to_string(), "model_id": dir.package.model_id, "deployed_bytes": verifier.deployed_size });
     out.finish(&value, || vec![format!("verifier for {} deployed at {address}", dir.package.model_id)])
 }
@@ -119,14 +127,21 @@ pub fn run_deploy(args: DeployArgs, out: Reporter) -> anyhow::Result<()> {
 /// Runs `loopx verify-onchain`; exits non-zero when the proof is invalid.
 pub fn run_verify_onchain(args: VerifyOnchainArgs, out: Reporter) -> anyhow::Result<()> {
     let file = ProofFile::load(&args.proof)?;
-    let address: Address =
-        args.address.parse().with_context(|| format!("--address `{}` is not a 20-byte hex address", args.address))?;
+    let address: Address = args
+        .address
+        .parse()
+        .with_context(|| format!("--address `{}` is not a 20-byte hex address", args.address))?;
     let (verdict, _) = out.step("Verifying on chain", || {
         verify_onchain_blocking(&args.rpc_url, address, &file.proof_bytes()?, &file.instance_values()?)
     })?;
-    let value = json!({ "valid": verdict.valid, "gas_used": verdict.gas_used, "address": address.to_string() });
+    let value =
+        json!({ "valid": verdict.valid, "gas_used": verdict.gas_used, "address": address.to_string() });
     out.finish(&value, || {
-        vec![format!("{} on chain at {address}, {} gas", if verdict.valid { "VALID" } else { "INVALID" }, verdict.gas_used)]
+        vec![format!(
+            "{} on chain at {address}, {} gas",
+            if verdict.valid { "VALID" } else { "INVALID" },
+            verdict.gas_used
+        )]
     })?;
     if !verdict.valid {
         std::process::exit(1);

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::bail;
 use clap::{Args, Subcommand};
+use loopx_prover::ptau::PtauFile;
 use loopx_prover::srs::file_sha256;
 use loopx_prover::{import_ptau, Srs, SrsSource};
 use serde_json::json;
@@ -52,6 +53,9 @@ pub struct ImportPtauArgs {
     pub k: Option<u32>,
 }
 
+/// From this k on, computing the Lagrange basis of an unprepared `.ptau` file takes minutes.
+const SLOW_LAGRANGE_K: u32 = 14;
+
 /// Runs the command.
 pub fn run(command: SrsCommand, out: Reporter) -> anyhow::Result<()> {
     match command {
@@ -73,6 +77,15 @@ pub fn run(command: SrsCommand, out: Reporter) -> anyhow::Result<()> {
             })
         }
         SrsCommand::ImportPtau(args) => {
+            let ptau = PtauFile::open(&args.ptau)?;
+            let k = args.k.unwrap_or(ptau.power);
+            if !ptau.prepared && k >= SLOW_LAGRANGE_K {
+                out.warn(&format!(
+                    "{} has no Lagrange sections, so they are computed now, which takes long at k = {k} \
+                     (hours at k = 20); `snarkjs powersoftau prepare phase2` adds them",
+                    args.ptau.display()
+                ));
+            }
             let (import, took) =
                 out.step(&format!("Importing {}", args.ptau.display()), || import_ptau(&args.ptau, args.k))?;
             import.srs.save(&args.out)?;

@@ -112,13 +112,16 @@ impl Parallelism {
 
     /// The default: one single-threaded proof per core.
     ///
-    /// Chosen by measurement (`cargo bench -p loopx-benches --bench batch`, bundled risk_mlp,
-    /// k = 11, 16 wallets per iteration, on the 2-core development machine): one proof at a
-    /// time with halo2 parallelised over both cores gave 1.20 proofs/s; two single-threaded
-    /// proofs at once gave 1.64 proofs/s (+37 %). halo2's parallel sections (FFTs, MSMs) are
-    /// short at this size and its witness generation, permutation and lookup products are
-    /// largely serial, so whole proofs in parallel keep the cores busier. Memory per job is the
-    /// proof's working set (≈ 30 MB at k = 11), small next to the shared proving key.
+    /// Chosen by measurement on the 2-core development machine (bundled risk_mlp, k = 11,
+    /// `loopx batch --jobs 2` against `--jobs 1`; commands in docs/batch.md). Wall clock, 100
+    /// wallets: two single-threaded proofs at once made 2.81 proofs/s, one proof at a time on
+    /// two threads 1.58 proofs/s. CPU time per proof, which other load on the shared machine
+    /// does not skew: 0.69 s single-threaded, 0.78 s on two threads (3 × 40 wallets each). At
+    /// this size much of a proof (witness generation, the permutation and lookup products) is
+    /// serial and halo2's parallel FFTs and MSMs are short, so splitting one proof leaves cores
+    /// idle and adds fork/join work, while whole proofs in parallel keep every core busy. Memory
+    /// per extra job is one proof's working set (peak RSS 32 MB in all with two jobs), small
+    /// next to the shared proving key and SRS.
     pub fn across_proofs() -> Self {
         Parallelism::with_jobs(available_cores())
     }

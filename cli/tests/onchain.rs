@@ -1,0 +1,156 @@
+//! The on-chain commands as a user drives them: `loopx quickstart` ends in the EVM, and on the
+//! package it sets up `loopx solidity`, `loopx evm`, `loopx deploy` and `loopx verify-onchain`
+//! work against the embedded EVM and a local anvil node; invalid proofs exit 1, and an
+//! unreachable node or an address without code are clear errors (exit 2). Only 127.0.0.1 is
+//! ever contacted.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use loopx_verifier_contract::{AnvilNode, ANVIL_DEV_PRIVATE_KEYS};
+use serde_json::Value;
+
+fn loopx(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_loopx"))
+        .args(args)
+        .env_remove("LOOPX_PRIVATE_KEY")
+        .output()
+        .expect("loopx runs")
+}
+
+fn json(output: &Output) -> Value {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("not one JSON object ({e}): {stdout}"))
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn assert_ok(output: &Output, what: &str) {
+    assert!(output.status.success(), "{what} failed ({:?}): {}", output.status, stderr(output));
+}
+
+fn assert_clean_error(output: &Output, needles: &[&str]) {
+    let err = stderr(output);
+    assert_eq!(output.status.code(), Some(2), "expected a handled error, got {:?}: {err}", output.status);
+    for needle in needles {
+        assert!(err.contains(needle), "error should mention `{needle}`: {err}");
+    }
+    assert!(!err.contains("panicked"), "panicked: {err}");
+}
+
+/// A copy of the proof file at `proof` with one proof byte changed.
+fn tampered_copy(proof: &Path, out: &Path) -> String {
+    let mut file: Value = serde_json::from_str(&std::fs::read_to_string(proof).unwrap()).unwrap();
+    let hex = file["proof"].as_str().unwrap().to_string();
+    let at = hex.len() / 2;
+    let digit = if &hex[at..at + 1] == "0" { "1" } else { "0" };
+    file["proof"] = Value::String(format!("{}{digit}{}", &hex[..at], &hex[at + 1..]));
+    std::fs::write(out, file.to_string()).unwrap();
+    out.display().to_string()
+}
+
+#[test]
+fn quickstart_package_goes_through_solidity_evm_deploy_and_verify_onchain() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = |name: &str| tmp.path().join(name).display().to_string();
+
+    // quickstart ends in the EVM.
+    let out = loopx(&["quickstart", "--model", "risk_mlp", "--dir", tmp.path().to_str().unwrap(), "--json"]);
+    assert_ok(&out, "quickstart");
+    let quickstart = json(&out);
+    assert_eq!(quickstart["valid"], true);
+    assert_eq!(quickstart["evm"]["valid"], true, "{quickstart}");
+    let quickstart_gas = quickstart["evm"]["gas_used"].as_u64().expect("evm.gas_used");
+    assert!(quickstart_gas > 0);
+    let verifier_bytes = quickstart["evm"]["verifier_bytes"].as_u64().expect("evm.verifier_bytes");
+    assert!(verifier_bytes > 0 && verifier_bytes <= 24_576, "{verifier_bytes}");
+    let pkg = path("risk_mlp");
+    let proof = quickstart["proof"].as_str().expect("proof path").to_string();
+    assert!(Path::new(&proof).is_file());
+    eprintln!("quickstart risk_mlp: evm gas {quickstart_gas}, verifier {verifier_bytes} bytes");
+
+    // loopx solidity: the source and the ABI beside it.
+    let sol = path("Verifier.sol");
+    let out = loopx(&["solidity", &pkg, "-o", &sol, "--json"]);
+    assert_ok(&out, "solidity");
+    let report = json(&out);
+    let source = std::fs::read_to_string(&sol).expect("Verifier.sol written");
+    assert!(source.contains("pragma solidity") && source.contains("function verifyProof"), "{source:.300}");
+    let abi_path = tmp.path().join("Verifier.abi.json");
+    assert_eq!(report["abi"].as_str().map(Path::new), Some(abi_path.as_path()));
+    let abi: Value = serde_json::from_str(&std::fs::read_to_string(&abi_path).expect("ABI written")).unwrap();
+    assert!(
+        abi.as_array().unwrap().iter().any(|item| item["name"] == "verifyProof"),
+        "ABI lacks verifyProof: {abi}"
+    );
+    assert_eq!(report["deployed_bytes"].as_u64(), Some(verifier_bytes));
+    assert_eq!(report["instances"], 3);
+
+    // loopx evm: valid with gas; a tampered proof exits 1.
+    let out = loopx(&["evm", &pkg, &proof, "--json"]);
+    assert_ok(&out, "evm");
+    let evm = json(&out);
+    assert_eq!(evm["valid"], true);
+    let gas = evm["gas_used"].as_u64().expect("gas_used");
+    assert!(gas > 0);
+    let tampered = tampered_copy(Path::new(&proof), &tmp.path().join("tampered.json"));
+    let out = loopx(&["evm", &pkg, &tampered, "--json"]);
+    assert_eq!(out.status.code(), Some(1), "tampered proof: {:?} {}", out.status, stderr(&out));
+    assert_eq!(json(&out)["valid"], false);
+    let out = loopx(&["evm", &pkg, &tampered]);
+    assert_eq!(out.status.code(), Some(1), "tampered proof (prose): {}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("INVALID"));
+
+    // A local chain: deploy, then verify on chain.
+    let node = AnvilNode::start().expect("anvil starts");
+    let url = node.url().to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let key = ANVIL_DEV_PRIVATE_KEYS[0];
+    let out = loopx(&["deploy", &pkg, "--rpc-url", &url, "--private-key", key, "--json"]);
+    assert_ok(&out, "deploy");
+    let key_digits = key.trim_start_matches("0x");
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains(key_digits) && !stderr(&out).contains(key_digits),
+        "deploy echoed the private key"
+    );
+    let deployed = json(&out);
+    let address = deployed["address"].as_str().expect("address").to_string();
+    assert!(address.starts_with("0x") && address.len() == 42, "{address}");
+    assert_eq!(deployed["deployed_bytes"].as_u64(), Some(verifier_bytes));
+
+    let out = loopx(&["verify-onchain", &proof, "--rpc-url", &url, "--address", &address, "--json"]);
+    assert_ok(&out, "verify-onchain");
+    let onchain = json(&out);
+    assert_eq!(onchain["valid"], true);
+    let onchain_gas = onchain["gas_used"].as_u64().expect("gas_used");
+    assert!(onchain_gas >= gas, "eth_estimateGas {onchain_gas} below revm's {gas}");
+    eprintln!("risk_mlp: loopx evm {gas} gas, verify-onchain (eth_estimateGas) {onchain_gas} gas");
+
+    let out = loopx(&["verify-onchain", &tampered, "--rpc-url", &url, "--address", &address, "--json"]);
+    assert_eq!(out.status.code(), Some(1), "tampered proof on chain: {:?} {}", out.status, stderr(&out));
+    assert_eq!(json(&out)["valid"], false);
+
+    // The deployer's account has no code: a clear error, not a verdict.
+    let eoa = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
+    let out = loopx(&["verify-onchain", &proof, "--rpc-url", &url, "--address", eoa]);
+    assert_clean_error(&out, &["no contract code", &url]);
+    assert!(stderr(&out).to_lowercase().contains(&eoa.to_lowercase()), "{}", stderr(&out));
+    let out = loopx(&["verify-onchain", &proof, "--rpc-url", &url, "--address", eoa, "--json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(json(&out)["error"].as_str().unwrap().contains("no contract code"));
+    let out = loopx(&["verify-onchain", &proof, "--rpc-url", &url, "--address", "0x1234"]);
+    assert_clean_error(&out, &["--address"]);
+    drop(node);
+
+    // Nothing listens on 127.0.0.1:1: exit 2, naming the URL.
+    let dead = "http://127.0.0.1:1";
+    let out = loopx(&["verify-onchain", &proof, "--rpc-url", dead, "--address", &address]);
+    assert_clean_error(&out, &[dead, "not reachable"]);
+    let out = loopx(&["verify-onchain", &proof, "--rpc-url", dead, "--address", &address, "--json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(json(&out)["error"].as_str().unwrap().contains(dead));
+    let out = loopx(&["deploy", &pkg, "--rpc-url", dead, "--private-key", key]);
+    assert_clean_error(&out, &[dead, "not reachable"]);
+}
