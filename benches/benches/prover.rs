@@ -1,6 +1,9 @@
 //! Setup, witness generation, proving and verification for every bundled model and for the EZKL
 //! comparison shapes. Run: `cargo bench -p loopx-benches --bench prover`.
 
+// criterion_group! generates an undocumented public function.
+#![allow(missing_docs)]
+
 use criterion::{criterion_group, criterion_main, Criterion};
 use loopx_benches::all;
 use loopx_prover::proof::witness;

@@ -151,23 +151,23 @@ impl PoseidonConfig {
             state[1] = state[1] + m0.value;
             state[2] = state[2] + m1.value;
             at += pool.rows_for(ABSORB_CELLS);
-            for r in 0..ROUNDS {
+            for (r, round_constants) in rc.iter().enumerate().take(ROUNDS) {
                 if let Some(t) = tamper.filter(|t| c == 0 && t.round == r) {
                     state[t.word] = state[t.word].map(|v| v + Fr::ONE);
                 }
                 for (i, s) in state.iter().enumerate() {
                     pool.assign(region, at, i, *s);
-                    pool.fix(region, at, i, rc[r][i]);
+                    pool.fix(region, at, i, round_constants[i]);
                 }
                 let full = is_full_round(r);
                 let squares = if full { WIDTH } else { 1 };
                 for i in 0..squares {
-                    pool.assign(region, at, WIDTH + i, state[i].map(|s| (s + rc[r][i]).square()));
+                    pool.assign(region, at, WIDTH + i, state[i].map(|s| (s + round_constants[i]).square()));
                 }
                 if full { self.q_full } else { self.q_partial }.enable(region, at)?;
                 let values: Value<Vec<Fr>> = Value::from_iter(state.iter().copied());
                 let next = values.map(|v| poseidon::round(&[v[0], v[1], v[2]], r));
-                state = std::array::from_fn(|i| next.clone().map(|n| n[i]));
+                state = std::array::from_fn(|i| next.map(|n| n[i]));
                 at += pool.rows_for(if full { FULL_CELLS } else { PARTIAL_CELLS });
             }
         }

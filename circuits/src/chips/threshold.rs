@@ -41,6 +41,7 @@ impl ThresholdConfig {
     }
 
     /// Lays out the predicate at `row`; returns the bit's wire.
+    #[allow(clippy::too_many_arguments)]
     pub fn assign(
         &self,
         region: &mut Region<'_, Fr>,
