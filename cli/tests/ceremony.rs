@@ -122,6 +122,12 @@ fn imported_ceremony_sets_up_proves_and_verifies_without_dev_srs() {
     assert_eq!(proved["dev_srs"], false);
     let verified = loopx(&["verify", &pkg, &proof, "--json"]);
     assert!(verified.status.success(), "{}", String::from_utf8_lossy(&verified.stderr));
+    // The EVM verifier generated from the ceremony keys (its G2 points are the ceremony's).
+    let evm = loopx(&["evm", &pkg, &proof, "--json"]);
+    assert!(evm.status.success(), "{}", String::from_utf8_lossy(&evm.stderr));
+    let evm = json(&evm);
+    assert_eq!(evm["valid"], true);
+    assert!(evm["gas_used"].as_u64().unwrap() > 0);
 
     // A ceremony SRS smaller than the circuit is refused at setup.
     let small = tmp.path().join("small.srs").display().to_string();
