@@ -62,9 +62,16 @@ fn read_cache(path: &Path) -> Option<Cached> {
 }
 
 impl PackageVerifier {
-    /// Writes `Verifier.sol` to `path` and its ABI beside it (`*.abi.json`).
-    pub fn write_solidity(&self, path: &Path) -> Result<std::path::PathBuf, VerifierError> {
-        write_atomically(path, self.generated.solidity.as_bytes())?;
+    /// Writes `Verifier.sol` to `path` and its ABI beside it (`*.abi.json`). A verifier for keys
+    /// made from a dev SRS opens with a warning comment, so nobody deploys one by mistake.
+    pub fn write_solidity(&self, path: &Path, dev_srs: bool) -> Result<std::path::PathBuf, VerifierError> {
+        let warning = "// WARNING: generated from keys made with an INSECURE dev SRS (its toxic waste is public).\n// Anyone can forge proofs this verifier accepts. For testing only: never deploy it.\n";
+        let source = if dev_srs {
+            format!("{warning}{}", self.generated.solidity)
+        } else {
+            self.generated.solidity.clone()
+        };
+        write_atomically(path, source.as_bytes())?;
         let abi = path.with_extension("abi.json");
         write_atomically(&abi, VERIFIER_ABI_JSON.as_bytes())?;
         Ok(abi)

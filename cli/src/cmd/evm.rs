@@ -65,9 +65,11 @@ pub fn verifier(dir: &PackageDir, out: Reporter) -> anyhow::Result<PackageVerifi
 /// Runs `loopx solidity`.
 pub fn run_solidity(args: SolidityArgs, out: Reporter) -> anyhow::Result<()> {
     let dir = PackageDir::open(&args.package)?;
+    let dev_srs = dir.verifying_key()?.0.dev_srs;
     let verifier = verifier(&dir, out)?;
-    let abi =
-        verifier.write_solidity(&args.out).with_context(|| format!("writing {}", args.out.display()))?;
+    let abi = verifier
+        .write_solidity(&args.out, dev_srs)
+        .with_context(|| format!("writing {}", args.out.display()))?;
     let value = json!({
         "solidity": args.out,
         "abi": abi,
@@ -75,6 +77,7 @@ pub fn run_solidity(args: SolidityArgs, out: Reporter) -> anyhow::Result<()> {
         "proof_bytes": verifier.generated.proof_len,
         "instances": verifier.generated.num_instances,
         "vk_digest": verifier.generated.vk_digest,
+        "dev_srs": dev_srs,
     });
     out.finish(&value, || {
         vec![
@@ -116,11 +119,22 @@ pub fn run_evm(args: EvmArgs, out: Reporter) -> anyhow::Result<()> {
 /// Runs `loopx deploy`.
 pub fn run_deploy(args: DeployArgs, out: Reporter) -> anyhow::Result<()> {
     let dir = PackageDir::open(&args.package)?;
+    let dev_srs = dir.verifying_key()?.0.dev_srs;
+    if dev_srs {
+        out.warn(
+            "deploying a verifier for keys made from an INSECURE dev SRS: anyone can forge proofs it accepts",
+        );
+    }
     let verifier = verifier(&dir, out)?;
     let (address, _) = out.step("Deploying the verifier", || {
         deploy_blocking(&args.rpc_url, &args.private_key, &verifier.creation_code)
     })?;
-    let value = json!({ "address": address.to_string(), "model_id": dir.package.model_id, "deployed_bytes": verifier.deployed_size });
+    let value = json!({
+        "address": address.to_string(),
+        "model_id": dir.package.model_id,
+        "deployed_bytes": verifier.deployed_size,
+        "dev_srs": dev_srs,
+    });
     out.finish(&value, || vec![format!("verifier for {} deployed at {address}", dir.package.model_id)])
 }
 
