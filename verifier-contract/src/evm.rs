@@ -78,6 +78,17 @@ impl EmbeddedEvm {
         }
     }
 
+    /// Like [`EmbeddedEvm::deploy`], also returning the gas the deployment transaction used.
+    pub fn deploy_with_gas(&mut self, creation_code: &[u8]) -> Result<(Address, u64), VerifierError> {
+        let outcome = self.execute(DEFAULT_CALLER, TxKind::Create, creation_code.to_vec(), true)?;
+        match outcome {
+            (ExecutionResult::Success { output: Output::Create(_, Some(address)), .. }, call) => {
+                Ok((address, call.gas_used))
+            }
+            (result, _) => Err(VerifierError::Evm(format!("deployment failed: {}", describe(&result)))),
+        }
+    }
+
     /// Runs a call from `from` to `to` without keeping its state changes (like `eth_call`).
     pub fn call(&mut self, from: Address, to: Address, data: Vec<u8>) -> Result<CallOutcome, VerifierError> {
         self.execute(from, TxKind::Call(to), data, false).map(|(_, outcome)| outcome)

@@ -18,6 +18,7 @@
 //! both verify) and lets an instance `≥ r` pass as its reduction, so a consumer reading
 //! `instances[i]` would see a value the proof never attested.
 
+mod family;
 mod rewrite;
 
 use crate::VerifierError;
@@ -40,6 +41,11 @@ use snark_verifier::{
 };
 use std::{panic, rc::Rc};
 
+pub use family::{
+    encode_family_verify_calldata, encode_family_verify_calldata_words, generate_family_verifier,
+    vk_data_contract, FamilyVerifier, VkDataContract, FAMILY_VERIFIER_ABI_JSON,
+    FAMILY_VERIFIER_CONTRACT_NAME, VERIFY_PROOF_WITH_VK_SIGNATURE, VK_CONTRACT_GUARD_BYTE,
+};
 pub use rewrite::ProofLayout;
 
 /// SHPLONK (BDFG21 multi-open) KZG, the scheme the prover uses (`ProverSHPLONK`).

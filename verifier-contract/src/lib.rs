@@ -8,6 +8,9 @@
 //! * [`compile_solidity`] compiles with the npm-pinned solc 0.8.19 (no native solc needed).
 //! * [`EmbeddedEvm`] / [`verify_in_evm`] run it in memory; [`deploy`] / [`verify_onchain`]
 //!   talk to a node over JSON-RPC; [`AnvilNode`] starts a throwaway local node for tests.
+//! * [`generate_family_verifier`] / [`vk_data_contract`]: one verifier for every model of the
+//!   same constraint system, each model's verifying key in a small data contract passed by
+//!   address (`verifyProof(address vk, bytes proof, uint256[] instances)`; see `FAMILY.md`).
 //! * [`WALLET_ATTRIBUTES_SOL`] is the consumer contract that records a verified attribute.
 //!
 //! Node tooling (solc-js, anvil, snarkjs) is pinned in this crate's `package.json` and
@@ -38,6 +41,11 @@ pub use chain::{
 pub use consumer::{compile_wallet_attributes, WALLET_ATTRIBUTES_CONTRACT_NAME, WALLET_ATTRIBUTES_SOL};
 pub use error::VerifierError;
 pub use evm::{verify_in_evm, CallOutcome, EmbeddedEvm, EvmVerdict, DEFAULT_CALLER, TX_GAS_LIMIT};
+pub use generate::{
+    encode_family_verify_calldata, encode_family_verify_calldata_words, generate_family_verifier,
+    vk_data_contract, FamilyVerifier, VkDataContract, FAMILY_VERIFIER_ABI_JSON,
+    FAMILY_VERIFIER_CONTRACT_NAME, VERIFY_PROOF_WITH_VK_SIGNATURE, VK_CONTRACT_GUARD_BYTE,
+};
 pub use generate::{generate_verifier, GeneratedVerifier, ProofLayout, VERIFIER_CONTRACT_NAME};
 pub use package::{package_verifier, PackageVerifier, VERIFIER_DIR};
 pub use solc::{compile_solidity, CompiledContract, EIP170_CODE_SIZE_LIMIT, EVM_VERSION, OPTIMIZER_RUNS};

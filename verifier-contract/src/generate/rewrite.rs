@@ -79,6 +79,37 @@ pub(crate) fn rewrite(
     contract_name: &str,
     vk_digest: &str,
 ) -> Result<Rewritten, VerifierError> {
+    let RewrittenBody { body, layout, instances_start } = rewrite_body(code, num_instances, 0x64)?;
+    let proof_len = layout.proof_len;
+    let solidity = render_contract(&ContractParts {
+        contract_name,
+        vk_digest,
+        body: body.trim_end(),
+        num_instances,
+        proof_len,
+        instances_start,
+    });
+    Ok(Rewritten { solidity, layout })
+}
+
+/// The rewritten Yul body of [`rewrite`], before it is wrapped into a contract.
+pub(crate) struct RewrittenBody {
+    /// The verification Yul, reading the proof at `proof_start` and the instances at
+    /// `instances_start` of the calldata.
+    pub body: String,
+    pub layout: ProofLayout,
+    /// Calldata offset of the first instance word.
+    pub instances_start: usize,
+}
+
+/// The body of the verifier with the inputs read from an ABI layout whose proof bytes start at
+/// calldata offset `proof_start` (right after the proof's length word), followed by the
+/// instances' length word and the instances (`0x64` for `verifyProof(bytes, uint256[])`).
+pub(crate) fn rewrite_body(
+    code: &str,
+    num_instances: usize,
+    proof_start: usize,
+) -> Result<RewrittenBody, VerifierError> {
     let body = generated_body(code)?;
 
     let mut loads = Vec::new();
@@ -89,12 +120,15 @@ pub(crate) fn rewrite(
     let layout = proof_layout(&loads, num_instances)?;
 
     let proof_len = layout.proof_len;
-    let instances_start = 0x84 + proof_len;
+    let instances_start = proof_start + proof_len + 0x20;
     let instance_bytes = 32 * num_instances;
     let body = scan_loads(body, |load, offset| {
         // Instances come first in the generated code's addressing, the proof after them.
-        let mapped =
-            if offset < instance_bytes { instances_start + offset } else { 0x64 + offset - instance_bytes };
+        let mapped = if offset < instance_bytes {
+            instances_start + offset
+        } else {
+            proof_start + offset - instance_bytes
+        };
         Ok(match load {
             Load::Scalar => format!("read_fr({mapped:#x})"),
             Load::PointX | Load::PointY => format!("{LOAD}{mapped:#x})"),
@@ -109,16 +143,7 @@ pub(crate) fn rewrite(
     }
     let body = body.replace(POINT_CHECK, POINT_REJECT);
     let body = revert_on_precompile_failure(&body)?;
-
-    let solidity = render_contract(&ContractParts {
-        contract_name,
-        vk_digest,
-        body: body.trim_end(),
-        num_instances,
-        proof_len,
-        instances_start,
-    });
-    Ok(Rewritten { solidity, layout })
+    Ok(RewrittenBody { body, layout, instances_start })
 }
 
 /// The Yul between the opening of the generated assembly block and its final
@@ -261,7 +286,7 @@ fn drift(message: String) -> VerifierError {
 }
 
 /// The BN254 scalar field modulus `r` as a 0x-prefixed 64-digit hex literal.
-fn scalar_modulus_hex() -> String {
+pub(crate) fn scalar_modulus_hex() -> String {
     let minus_one = U256::from_le_bytes((-Fr::ONE).to_repr());
     format!("{:#066x}", minus_one + U256::from(1))
 }
