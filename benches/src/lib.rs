@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use loopx_circuits::{choose_shape, CircuitPlan};
 use loopx_models::graph::random_rows;
-use loopx_models::{compile_files, Graph, GraphSummary, ModelPackage, Op, OutputRequest};
+use loopx_models::{Graph, GraphSummary, ModelPackage, Op, OutputRequest};
 use loopx_prover::{setup, ModelKeys, ProofRequest, Srs};
 
 /// The bundled models, by name.
@@ -39,14 +39,7 @@ fn fixtures() -> PathBuf {
 pub fn bundled(name: &str) -> Workload {
     let dir = fixtures();
     let file = |suffix: &str| dir.join(format!("{name}.{suffix}"));
-    let (package, _) = compile_files(
-        file("onnx"),
-        file("calibration.json"),
-        Some(&file("schema.toml")),
-        &OutputRequest::Auto,
-        name,
-    )
-    .expect("bundled model compiles");
+    let (package, _) = loopx_models::compile_named(&dir, name).expect("bundled model compiles");
     let rows = loopx_models::load_rows(file("heldout.json"), package.schema.as_ref(), package.features())
         .expect("held-out rows");
     let plan = choose_shape(&package.quantized);

@@ -56,3 +56,16 @@ impl Reporter {
         eprintln!("warning: {message}");
     }
 }
+
+/// One line describing a circuit plan: k, rows and columns.
+pub fn plan_summary(plan: &loopx_circuits::CircuitPlan) -> String {
+    format!(
+        "circuit   k = {}: {} pool rows, {} lookup rows, {} table rows; {} advice and {} fixed columns",
+        plan.shape.k,
+        plan.pool_rows,
+        plan.lookup_rows,
+        plan.table_rows,
+        plan.advice_columns,
+        plan.fixed_columns
+    )
+}

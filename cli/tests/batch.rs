@@ -8,7 +8,6 @@ use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use loopx_models::{compile_files, OutputRequest};
 use loopx_prover::{PackageDir, Srs};
 use serde_json::Value;
 
@@ -34,15 +33,8 @@ fn package() -> &'static str {
     static DIR: OnceLock<(tempfile::TempDir, String)> = OnceLock::new();
     &DIR.get_or_init(|| {
         let tmp = tempfile::tempdir().expect("temp dir");
-        let file = |suffix: &str| fixtures().join(format!("risk_mlp.{suffix}"));
-        let (package, _) = compile_files(
-            file("onnx"),
-            file("calibration.json"),
-            Some(&file("schema.toml")),
-            &OutputRequest::Auto,
-            "risk_mlp",
-        )
-        .expect("bundled model compiles");
+        let (package, _) =
+            loopx_models::compile_named(fixtures(), "risk_mlp").expect("bundled model compiles");
         package.save(tmp.path()).expect("package saved");
         let dir = PackageDir::open(tmp.path()).expect("package opens");
         dir.setup(&Srs::dev(dir.plan().shape.k).expect("dev SRS")).expect("setup");

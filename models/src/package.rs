@@ -106,6 +106,18 @@ pub fn compile_files(
     ModelPackage::from_graph(&onnx.graph, source, &rows, schema, output, name)
 }
 
+/// Compiles the model `NAME` laid out as the bundled fixtures are: `dir/NAME.onnx`, calibrated
+/// on `dir/NAME.calibration.json`, with `dir/NAME.schema.toml` when it exists; output `Auto`.
+pub fn compile_named(
+    dir: impl AsRef<Path>,
+    name: &str,
+) -> Result<(ModelPackage, QuantizationReport), ModelError> {
+    let file = |suffix: &str| dir.as_ref().join(format!("{name}.{suffix}"));
+    let schema = file("schema.toml");
+    let schema = schema.exists().then_some(schema);
+    compile_files(file("onnx"), file("calibration.json"), schema.as_deref(), &OutputRequest::Auto, name)
+}
+
 impl ModelPackage {
     /// Quantizes a float graph (imported or built in code) and packages it.
     pub fn from_graph(

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use loopx_models::{compile_files, ModelPackage, OutputRequest};
+use loopx_models::ModelPackage;
 use loopx_prover::batch::{FailedRow, ManifestEntry, WalletRow};
 use loopx_prover::{
     BatchInput, BatchOptions, BatchProver, BatchVerifier, PackageDir, Parallelism, ProofStore, ProverError,
@@ -17,15 +17,7 @@ fn fixtures() -> PathBuf {
 }
 
 fn compile_risk_mlp() -> ModelPackage {
-    let file = |suffix: &str| fixtures().join(format!("risk_mlp.{suffix}"));
-    let (package, _) = compile_files(
-        file("onnx"),
-        file("calibration.json"),
-        Some(&file("schema.toml")),
-        &OutputRequest::Auto,
-        "risk_mlp",
-    )
-    .expect("bundled model compiles");
+    let (package, _) = loopx_models::compile_named(fixtures(), "risk_mlp").expect("bundled model compiles");
     package
 }
 

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use halo2curves::bn256::Fr;
 use halo2curves::ff::Field;
 use loopx_circuits::{choose_shape, ModelCircuit, PublicInstances, Tamper};
-use loopx_models::{compile_files, ModelPackage, OutputRequest};
+use loopx_models::ModelPackage;
 use loopx_prover::proof::{prove_circuit, witness};
 use loopx_prover::{prove, setup, verify, ModelKeys, Proof, ProofRequest, ProverError, Srs};
 
@@ -33,14 +33,7 @@ fn bundled(name: &str) -> &'static Bundled {
     let mut map = cache.lock().unwrap();
     map.entry(name.to_string()).or_insert_with(|| {
         let dir = fixtures();
-        let (package, _) = compile_files(
-            dir.join(format!("{name}.onnx")),
-            dir.join(format!("{name}.calibration.json")),
-            Some(&dir.join(format!("{name}.schema.toml"))),
-            &OutputRequest::Auto,
-            name,
-        )
-        .expect("bundled model compiles");
+        let (package, _) = loopx_models::compile_named(&dir, name).expect("bundled model compiles");
         let plan = choose_shape(&package.quantized);
         let keys = setup(&package.quantized, &package.model_id, &plan, srs()).expect("setup");
         let heldout = loopx_models::load_rows(

@@ -6,7 +6,6 @@ use std::path::Path;
 
 use halo2curves::bn256::Fr;
 use loopx_circuits::plan::{measure, unusable_rows, POOL_WIDTHS};
-use loopx_models::{compile_files, OutputRequest};
 use loopx_prover::{prove, setup, ProofRequest, Srs};
 use loopx_verifier_contract::{generate_verifier, verify_in_evm};
 
@@ -15,13 +14,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let limb_bits: u32 = std::env::args().nth(2).map(|s| s.parse()).transpose()?.unwrap_or(8);
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
     let file = |s: &str| dir.join(format!("{name}.{s}"));
-    let (package, _) = compile_files(
-        file("onnx"),
-        file("calibration.json"),
-        Some(&file("schema.toml")),
-        &OutputRequest::Auto,
-        &name,
-    )?;
+    let (package, _) = loopx_models::compile_named(&dir, &name)?;
     let features = package.load_input(file("input.json"))?;
     let widths: Vec<usize> = match std::env::var("WIDTHS") {
         Ok(list) => list.split(',').map(|w| w.parse()).collect::<Result<_, _>>()?,

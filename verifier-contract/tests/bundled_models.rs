@@ -24,7 +24,7 @@ use alloy::{
 use halo2curves::bn256::{Fq, Fr};
 use halo2curves::ff::{Field, PrimeField};
 use loopx_circuits::{choose_shape, ModelCircuit, PublicInstances, Tamper};
-use loopx_models::{compile_files, ModelPackage, OutputRequest, OutputSpec};
+use loopx_models::{ModelPackage, OutputSpec};
 use loopx_prover::proof::{prove_circuit, witness};
 use loopx_prover::{prove, verify, ModelKeys, PackageDir, Proof, ProofRequest, Srs};
 use loopx_verifier_contract::{
@@ -88,14 +88,7 @@ fn bundled(name: &str) -> &'static Bundled {
 fn build(name: &'static str) -> Bundled {
     let dir = fixtures();
     let file = |suffix: &str| dir.join(format!("{name}.{suffix}"));
-    let (package, _) = compile_files(
-        file("onnx"),
-        file("calibration.json"),
-        Some(&file("schema.toml")),
-        &OutputRequest::Auto,
-        name,
-    )
-    .expect("bundled model compiles");
+    let (package, _) = loopx_models::compile_named(&dir, name).expect("bundled model compiles");
 
     // Keys and verifier through a package directory, as `loopx setup` / `loopx evm` make them.
     let tmp = tempfile::tempdir().expect("temp dir");

@@ -111,15 +111,7 @@ pub fn run(args: CompileArgs, out: Reporter) -> anyhow::Result<()> {
         if let Some(a) = cal.decision_agreement {
             lines.push(format!("          threshold decision agreement {:.2}%", a * 100.0));
         }
-        lines.push(format!(
-            "circuit   k = {}, {} pool rows, {} lookup rows, {} table rows, {} advice + {} fixed columns",
-            plan.shape.k,
-            plan.pool_rows,
-            plan.lookup_rows,
-            plan.table_rows,
-            plan.advice_columns,
-            plan.fixed_columns
-        ));
+        lines.push(crate::report::plan_summary(&plan));
         lines
     })
 }

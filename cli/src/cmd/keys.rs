@@ -56,15 +56,7 @@ pub fn run(args: SetupArgs, out: Reporter) -> anyhow::Result<()> {
     out.finish(&value, || {
         vec![
             format!("keys for {} written to {}", keys.header.model_id, args.package.display()),
-            format!(
-                "circuit k = {}: {} pool rows, {} lookup rows, {} table rows; {} advice and {} fixed columns",
-                plan.shape.k,
-                plan.pool_rows,
-                plan.lookup_rows,
-                plan.table_rows,
-                plan.advice_columns,
-                plan.fixed_columns
-            ),
+            crate::report::plan_summary(&plan),
             format!(
                 "SRS: {}",
                 if keys.header.dev_srs { "INSECURE dev SRS (testing only)" } else { "ceremony" }

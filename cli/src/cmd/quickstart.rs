@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use clap::Args;
-use loopx_models::{compile_files, OutputRequest};
 use loopx_prover::{parse_wallet, PackageDir, Srs};
 use serde_json::json;
 
@@ -48,15 +47,8 @@ pub fn run(args: QuickstartArgs, out: Reporter) -> anyhow::Result<()> {
         );
     }
     let package_dir = args.dir.join(name);
-    let ((package, report), compile_time) = out.step(&format!("Compiling {name}.onnx"), || {
-        compile_files(
-            file("onnx"),
-            file("calibration.json"),
-            Some(&file("schema.toml")),
-            &OutputRequest::Auto,
-            name,
-        )
-    })?;
+    let ((package, report), compile_time) =
+        out.step(&format!("Compiling {name}.onnx"), || loopx_models::compile_named(&fixtures, name))?;
     package.save(&package_dir).with_context(|| format!("writing {}", package_dir.display()))?;
     let dir = PackageDir::open(&package_dir)?;
     let plan = dir.plan();
