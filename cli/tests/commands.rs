@@ -34,6 +34,19 @@ fn assert_clean_error(output: &Output, needle: &str) {
     assert!(!err.contains("panicked"), "panicked: {err}");
 }
 
+/// Compiles the bundled sybil model (no schema) into `pkg`.
+fn compile_sybil(pkg: &str) {
+    let out = loopx(&[
+        "compile",
+        &fixture("sybil_lr.onnx"),
+        "--calibration",
+        &fixture("sybil_lr.calibration.json"),
+        "-o",
+        pkg,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
 /// A compiled and set-up package of the bundled risk model in a temp dir.
 fn risk_package(tmp: &Path) -> String {
     let pkg = tmp.join("risk").display().to_string();
@@ -153,16 +166,7 @@ fn bad_inputs_are_clear_errors() {
 
     // Keys missing, damaged, or made for another package.
     let bare = tmp.path().join("bare").display().to_string();
-    assert!(loopx(&[
-        "compile",
-        &fixture("sybil_lr.onnx"),
-        "--calibration",
-        &fixture("sybil_lr.calibration.json"),
-        "-o",
-        &bare
-    ])
-    .status
-    .success());
+    compile_sybil(&bare);
     assert_clean_error(
         &loopx(&["prove", &bare, "--input", &fixture("sybil_lr.input.json"), "-o", &proof]),
         "loopx setup",
@@ -193,16 +197,7 @@ fn bad_inputs_are_clear_errors() {
 fn setup_refuses_dev_srs_without_the_flag_and_too_small_srs() {
     let tmp = tempfile::tempdir().unwrap();
     let pkg = tmp.path().join("lr").display().to_string();
-    assert!(loopx(&[
-        "compile",
-        &fixture("sybil_lr.onnx"),
-        "--calibration",
-        &fixture("sybil_lr.calibration.json"),
-        "-o",
-        &pkg
-    ])
-    .status
-    .success());
+    compile_sybil(&pkg);
     let srs = tmp.path().join("dev.srs").display().to_string();
     assert!(!loopx(&["srs", "new", "--k", "12", "-o", &srs]).status.success(), "srs new must demand --dev");
     assert!(loopx(&["srs", "new", "--k", "12", "-o", &srs, "--dev"]).status.success());

@@ -112,16 +112,7 @@ pub fn generate_verifier(
 
     // snark-verifier signals unsupported constraint systems with asserts and `unreachable!`;
     // turn such a panic into an error instead of taking the caller down.
-    let generated =
-        panic::catch_unwind(panic::AssertUnwindSafe(|| snark_verifier_yul(params, vk, num_instances)))
-            .map_err(|payload| {
-                let message = payload
-                    .downcast_ref::<String>()
-                    .map(String::as_str)
-                    .or_else(|| payload.downcast_ref::<&str>().copied())
-                    .unwrap_or("unknown panic");
-                VerifierError::Generation(format!("snark-verifier panicked: {message}"))
-            })??;
+    let generated = catch_generation_panic(|| snark_verifier_yul(params, vk, num_instances))?;
 
     let rewritten =
         rewrite::rewrite(&generated.code, num_instances, VERIFIER_CONTRACT_NAME, &generated.vk_digest)?;
@@ -167,4 +158,19 @@ fn snark_verifier_yul(
     PlonkVerifier::<Shplonk>::verify(&deciding_key, &protocol, &instances, &proof)
         .map_err(|err| VerifierError::Generation(format!("emitting the verification: {err:?}")))?;
     Ok(SnarkVerifierOutput { code: loader.solidity_code(), vk_digest })
+}
+
+/// Runs snark-verifier code that signals unsupported input by panicking, turning a panic into
+/// [`VerifierError::Generation`].
+pub(crate) fn catch_generation_panic<T>(
+    f: impl FnOnce() -> Result<T, VerifierError>,
+) -> Result<T, VerifierError> {
+    panic::catch_unwind(panic::AssertUnwindSafe(f)).map_err(|payload| {
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("unknown panic");
+        VerifierError::Generation(format!("snark-verifier panicked: {message}"))
+    })?
 }

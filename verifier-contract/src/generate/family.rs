@@ -61,7 +61,7 @@ use snark_verifier::{
     system::halo2::{compile, transcript::evm::EvmTranscript, Config},
     verifier::{plonk::PlonkVerifier, SnarkVerifier},
 };
-use std::{fmt::Write as _, panic, rc::Rc};
+use std::{fmt::Write as _, rc::Rc};
 
 /// Name of the generated family verifier contract.
 pub const FAMILY_VERIFIER_CONTRACT_NAME: &str = "LoopXFamilyVerifier";
@@ -293,7 +293,7 @@ fn family_template(
             params.k()
         )));
     }
-    let (placeholder_code, real_words, placeholder_words, base) = catch(|| {
+    let (placeholder_code, real_words, placeholder_words, base) = super::catch_generation_panic(|| {
         let protocol = compile(params, vk, Config::kzg().with_num_instance(vec![num_instances]));
         let digest = protocol
             .transcript_initial_state
@@ -327,7 +327,7 @@ fn family_template(
     })?;
 
     // The vk's own verifier must be the template with the real literals put back.
-    let real_code = catch(|| snark_verifier_yul(params, vk, num_instances))?.code;
+    let real_code = super::catch_generation_panic(|| snark_verifier_yul(params, vk, num_instances))?.code;
     let mut instantiated = placeholder_code.clone();
     for (index, (stand_in, real)) in placeholder_words.iter().zip(&real_words).enumerate() {
         let scalar = index == 0;
@@ -384,17 +384,6 @@ fn replace_literal(text: &str, from: &str, to: &str) -> (usize, String) {
     }
     out.push_str(rest);
     (count, out)
-}
-
-fn catch<T>(f: impl FnOnce() -> Result<T, VerifierError>) -> Result<T, VerifierError> {
-    panic::catch_unwind(panic::AssertUnwindSafe(f)).map_err(|payload| {
-        let message = payload
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| payload.downcast_ref::<&str>().copied())
-            .unwrap_or("unknown panic");
-        VerifierError::Generation(format!("snark-verifier panicked: {message}"))
-    })?
 }
 
 fn drift(message: String) -> VerifierError {
