@@ -20,6 +20,7 @@ use crate::chips::pool::ColumnPool;
 use crate::chips::poseidon::{PoseidonConfig, StateTamper};
 use crate::chips::rescale::{RescaleConfig, RescaleWitness};
 use crate::chips::threshold::ThresholdConfig;
+use crate::chips::trees::{assign_feature_entry, PathWitness, TreeConfig};
 use crate::plan::{self, CircuitShape};
 use crate::wire::{fr_from_i64, Wire};
 
@@ -32,6 +33,7 @@ pub struct ModelConfig {
     threshold: ThresholdConfig,
     poseidon: PoseidonConfig,
     lookup: LookupConfig,
+    trees: Option<TreeConfig>,
     pool: ColumnPool,
     q_public: Selector,
 }
@@ -56,7 +58,8 @@ impl ModelConfig {
             argmax: ArgMaxConfig::configure(meta, &pool),
             threshold: ThresholdConfig::configure(meta, &pool),
             poseidon: PoseidonConfig::configure(meta, &pool),
-            lookup: LookupConfig::configure(meta, &pool, shape.limb_bits),
+            lookup: LookupConfig::configure(meta, &pool, shape.limb_bits, shape.trees),
+            trees: shape.trees.then(|| TreeConfig::configure(meta, &pool)),
             pool,
             q_public,
         }
@@ -128,6 +131,39 @@ pub enum Tamper {
     },
     /// Flip the threshold predicate's bit.
     ThresholdBit,
+    /// Send tree `tree`'s path the wrong way at `level` (and on consistently from there: the
+    /// other subtree's splits, its leaf and the sums).
+    TreeDirection {
+        /// Tree index.
+        tree: usize,
+        /// Level of the flipped step.
+        level: usize,
+    },
+    /// Witness tree `tree`'s split at `level` with its threshold plus one (comparison kept
+    /// consistent).
+    TreeThreshold {
+        /// Tree index.
+        tree: usize,
+        /// Level of the step.
+        level: usize,
+    },
+    /// Witness the feature value read at `level` of tree `tree` plus one.
+    TreeFeature {
+        /// Tree index.
+        tree: usize,
+        /// Level of the step.
+        level: usize,
+    },
+    /// Add one to tree `tree`'s leaf value (and to the sum).
+    TreeLeaf {
+        /// Tree index.
+        tree: usize,
+    },
+    /// Add one to the sum of leaves of output `output`.
+    TreeSum {
+        /// Score index.
+        output: usize,
+    },
     /// Add one to a Poseidon state word at the start of a round of the first permutation.
     PoseidonState {
         /// Round.
@@ -215,6 +251,10 @@ impl ModelCircuit {
         let mut strip = LookupStrip::new(&config.lookup, plan.pool_rows);
         // Rows 0..instances hold the published values; the chips start after them.
         let mut row = plan.instances;
+        if model.trees.is_some() {
+            // Reserved for the dynamic feature entries (see `plan::feature_entries_row`).
+            row += model.inputs.len();
+        }
 
         // Model inputs: range-checked, never clamped.
         let mut current: Vec<(Wire, Value<i64>)> = Vec::with_capacity(model.inputs.len());
@@ -232,6 +272,44 @@ impl ModelCircuit {
             row += config.rescale.rows();
         }
         let features: Vec<Wire> = current.iter().map(|(w, _)| *w).collect();
+        if let (Some(trees), Some(chip)) = (&model.trees, &config.trees) {
+            let first = plan::feature_entries_row(model);
+            for (f, wire) in features.iter().enumerate() {
+                assign_feature_entry(region, &config.lookup, &config.pool, first + f, f, wire);
+            }
+            let check_bits = plan::tree_check_bits(model, limb_bits);
+            let inputs = current.iter().map(|(_, q)| *q).fold(Value::known(Vec::new()), |acc, q| {
+                acc.zip(q).map(|(mut v, q)| {
+                    v.push(q);
+                    v
+                })
+            });
+            let mut leaves = Vec::with_capacity(trees.trees.len());
+            for t in 0..trees.trees.len() {
+                let path = inputs.as_ref().map(|q| self.tree_path(trees, t, q));
+                let wires = chip.assign_path(region, &mut strip, trees, t, path.as_ref(), check_bits)?;
+                leaves.push((wires, path.map(|p| p.values)));
+            }
+            current = Vec::with_capacity(trees.outputs());
+            for (o, terms) in plan::trees_by_output(trees).iter().enumerate() {
+                let inputs: Vec<Wire> = terms.iter().map(|(t, k)| leaves[*t].0[*k]).collect();
+                let tamper = (self.tamper == Some(Tamper::TreeSum { output: o })).then_some(Fr::ONE);
+                let (acc, rows) = config.dense.assign_output(
+                    region,
+                    row,
+                    &inputs,
+                    &vec![1; inputs.len()],
+                    trees.base[o],
+                    tamper,
+                )?;
+                row += rows;
+                let value = terms.iter().fold(Value::known(trees.base[o]), |acc, (t, k)| {
+                    acc.zip(leaves[*t].1.as_ref()).map(|(a, v)| a + v[*k])
+                });
+                let value = value.map(|v| v + i64::from(tamper.is_some()));
+                current.push((acc, value));
+            }
+        }
 
         let mut sigmoid_index = 0;
         for (l, layer) in model.layers.iter().enumerate() {
@@ -339,6 +417,22 @@ impl ModelCircuit {
             config.q_public.enable(region, i)?;
         }
         Ok(())
+    }
+
+    /// Tree `t`'s witnessed path on features `q`, with any tree tamper applied.
+    fn tree_path(&self, trees: &loopx_models::QuantizedTrees, t: usize, q: &[i64]) -> PathWitness {
+        let flip = |level: usize, honest: bool| match self.tamper {
+            Some(Tamper::TreeDirection { tree, level: l }) if tree == t && l == level => !honest,
+            _ => honest,
+        };
+        let mut path = PathWitness::follow(trees, t, q, flip);
+        match self.tamper {
+            Some(Tamper::TreeThreshold { tree, level }) if tree == t => path.steps[level].threshold += 1,
+            Some(Tamper::TreeFeature { tree, level }) if tree == t => path.steps[level].x += 1,
+            Some(Tamper::TreeLeaf { tree }) if tree == t => path.values[0] += 1,
+            _ => {}
+        }
+        path
     }
 
     fn tampered_rescale(

@@ -22,6 +22,9 @@ pub struct CircuitShape {
     pub pool_width: usize,
     /// Bits per range-check limb.
     pub limb_bits: u32,
+    /// Whether the circuit proves a tree ensemble (path gates, dynamic feature entries).
+    #[serde(default)]
+    pub trees: bool,
 }
 
 impl CircuitShape {
@@ -90,9 +93,7 @@ pub fn layer_params(model: &QuantizedModel, l: usize, limb_bits: u32) -> Vec<Res
 
 /// Bits of the argmax / threshold difference checks.
 pub fn output_check_bits(model: &QuantizedModel, limb_bits: u32) -> u32 {
-    let bounds = model.layers.last().map(|l| l.out_bounds.clone()).unwrap_or_else(|| {
-        model.inputs.iter().map(|i| loopx_models::Bounds { min: i.min, max: i.max }).collect()
-    });
+    let bounds = model.final_bounds();
     let lo = bounds.iter().map(|b| b.min).min().unwrap_or(0) as i128;
     let hi = bounds.iter().map(|b| b.max).max().unwrap_or(0) as i128;
     let spread = match model.output {
@@ -133,6 +134,11 @@ impl CircuitPlan {
 pub fn table_contents(model: &QuantizedModel, limb_bits: u32) -> TableContents {
     let mut contents = TableContents::default();
     contents.widths.insert(0);
+    if let Some(trees) = &model.trees {
+        // The dynamic feature entries sit beside their pool rows, below the fixed entries.
+        contents.first_row = feature_entries_row(model) + model.inputs.len();
+        contents.entries = crate::chips::trees::table_entries(trees);
+    }
     let mut add = |bits: u32| contents.widths.extend(limb_widths(bits, limb_bits));
     for p in input_params(model, limb_bits) {
         add(p.shift);
@@ -145,6 +151,7 @@ pub fn table_contents(model: &QuantizedModel, limb_bits: u32) -> TableContents {
         }
     }
     add(output_check_bits(model, limb_bits));
+    add(tree_check_bits(model, limb_bits));
     contents.sigmoids = model
         .layers
         .iter()
@@ -160,10 +167,31 @@ fn limbs(bits: u32, limb_bits: u32) -> usize {
     limb_widths(bits, limb_bits).len()
 }
 
+/// Bits of a tree model's comparison checks (0 without trees).
+pub fn tree_check_bits(model: &QuantizedModel, limb_bits: u32) -> u32 {
+    round_up(crate::chips::trees::diff_bits(model), limb_bits)
+}
+
+/// First pool row of a tree model's feature entries (right after the published values).
+pub fn feature_entries_row(model: &QuantizedModel) -> usize {
+    2 + model.public_output_len()
+}
+
+/// Per output of a tree ensemble, the trees that add to it.
+pub fn trees_by_output(trees: &loopx_models::QuantizedTrees) -> Vec<Vec<(usize, usize)>> {
+    let mut by_output = vec![Vec::new(); trees.outputs()];
+    for (t, tree) in trees.trees.iter().enumerate() {
+        for (k, o) in tree.targets.iter().enumerate() {
+            by_output[*o].push((t, k));
+        }
+    }
+    by_output
+}
+
 /// Counts the rows and columns of `model` in a pool `pool_width` wide with `limb_bits`-bit
 /// limbs (k left at 0).
 pub fn measure(model: &QuantizedModel, pool_width: usize, limb_bits: u32) -> CircuitPlan {
-    let shape = CircuitShape { k: 0, pool_width, limb_bits };
+    let shape = CircuitShape { k: 0, pool_width, limb_bits, trees: model.trees.is_some() };
     let rows = |cells: usize| rows_for(pool_width, cells);
     let rescale = rows(crate::chips::rescale::ADVICE_CELLS);
     let rescale_rows = |params: &[RescaleParams]| -> usize {
@@ -174,6 +202,17 @@ pub fn measure(model: &QuantizedModel, pool_width: usize, limb_bits: u32) -> Cir
     let mut pool_rows = 2 + model.public_output_len() + inputs.len() * rescale;
     let mut lookup_rows = rescale_rows(&inputs);
     let mut width = model.inputs.len();
+    if let Some(trees) = &model.trees {
+        let diff_limbs = limbs(tree_check_bits(model, limb_bits), limb_bits);
+        pool_rows += model.inputs.len();
+        for t in 0..trees.trees.len() {
+            lookup_rows += crate::chips::trees::TreeConfig::lookup_rows(trees, t, diff_limbs);
+        }
+        for terms in trees_by_output(trees) {
+            pool_rows += rows_per_output(terms.len(), pool_width);
+        }
+        width = trees.outputs();
+    }
     for (l, layer) in model.layers.iter().enumerate() {
         pool_rows += layer.outputs() * (rows_per_output(width, pool_width) + rescale);
         lookup_rows += rescale_rows(&layer_params(model, l, limb_bits));

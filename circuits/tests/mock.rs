@@ -45,7 +45,7 @@ fn model(features: usize, hidden: &[(usize, Activation)], output: OutputSpec) ->
         bounds = l.out_bounds.clone();
         layers.push(l);
     }
-    QuantizedModel { inputs, layers, output }
+    QuantizedModel { inputs, trees: None, layers, output }
 }
 
 fn mlp_argmax() -> QuantizedModel {

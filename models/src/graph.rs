@@ -10,6 +10,7 @@
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 
 use crate::error::ModelError;
+use crate::trees::TreeEnsemble;
 
 /// One tensor operation of the chain. Constants broadcast: a vector constant has length 1
 /// (a scalar) or the width of the row it applies to.
@@ -76,6 +77,9 @@ pub enum Op {
     Softmax,
     /// Index of the first largest element, as a one-element row; only as the last op.
     ArgMax,
+    /// A tree ensemble's score vector (ONNX-ML `TreeEnsembleClassifier`/`Regressor`); only as
+    /// the first op, since trees split on the raw features.
+    TreeEnsemble(Box<TreeEnsemble>),
 }
 
 impl Op {
@@ -94,6 +98,7 @@ impl Op {
             Op::Reshape { onnx_op } => onnx_op,
             Op::Softmax => "Softmax",
             Op::ArgMax => "ArgMax",
+            Op::TreeEnsemble(_) => "TreeEnsemble",
         }
     }
 
@@ -144,6 +149,12 @@ impl Op {
                 Ok(width)
             }
             Op::ArgMax => Ok(1),
+            Op::TreeEnsemble(e) => {
+                if e.inputs != width {
+                    return Err(format!("the trees read {} features but the row has width {width}", e.inputs));
+                }
+                Ok(e.outputs)
+            }
             Op::Relu | Op::Sigmoid | Op::Reshape { .. } | Op::Softmax => Ok(width),
         }
     }
@@ -181,6 +192,13 @@ impl Op {
             }
             Op::ArgMax => {
                 Array2::from_shape_fn((x.nrows(), 1), |(i, _)| argmax_f64(x.row(i).iter().copied()) as f64)
+            }
+            Op::TreeEnsemble(e) => {
+                let mut y = Array2::zeros((x.nrows(), e.outputs));
+                for (row, mut out) in x.rows().into_iter().zip(y.rows_mut()) {
+                    out.assign(&Array1::from(e.scores(&row.to_vec())));
+                }
+                y
             }
         }
     }
@@ -237,6 +255,11 @@ impl Graph {
             if head_started && !matches!(node.op, Op::ArgMax | Op::Softmax | Op::Reshape { .. }) {
                 return Err(fail("only ArgMax or shape ops may follow Softmax/ArgMax".into()));
             }
+            if matches!(node.op, Op::TreeEnsemble(_))
+                && nodes[..i].iter().any(|n| !matches!(n.op, Op::Reshape { .. }))
+            {
+                return Err(fail("a tree ensemble must be the first op (trees split on the raw features)".into()));
+            }
             if matches!(node.op, Op::ArgMax) && i + 1 != nodes.len() {
                 return Err(fail("ArgMax must be the last op".into()));
             }
@@ -263,6 +286,14 @@ impl Graph {
     /// The ops, in order.
     pub fn nodes(&self) -> &[Node] {
         &self.nodes
+    }
+
+    /// The tree ensemble the graph starts with, if any, and its node index.
+    pub fn tree_ensemble(&self) -> Option<(usize, &TreeEnsemble)> {
+        self.nodes.iter().enumerate().find_map(|(i, n)| match &n.op {
+            Op::TreeEnsemble(e) => Some((i, e.as_ref())),
+            _ => None,
+        })
     }
 
     /// Width of the final output row.

@@ -18,10 +18,12 @@ pub mod graph;
 pub mod input;
 pub mod lower;
 pub mod onnx;
+mod onnx_ml;
 pub mod package;
 pub mod quantize;
 pub mod quantized;
 pub mod schema;
+pub mod trees;
 
 pub use error::ModelError;
 pub use graph::{Graph, Node, Op};
@@ -37,3 +39,6 @@ pub use quantized::{
     SigmoidTable,
 };
 pub use schema::{FeatureSpec, Schema};
+pub use trees::{
+    QuantizedSplit, QuantizedTree, QuantizedTrees, SplitRule, Tree, TreeEnsemble, TreeNode, TreePath, TreesTrace,
+};

@@ -11,6 +11,7 @@ use ndarray::{Array1, Array2, ArrayView2, Axis};
 
 use crate::error::ModelError;
 use crate::graph::{Graph, Op};
+use crate::trees::TreeEnsemble;
 
 /// The nonlinearity of a float dense layer.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -62,12 +63,14 @@ pub struct FloatLayerTrace {
     pub out: Array2<f64>,
 }
 
-/// A graph lowered to float dense layers.
+/// A graph lowered to float dense layers (after the tree ensemble it may start with).
 #[derive(Clone, Debug, PartialEq)]
 pub struct LoweredModel {
     /// Number of input features.
     pub inputs: usize,
-    /// The layers, in order (at least one).
+    /// The tree ensemble that computes the first layer's input, if any.
+    pub trees: Option<TreeEnsemble>,
+    /// The layers, in order (at least one unless the model starts with trees).
     pub layers: Vec<FloatLayer>,
 }
 
@@ -103,8 +106,12 @@ impl LoweredModel {
     pub fn from_graph(graph: &Graph) -> Result<Self, ModelError> {
         let mut layers = Vec::new();
         let mut pending: Option<Affine> = None;
-        let mut width = graph.inputs();
-        for node in &graph.nodes()[..graph.scores_end()] {
+        let (first, trees) = match graph.tree_ensemble() {
+            Some((i, e)) => (i + 1, Some(e.clone())),
+            None => (0, None),
+        };
+        let mut width = trees.as_ref().map_or(graph.inputs(), |e| e.outputs);
+        for node in &graph.nodes()[first.min(graph.scores_end())..graph.scores_end()] {
             let activation = match &node.op {
                 Op::Relu => Some(FloatActivation::Relu),
                 Op::Sigmoid => Some(FloatActivation::Sigmoid),
@@ -121,20 +128,30 @@ impl LoweredModel {
                 layers.push(FloatLayer { weights: m, bias: v, activation });
             }
         }
-        if pending.is_some() || layers.is_empty() {
+        // Trees already give the scores; a dense chain needs at least one layer.
+        if pending.is_some() || (layers.is_empty() && trees.is_none()) {
             let Affine { m, v } = pending.take().unwrap_or_else(|| Affine::identity(width));
             layers.push(FloatLayer { weights: m, bias: v, activation: FloatActivation::Identity });
         }
-        Ok(LoweredModel { inputs: graph.inputs(), layers })
+        Ok(LoweredModel { inputs: graph.inputs(), trees, layers })
+    }
+
+    /// The first layer's input for `[rows, inputs]`: the rows, or the trees' scores.
+    pub fn layer_input(&self, x: ArrayView2<f64>) -> Array2<f64> {
+        match &self.trees {
+            Some(e) => Op::TreeEnsemble(Box::new(e.clone())).eval(x),
+            None => x.to_owned(),
+        }
     }
 
     /// Float evaluation of every layer on `[rows, inputs]`.
     pub fn trace_rows(&self, x: ArrayView2<f64>) -> Vec<FloatLayerTrace> {
+        let input = self.layer_input(x);
         let mut traces: Vec<FloatLayerTrace> = Vec::with_capacity(self.layers.len());
         for layer in &self.layers {
             let product = match traces.last() {
                 Some(t) => t.out.dot(&layer.weights.t()),
-                None => x.dot(&layer.weights.t()),
+                None => input.dot(&layer.weights.t()),
             };
             let pre = product + layer.bias.view().insert_axis(Axis(0));
             let out = pre.mapv(|v| layer.activation.apply(v));
@@ -145,7 +162,7 @@ impl LoweredModel {
 
     /// The scores (last layer's outputs) of `[rows, inputs]`.
     pub fn scores_rows(&self, x: ArrayView2<f64>) -> Array2<f64> {
-        self.trace_rows(x).pop().map_or_else(|| x.to_owned(), |t| t.out)
+        self.trace_rows(x).pop().map_or_else(|| self.layer_input(x), |t| t.out)
     }
 }
 

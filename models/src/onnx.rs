@@ -18,7 +18,7 @@ use tract_onnx::prelude::Framework;
 use crate::error::ModelError;
 use crate::graph::{Graph, Node, Op};
 
-/// The ONNX operators the importer maps (all in the default `ai.onnx` domain).
+/// The ONNX operators the importer maps (ONNX-ML ones prefixed with their domain).
 pub const SUPPORTED_OPS: &[&str] = &[
     "Gemm",
     "MatMul",
@@ -40,6 +40,9 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "Softmax",
     "ArgMax",
     "Constant",
+    "ai.onnx.ml.TreeEnsembleClassifier",
+    "ai.onnx.ml.TreeEnsembleRegressor",
+    "ai.onnx.ml.ZipMap",
 ];
 
 /// Largest constant tensor accepted (elements), so a hostile header cannot make us allocate
@@ -99,9 +102,9 @@ fn supported_list() -> String {
 
 /// A constant tensor: shape and values.
 #[derive(Clone, Debug)]
-struct Constant {
+pub(crate) struct Constant {
     dims: Vec<usize>,
-    values: Vec<f64>,
+    pub(crate) values: Vec<f64>,
 }
 
 impl Constant {
@@ -133,7 +136,7 @@ impl Constant {
 }
 
 /// Decodes a tensor's values as `f64`.
-fn decode_tensor(t: &pb::TensorProto) -> Result<Constant, String> {
+pub(crate) fn decode_tensor(t: &pb::TensorProto) -> Result<Constant, String> {
     if t.data_location == Some(pb::tensor_proto::DataLocation::External as i32) || !t.external_data.is_empty()
     {
         return Err("tensors stored as external data are not supported; re-export with weights inside".into());
@@ -282,6 +285,7 @@ impl<'a> Importer<'a> {
         let mut current = input_name.to_string();
         let mut width = features;
         let mut nodes = Vec::new();
+        let mut dropped: Vec<String> = Vec::new();
         for (index, node) in self.graph.node.iter().enumerate() {
             let name = if node.name.is_empty() { format!("#{index}") } else { node.name.clone() };
             let op_name = if node.domain.is_empty() || node.domain == "ai.onnx" {
@@ -290,6 +294,11 @@ impl<'a> Importer<'a> {
                 format!("{}.{}", node.domain, node.op_type)
             };
             let at = At { node: name.clone(), op: &op_name };
+            // Post-processing of a dropped label (e.g. a Cast) is dropped with it.
+            if !node.input.is_empty() && node.input.iter().all(|i| i.is_empty() || dropped.contains(i)) {
+                dropped.extend(node.output.iter().cloned());
+                continue;
+            }
             if !SUPPORTED_OPS.contains(&op_name.as_str()) {
                 return Err(ModelError::UnsupportedOp {
                     node: name,
@@ -297,11 +306,17 @@ impl<'a> Importer<'a> {
                     supported: supported_list(),
                 });
             }
+            // A classifier's outputs are (label, scores): the chain follows the scores, and the
+            // label (the scores' argmax, which the circuit computes itself) is dropped.
+            let classifier = op_name == "ai.onnx.ml.TreeEnsembleClassifier";
             let output = node
                 .output
-                .first()
+                .get(usize::from(classifier))
                 .filter(|o| !o.is_empty())
-                .ok_or_else(|| at.err("the node has no output"))?;
+                .ok_or_else(|| at.err("the node has no (scores) output"))?;
+            if classifier {
+                dropped.extend(node.output.first().cloned());
+            }
             if op_name == "Constant" {
                 let c = constant_node(node).map_err(|e| at.err(e))?;
                 self.constants.insert(output.clone(), c);
@@ -337,8 +352,11 @@ impl<'a> Importer<'a> {
                     "`{current}` feeds {also}; two tensor inputs (branches, residuals) are not supported, only a single chain of ops"
                 )));
             }
-            if let Some(extra) =
-                node.output.iter().skip(1).find(|o| self.uses.get(o.as_str()).copied().unwrap_or(0) > 0)
+            if let Some(extra) = node
+                .output
+                .iter()
+                .filter(|o| *o != output && !dropped.contains(o))
+                .find(|o| self.uses.get(o.as_str()).copied().unwrap_or(0) > 0)
             {
                 return Err(
                     at.err(format!("secondary output `{extra}` is used; only the first output may be"))
@@ -353,7 +371,10 @@ impl<'a> Importer<'a> {
             }
             current = output.clone();
         }
-        match self.graph.output.as_slice() {
+        // A dropped classifier label may be a graph output too (converters export it).
+        let outputs: Vec<&pb::ValueInfoProto> =
+            self.graph.output.iter().filter(|o| !dropped.contains(&o.name)).collect();
+        match outputs.as_slice() {
             [out] if out.name == current => {}
             [out] => {
                 return Err(graph_err(format!(
@@ -389,6 +410,12 @@ impl<'a> Importer<'a> {
         let row = |c: &Constant| c.row(width).map_err(|e| at.err(e));
         let reshape = || vec![Op::Reshape { onnx_op: node.op_type.clone() }];
         Ok(match node.op_type.as_str() {
+            "TreeEnsembleClassifier" | "TreeEnsembleRegressor" => {
+                crate::onnx_ml::tree_ensemble_ops(node, width).map_err(|e| at.err(e))?
+            }
+            // Converters append ZipMap to turn the scores into {label: probability} maps; the
+            // scores themselves are what the model computes.
+            "ZipMap" => reshape(),
             "Gemm" => {
                 if pos != 0 {
                     return Err(at.err("the row must be input A; a constant A is not supported"));

@@ -293,6 +293,30 @@ pub fn canonical_encoding(model: &QuantizedModel) -> Vec<u8> {
             }
         }
     }
+    // Tree ensembles were added later: models without one keep their original id.
+    if let Some(trees) = &model.trees {
+        out.extend_from_slice(b"trees");
+        u64_(&mut out, u64::from(trees.depth));
+        u64_(&mut out, u64::from(trees.leaf_scale_bits));
+        u64_(&mut out, trees.base.len() as u64);
+        for b in &trees.base {
+            i64_(&mut out, *b);
+        }
+        u64_(&mut out, trees.trees.len() as u64);
+        for tree in &trees.trees {
+            for s in &tree.splits {
+                u64_(&mut out, s.feature as u64);
+                i64_(&mut out, s.threshold);
+            }
+            u64_(&mut out, tree.targets.len() as u64);
+            for t in &tree.targets {
+                u64_(&mut out, *t as u64);
+            }
+            for v in tree.leaves.iter().flatten() {
+                i64_(&mut out, *v);
+            }
+        }
+    }
     match &model.output {
         OutputSpec::Vector => out.push(0),
         OutputSpec::ArgMax => out.push(1),

@@ -3,7 +3,10 @@
 //! Scales (DESIGN §3):
 //! - **inputs**: per feature, as many fractional bits (at most [`MAX_INPUT_SCALE_BITS`]) as keep
 //!   the feature's range within `±2^`[`INPUT_MAGNITUDE_BITS`]; the range is the schema's, else the
-//!   calibration rows' min/max.
+//!   calibration rows' min/max. Tree ensembles compare features with thresholds instead of
+//!   multiplying them, and a coarse feature moves rows across splits, so their features get up to
+//!   [`MAX_TREE_INPUT_SCALE_BITS`] within `±2^`[`TREE_INPUT_MAGNITUDE_BITS`] (the circuit only
+//!   range-checks them, a limb per 8–14 bits);
 //! - **pre-activations**: per layer, as many fractional bits (at most [`MAX_PRE_SCALE_BITS`]) as
 //!   keep the calibration pre-activations within `±2^`[`PRE_MAGNITUDE_BITS`]. Sigmoid layers use
 //!   [`SIGMOID_PRE_SCALE_BITS`] and a table over `[-8, 8)`: 1024 entries, so the circuit's table
@@ -27,11 +30,16 @@ use crate::quantized::{
     QuantizedInput, QuantizedModel, SigmoidTable, MAX_ACCUMULATOR_BITS,
 };
 use crate::schema::Schema;
+use crate::trees::quantize_trees;
 
 /// Quantized features stay within `±2^INPUT_MAGNITUDE_BITS`.
 pub const INPUT_MAGNITUDE_BITS: u32 = 20;
 /// Most fractional bits of an input feature.
 pub const MAX_INPUT_SCALE_BITS: u32 = 16;
+/// Quantized features of a tree ensemble stay within `±2^TREE_INPUT_MAGNITUDE_BITS`.
+pub const TREE_INPUT_MAGNITUDE_BITS: u32 = 40;
+/// Most fractional bits of a tree ensemble's input feature.
+pub const MAX_TREE_INPUT_SCALE_BITS: u32 = 20;
 /// Calibration pre-activations stay within `±2^PRE_MAGNITUDE_BITS`.
 pub const PRE_MAGNITUDE_BITS: u32 = 14;
 /// Most fractional bits of a pre-activation.
@@ -125,11 +133,21 @@ pub fn quantize(
 ) -> Result<(QuantizedModel, QuantizationReport), ModelError> {
     let x = calibration_matrix(graph, calibration, schema)?;
     let lowered = LoweredModel::from_graph(graph)?;
-    let inputs = quantize_inputs(x.view(), schema);
+    let (magnitude, max_scale) = match lowered.trees {
+        Some(_) => (TREE_INPUT_MAGNITUDE_BITS, MAX_TREE_INPUT_SCALE_BITS),
+        None => (INPUT_MAGNITUDE_BITS, MAX_INPUT_SCALE_BITS),
+    };
+    let inputs = quantize_inputs(x.view(), schema, magnitude, max_scale);
     let traces = lowered.trace_rows(x.view());
+    let trees = lowered.trees.as_ref().map(|e| quantize_trees(e, &inputs)).transpose()?;
 
-    let mut bounds: Vec<Bounds> = inputs.iter().map(|i| Bounds { min: i.min, max: i.max }).collect();
-    let mut in_bits: Vec<u32> = inputs.iter().map(|i| i.scale_bits).collect();
+    let (mut bounds, mut in_bits): (Vec<Bounds>, Vec<u32>) = match &trees {
+        Some(t) => (t.score_bounds(), vec![t.leaf_scale_bits; t.outputs()]),
+        None => (
+            inputs.iter().map(|i| Bounds { min: i.min, max: i.max }).collect(),
+            inputs.iter().map(|i| i.scale_bits).collect(),
+        ),
+    };
     // Largest |quantized input| of the layer, for the product-error target of the shift.
     let mut in_magnitude =
         bounds.iter().map(|b| b.min.unsigned_abs().max(b.max.unsigned_abs()) as f64).fold(1.0, f64::max);
@@ -197,7 +215,7 @@ pub fn quantize(
         bounds = dense.out_bounds.clone();
         layers.push(dense);
     }
-    let mut model = QuantizedModel { inputs, layers, output: OutputSpec::Vector };
+    let mut model = QuantizedModel { inputs, trees, layers, output: OutputSpec::Vector };
     model.output = resolve_output(graph, &model, output)?;
     model.validate()?;
     let calibration = agreement(graph, &model, x.view())?;
@@ -296,7 +314,12 @@ fn calibration_matrix(
 }
 
 /// Per-feature scales and quantized ranges (schema ranges, else calibration min/max).
-fn quantize_inputs(x: ArrayView2<f64>, schema: Option<&Schema>) -> Vec<QuantizedInput> {
+fn quantize_inputs(
+    x: ArrayView2<f64>,
+    schema: Option<&Schema>,
+    magnitude_bits: u32,
+    max_scale_bits: u32,
+) -> Vec<QuantizedInput> {
     x.columns()
         .into_iter()
         .enumerate()
@@ -309,7 +332,7 @@ fn quantize_inputs(x: ArrayView2<f64>, schema: Option<&Schema>) -> Vec<Quantized
                     col.fold(f64::NEG_INFINITY, |a, b| a.max(*b)),
                 ),
             };
-            let bits = scale_bits_for(lo.abs().max(hi.abs()), INPUT_MAGNITUDE_BITS).min(MAX_INPUT_SCALE_BITS);
+            let bits = scale_bits_for(lo.abs().max(hi.abs()), magnitude_bits).min(max_scale_bits);
             let s = pow2(bits);
             QuantizedInput {
                 name,

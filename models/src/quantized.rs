@@ -17,6 +17,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::ModelError;
+use crate::trees::{QuantizedTrees, TreesTrace};
 
 /// One private input feature: its name and its allowed quantized range.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -205,11 +206,15 @@ pub enum OutputSpec {
     },
 }
 
-/// A quantized wallet model: inputs, a chain of dense layers, and what the proof reveals.
+/// A quantized wallet model: inputs, an optional tree ensemble, a chain of dense layers, and what
+/// the proof reveals.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuantizedModel {
     /// The private input features.
     pub inputs: Vec<QuantizedInput>,
+    /// A tree ensemble over the inputs whose scores feed the layers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trees: Option<QuantizedTrees>,
     /// The layers, applied in order.
     pub layers: Vec<DenseLayer>,
     /// What the public output is.
@@ -232,6 +237,8 @@ pub struct LayerTrace {
 pub struct InferenceTrace {
     /// The quantized features.
     pub inputs: Vec<i64>,
+    /// The tree ensemble's paths and scores.
+    pub trees: Option<TreesTrace>,
     /// One trace per layer.
     pub layers: Vec<LayerTrace>,
     /// The public output values, as `OutputSpec` says.
@@ -239,23 +246,45 @@ pub struct InferenceTrace {
 }
 
 impl InferenceTrace {
-    /// The last layer's output vector (the input vector for a model without layers).
+    /// The first layer's input: the tree scores, else the features.
+    pub fn layer_input(&self) -> &[i64] {
+        self.trees.as_ref().map_or(&self.inputs, |t| &t.scores)
+    }
+
+    /// The last layer's output vector (the layers' input for a model without layers).
     pub fn final_vector(&self) -> &[i64] {
-        self.layers.last().map_or(&self.inputs, |l| &l.out)
+        self.layers.last().map_or(self.layer_input(), |l| &l.out)
     }
 }
 
 impl QuantizedModel {
     /// Fractional bits of the final output vector.
     pub fn output_scale_bits(&self) -> u32 {
-        self.layers
-            .last()
-            .map_or_else(|| self.inputs.first().map_or(0, |i| i.scale_bits), DenseLayer::out_scale_bits)
+        self.layers.last().map_or_else(
+            || match &self.trees {
+                Some(t) => t.leaf_scale_bits,
+                None => self.inputs.first().map_or(0, |i| i.scale_bits),
+            },
+            DenseLayer::out_scale_bits,
+        )
     }
 
     /// Length of the final output vector.
     pub fn output_len(&self) -> usize {
-        self.layers.last().map_or(self.inputs.len(), DenseLayer::outputs)
+        self.layers.last().map_or_else(|| self.layer_input_bounds().len(), DenseLayer::outputs)
+    }
+
+    /// Bounds of the first layer's input: the tree scores', else the features'.
+    pub fn layer_input_bounds(&self) -> Vec<Bounds> {
+        match &self.trees {
+            Some(t) => t.score_bounds(),
+            None => self.input_bounds(),
+        }
+    }
+
+    /// Bounds of the final output vector.
+    pub fn final_bounds(&self) -> Vec<Bounds> {
+        self.layers.last().map_or_else(|| self.layer_input_bounds(), |l| l.out_bounds.clone())
     }
 
     /// Number of public output values.
@@ -288,8 +317,9 @@ impl QuantizedModel {
     /// Exact integer inference, bit for bit what the circuit computes.
     pub fn forward(&self, q: &[i64]) -> Result<InferenceTrace, ModelError> {
         self.check_inputs(q)?;
+        let trees = self.trees.as_ref().map(|t| t.forward(q));
         let mut layers = Vec::with_capacity(self.layers.len());
-        let mut x = q.to_vec();
+        let mut x = trees.as_ref().map_or_else(|| q.to_vec(), |t| t.scores.clone());
         for layer in &self.layers {
             let trace = layer.forward(&x);
             x = trace.out.clone();
@@ -302,7 +332,7 @@ impl QuantizedModel {
                 vec![i64::from(x.get(*index).is_some_and(|v| v >= threshold))]
             }
         };
-        Ok(InferenceTrace { inputs: q.to_vec(), layers, public_outputs })
+        Ok(InferenceTrace { inputs: q.to_vec(), trees, layers, public_outputs })
     }
 }
 
@@ -445,7 +475,10 @@ impl QuantizedModel {
                 ));
             }
         }
-        let mut bounds = self.input_bounds();
+        if let Some(trees) = &self.trees {
+            trees.validate(&self.inputs).map_err(|m| ModelError::InvalidModel(format!("tree ensemble: {m}")))?;
+        }
+        let mut bounds = self.layer_input_bounds();
         for (l, layer) in self.layers.iter().enumerate() {
             let n = layer.outputs();
             if n == 0 || layer.weights.iter().any(|r| r.len() != bounds.len()) {

@@ -37,6 +37,8 @@ pub const ADVICE_WIDTH: usize = 3;
 #[derive(Clone, Debug)]
 pub struct LookupConfig {
     q_lookup: Column<Fixed>,
+    /// Marks dynamic table rows, whose `out` is the pool's first advice cell (tree models only).
+    q_dynamic: Option<Column<Fixed>>,
     q_limb: Selector,
     q_last: Selector,
     table: [Column<Fixed>; 3],
@@ -47,17 +49,24 @@ pub struct LookupConfig {
 /// What the fixed table contains.
 #[derive(Clone, Debug, Default)]
 pub struct TableContents {
+    /// Row of the first fixed entry (rows above it are zero, or dynamic entries).
+    pub first_row: usize,
     /// Range widths in use.
     pub widths: BTreeSet<u32>,
     /// Sigmoid tables, by index.
     pub sigmoids: Vec<SigmoidTable>,
+    /// Further `(tag, val, out)` entries (tree structure).
+    pub entries: Vec<[Fr; 3]>,
 }
 
 impl TableContents {
-    /// Number of table rows (the leading all-zero row included).
+    /// Number of table rows (from row 0, so the leading all-zero row is included).
     pub fn rows(&self) -> usize {
         let ranges: usize = self.widths.iter().map(|w| 1usize << w).sum();
-        1 + ranges + self.sigmoids.iter().map(|t| t.values.len()).sum::<usize>()
+        self.first_row.max(1)
+            + ranges
+            + self.sigmoids.iter().map(|t| t.values.len()).sum::<usize>()
+            + self.entries.len()
     }
 }
 
@@ -78,10 +87,13 @@ fn range_tag(width: u32) -> Fr {
 
 impl LookupConfig {
     /// Creates the table columns, the running-sum gates and the lookup over the pool.
-    pub fn configure(meta: &mut ConstraintSystem<Fr>, pool: &ColumnPool, limb_bits: u32) -> Self {
+    /// With `dynamic`, rows marked by an extra fixed column take the table's `out` from the
+    /// pool's first advice column (the tree chip's feature entries).
+    pub fn configure(meta: &mut ConstraintSystem<Fr>, pool: &ColumnPool, limb_bits: u32, dynamic: bool) -> Self {
         assert!(pool.width() >= ADVICE_WIDTH, "a lookup record must fit one pool row");
         let config = LookupConfig {
             q_lookup: meta.fixed_column(),
+            q_dynamic: dynamic.then(|| meta.fixed_column()),
             q_limb: meta.selector(),
             q_last: meta.selector(),
             table: [meta.fixed_column(), meta.fixed_column(), meta.fixed_column()],
@@ -104,7 +116,11 @@ impl LookupConfig {
             let q = meta.query_fixed(config.q_lookup, Rotation::cur());
             let mut p = PoolQuery::new(meta, pool);
             let input = [p.f(0), p.a(VAL), p.a(OUT)];
-            let table = config.table.map(|t| meta.query_fixed(t, Rotation::cur()));
+            let mut table = config.table.map(|t| meta.query_fixed(t, Rotation::cur()));
+            if let Some(q_dynamic) = config.q_dynamic {
+                let dynamic = meta.query_fixed(q_dynamic, Rotation::cur());
+                table[2] = table[2].clone() + dynamic * meta.query_advice(pool.advice[0], Rotation::cur());
+            }
             input.into_iter().zip(table).map(|(i, t)| (q.clone() * i, t)).collect()
         });
         config
@@ -117,7 +133,7 @@ impl LookupConfig {
 
     /// Writes the table into its fixed columns (row 0 stays all zero).
     pub fn assign_table(&self, region: &mut Region<'_, Fr>, contents: &TableContents) {
-        let mut row = 1;
+        let mut row = contents.first_row.max(1);
         for &w in &contents.widths {
             for v in 0..(1u64 << w) {
                 fix(region, self.table[0], row, range_tag(w));
@@ -134,6 +150,22 @@ impl LookupConfig {
                 row += 1;
             }
         }
+        for entry in &contents.entries {
+            for (column, value) in self.table.iter().zip(entry) {
+                fix(region, *column, row, *value);
+            }
+            row += 1;
+        }
+    }
+
+    /// Makes `row` the dynamic entry `(tag, val, pool advice 0 of the row)`; the caller places
+    /// (copies) the value there. Needs a config with dynamic entries, and a row above
+    /// [`TableContents::first_row`].
+    pub fn fix_dynamic_entry(&self, region: &mut Region<'_, Fr>, row: usize, [tag, val]: [Fr; 2]) {
+        let q_dynamic = self.q_dynamic.expect("the lookup was configured with dynamic entries");
+        fix(region, q_dynamic, row, Fr::ONE);
+        fix(region, self.table[0], row, tag);
+        fix(region, self.table[1], row, val);
     }
 }
 
@@ -161,7 +193,8 @@ impl<'c> LookupStrip<'c> {
         self.next_row
     }
 
-    fn open_row(&mut self, region: &mut Region<'_, Fr>, tag: Fr) -> usize {
+    /// Takes the next row as a lookup of `tag` (its cells are the caller's to fill).
+    pub fn open_row(&mut self, region: &mut Region<'_, Fr>, tag: Fr) -> usize {
         let row = self.next_row;
         self.next_row += 1;
         fix(region, self.config.q_lookup, row, Fr::ONE);

@@ -8,3 +8,4 @@ pub mod pool;
 pub mod poseidon;
 pub mod rescale;
 pub mod threshold;
+pub mod trees;

@@ -1,0 +1,205 @@
+//! ONNX-ML tree ensembles (`TreeEnsembleClassifier`, `TreeEnsembleRegressor`, as written by
+//! skl2onnx and onnxmltools) mapped onto a [`TreeEnsemble`] and the post-transform ops after it.
+//!
+//! The attributes are parallel lists: one entry per node (`nodes_*`) and one per leaf weight
+//! (`class_*` / `target_*`), trees and nodes named by ids. Semantics follow the ONNX-ML spec and
+//! onnxruntime: scores are `base_values + Σ weights` of the leaves reached (`AVERAGE` divides the
+//! sum by the number of trees first); a classifier with two labels but weights for one class only
+//! is the binary case, whose single score is the second class's (its probability is
+//! `sigmoid(score)` under `LOGISTIC`). Missing-value tracking is irrelevant here: features are
+//! never NaN (inputs are checked finite).
+
+use std::collections::HashMap;
+
+use tract_onnx::pb;
+
+use crate::graph::Op;
+use crate::trees::{SplitRule, Tree, TreeEnsemble, TreeNode};
+
+/// The ops replacing one tree-ensemble node: the ensemble, then its post-transform.
+pub(crate) fn tree_ensemble_ops(node: &pb::NodeProto, width: usize) -> Result<Vec<Op>, String> {
+    let classifier = node.op_type == "TreeEnsembleClassifier";
+    let prefix = if classifier { "class" } else { "target" };
+    let tree_ids = ints(node, "nodes_treeids")?;
+    let node_ids = ints(node, "nodes_nodeids")?;
+    let features = ints(node, "nodes_featureids")?;
+    let thresholds = match floats(node, "nodes_values") {
+        Ok(v) => v,
+        Err(_) => tensor_values(node, "nodes_values_as_tensor")?,
+    };
+    let modes = strings(node, "nodes_modes")?;
+    let yes_ids = ints(node, "nodes_truenodeids")?;
+    let no_ids = ints(node, "nodes_falsenodeids")?;
+    let n = tree_ids.len();
+    for (name, len) in [
+        ("nodes_nodeids", node_ids.len()),
+        ("nodes_featureids", features.len()),
+        ("nodes_values", thresholds.len()),
+        ("nodes_modes", modes.len()),
+        ("nodes_truenodeids", yes_ids.len()),
+        ("nodes_falsenodeids", no_ids.len()),
+    ] {
+        if len != n {
+            return Err(format!("`{name}` has {len} entries but `nodes_treeids` has {n}"));
+        }
+    }
+    let w_trees = ints(node, &format!("{prefix}_treeids"))?;
+    let w_nodes = ints(node, &format!("{prefix}_nodeids"))?;
+    let w_ids = ints(node, &format!("{prefix}_ids"))?;
+    let w_values = match floats(node, &format!("{prefix}_weights")) {
+        Ok(v) => v,
+        Err(_) => tensor_values(node, &format!("{prefix}_weights_as_tensor"))?,
+    };
+    if [w_nodes.len(), w_ids.len(), w_values.len()].iter().any(|l| *l != w_trees.len()) {
+        return Err(format!("the `{prefix}_*` weight lists differ in length"));
+    }
+
+    // Outputs: classes (labels) or regression targets.
+    let (outputs, binary) = if classifier {
+        let labels = match ints(node, "classlabels_int64s") {
+            Ok(l) if !l.is_empty() => l.len(),
+            _ => strings(node, "classlabels_strings").map(|l| l.len()).unwrap_or(0),
+        };
+        if labels == 0 {
+            return Err("the classifier declares no class labels".into());
+        }
+        let binary = labels == 2 && w_ids.iter().all(|c| *c == w_ids.first().copied().unwrap_or(0));
+        (if binary { 1 } else { labels }, binary)
+    } else {
+        let targets = attr(node, "n_targets").map_or(1, |a| a.i);
+        (usize::try_from(targets).ok().filter(|t| *t > 0).ok_or("`n_targets` must be positive")?, false)
+    };
+    let average = match attr(node, "aggregate_function").map(|a| a.s.as_slice()) {
+        None | Some(b"SUM") => false,
+        Some(b"AVERAGE") => true,
+        Some(other) => {
+            return Err(format!(
+                "aggregate_function {} is not supported (SUM or AVERAGE)",
+                String::from_utf8_lossy(other)
+            ))
+        }
+    };
+
+    // Node index per (tree, node id), trees in order of first appearance.
+    let mut tree_order: Vec<i64> = Vec::new();
+    let mut index: HashMap<(i64, i64), usize> = HashMap::new();
+    let mut per_tree: HashMap<i64, Vec<usize>> = HashMap::new();
+    for i in 0..n {
+        let list = per_tree.entry(tree_ids[i]).or_insert_with(|| {
+            tree_order.push(tree_ids[i]);
+            Vec::new()
+        });
+        if index.insert((tree_ids[i], node_ids[i]), list.len()).is_some() {
+            return Err(format!("tree {} declares node {} twice", tree_ids[i], node_ids[i]));
+        }
+        list.push(i);
+    }
+    let mut leaf_weights: HashMap<(i64, i64), Vec<(usize, f64)>> = HashMap::new();
+    for w in 0..w_trees.len() {
+        let output = if binary { 0 } else { w_ids[w] };
+        let output = usize::try_from(output)
+            .ok()
+            .filter(|o| *o < outputs)
+            .ok_or_else(|| format!("a leaf weight targets output {} of {outputs}", w_ids[w]))?;
+        leaf_weights.entry((w_trees[w], w_nodes[w])).or_default().push((output, w_values[w]));
+    }
+    let scale = if average { 1.0 / tree_order.len().max(1) as f64 } else { 1.0 };
+
+    let mut trees = Vec::with_capacity(tree_order.len());
+    for t in &tree_order {
+        let mut nodes = Vec::new();
+        for &i in &per_tree[t] {
+            let child = |id: i64| {
+                index.get(&(*t, id)).copied().ok_or_else(|| format!("tree {t}: node {id} does not exist"))
+            };
+            let rule = match modes[i].as_slice() {
+                b"LEAF" => None,
+                b"BRANCH_LEQ" => Some(SplitRule::Leq),
+                b"BRANCH_LT" => Some(SplitRule::Lt),
+                b"BRANCH_GTE" => Some(SplitRule::Gte),
+                b"BRANCH_GT" => Some(SplitRule::Gt),
+                other => {
+                    return Err(format!(
+                        "tree {t}: node mode {} is not supported (LEQ, LT, GTE, GT)",
+                        String::from_utf8_lossy(other)
+                    ))
+                }
+            };
+            nodes.push(match rule {
+                None => {
+                    let weights = leaf_weights.remove(&(*t, node_ids[i])).unwrap_or_default();
+                    TreeNode::Leaf { weights: weights.into_iter().map(|(o, v)| (o, v * scale)).collect() }
+                }
+                Some(rule) => TreeNode::Split {
+                    feature: usize::try_from(features[i])
+                        .map_err(|_| format!("tree {t}: negative feature id {}", features[i]))?,
+                    threshold: thresholds[i],
+                    rule,
+                    yes: child(yes_ids[i])?,
+                    no: child(no_ids[i])?,
+                },
+            });
+        }
+        // The root is the node with id 0 if the tree has one, else its first node.
+        if let Some(root) = index.get(&(*t, 0)).copied().filter(|r| *r != 0) {
+            nodes.swap(0, root);
+            for node in &mut nodes {
+                if let TreeNode::Split { yes, no, .. } = node {
+                    for c in [yes, no] {
+                        *c = if *c == 0 { root } else if *c == root { 0 } else { *c };
+                    }
+                }
+            }
+        }
+        trees.push(Tree { nodes });
+    }
+    if let Some(((t, id), _)) = leaf_weights.iter().next() {
+        return Err(format!("a weight is attached to tree {t} node {id}, which is not a leaf"));
+    }
+    let base = match floats(node, "base_values") {
+        Ok(b) if !b.is_empty() => b,
+        _ => tensor_values(node, "base_values_as_tensor").unwrap_or_else(|_| vec![0.0; outputs]),
+    };
+    let base = match (base.len(), binary) {
+        (l, _) if l == outputs => base,
+        (2, true) => vec![base[1] - base[0]],
+        (l, _) => return Err(format!("{l} base values for {outputs} outputs")),
+    };
+    let ensemble = TreeEnsemble::new(width, outputs, base, trees).map_err(|e| e.to_string())?;
+    let mut ops = vec![Op::TreeEnsemble(Box::new(ensemble))];
+    match attr(node, "post_transform").map(|a| a.s.as_slice()) {
+        None | Some(b"NONE") => {}
+        Some(b"LOGISTIC") => ops.push(Op::Sigmoid),
+        Some(b"SOFTMAX") if !binary => ops.push(Op::Softmax),
+        Some(other) => {
+            return Err(format!(
+                "post_transform {} is not supported (NONE, LOGISTIC, SOFTMAX)",
+                String::from_utf8_lossy(other)
+            ))
+        }
+    }
+    Ok(ops)
+}
+
+fn attr<'n>(node: &'n pb::NodeProto, name: &str) -> Option<&'n pb::AttributeProto> {
+    node.attribute.iter().find(|a| a.name == name)
+}
+
+fn ints(node: &pb::NodeProto, name: &str) -> Result<Vec<i64>, String> {
+    attr(node, name).map(|a| a.ints.clone()).ok_or_else(|| format!("attribute `{name}` is missing"))
+}
+
+fn floats(node: &pb::NodeProto, name: &str) -> Result<Vec<f64>, String> {
+    attr(node, name)
+        .map(|a| a.floats.iter().map(|v| f64::from(*v)).collect())
+        .ok_or_else(|| format!("attribute `{name}` is missing"))
+}
+
+fn strings(node: &pb::NodeProto, name: &str) -> Result<Vec<Vec<u8>>, String> {
+    attr(node, name).map(|a| a.strings.clone()).ok_or_else(|| format!("attribute `{name}` is missing"))
+}
+
+fn tensor_values(node: &pb::NodeProto, name: &str) -> Result<Vec<f64>, String> {
+    let tensor = attr(node, name).and_then(|a| a.t.as_ref()).ok_or_else(|| format!("attribute `{name}` is missing"))?;
+    crate::onnx::decode_tensor(tensor).map(|c| c.values)
+}
