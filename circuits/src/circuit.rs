@@ -193,10 +193,49 @@ impl ModelCircuit {
         ModelCircuit { model, shape, witness: Some(witness), tamper: None }
     }
 
-    /// The same circuit with one witness cell corrupted (soundness tests).
+    /// The same circuit with one witness cell corrupted (soundness tests). A tree tamper is
+    /// carried on consistently (the sums, the layers after them and the public outputs follow the
+    /// corrupted path), so only the broken tree constraint itself can reject it.
     pub fn tampered(mut self, tamper: Tamper) -> Self {
         self.tamper = Some(tamper);
+        self.retrace_trees();
         self
+    }
+
+    /// The public outputs the witness claims (after any tamper).
+    pub fn claimed_outputs(&self) -> Option<&[i64]> {
+        self.witness.as_ref().map(|w| w.trace.public_outputs.as_slice())
+    }
+
+    fn retrace_trees(&mut self) {
+        let tree_tamper = matches!(
+            self.tamper,
+            Some(
+                Tamper::TreeDirection { .. }
+                    | Tamper::TreeThreshold { .. }
+                    | Tamper::TreeFeature { .. }
+                    | Tamper::TreeLeaf { .. }
+                    | Tamper::TreeSum { .. }
+            )
+        );
+        let (Some(trees), Some(witness), true) = (&self.model.trees, &self.witness, tree_tamper) else {
+            return;
+        };
+        let q = &witness.trace.inputs;
+        let mut scores = trees.base.clone();
+        for (t, tree) in trees.trees.iter().enumerate() {
+            let path = self.tree_path(trees, t, q);
+            for (k, o) in tree.targets.iter().enumerate() {
+                scores[*o] += path.values[k];
+            }
+        }
+        if let Some(Tamper::TreeSum { output }) = self.tamper {
+            scores[output] += 1;
+        }
+        let trace = self.model.finish_trace(q.clone(), witness.trace.trees.clone(), scores);
+        if let Some(w) = self.witness.as_mut() {
+            w.trace = trace;
+        }
     }
 
     /// The circuit's shape.

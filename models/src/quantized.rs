@@ -318,8 +318,14 @@ impl QuantizedModel {
     pub fn forward(&self, q: &[i64]) -> Result<InferenceTrace, ModelError> {
         self.check_inputs(q)?;
         let trees = self.trees.as_ref().map(|t| t.forward(q));
+        let layer_input = trees.as_ref().map_or_else(|| q.to_vec(), |t| t.scores.clone());
+        Ok(self.finish_trace(q.to_vec(), trees, layer_input))
+    }
+
+    /// The layers and the public output from the layers' input on (for a tree model, its scores).
+    pub fn finish_trace(&self, inputs: Vec<i64>, trees: Option<TreesTrace>, layer_input: Vec<i64>) -> InferenceTrace {
         let mut layers = Vec::with_capacity(self.layers.len());
-        let mut x = trees.as_ref().map_or_else(|| q.to_vec(), |t| t.scores.clone());
+        let mut x = layer_input;
         for layer in &self.layers {
             let trace = layer.forward(&x);
             x = trace.out.clone();
@@ -332,7 +338,7 @@ impl QuantizedModel {
                 vec![i64::from(x.get(*index).is_some_and(|v| v >= threshold))]
             }
         };
-        Ok(InferenceTrace { inputs: q.to_vec(), trees, layers, public_outputs })
+        InferenceTrace { inputs, trees, layers, public_outputs }
     }
 }
 

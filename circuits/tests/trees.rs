@@ -1,0 +1,116 @@
+//! MockProver specifications of the tree-ensemble chip on models exported by skl2onnx: honest
+//! paths satisfy every constraint, and each way of cheating on a path, a leaf or a sum is caught.
+
+use std::path::PathBuf;
+
+use halo2_proofs::dev::MockProver;
+use halo2curves::bn256::Fr;
+use halo2curves::ff::Field;
+use loopx_circuits::{choose_shape, commitment, ModelCircuit, ModelWitness, PublicInstances, Tamper};
+use loopx_models::{compile_named, load_rows, QuantizedModel};
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
+}
+
+/// The compiled model and its first `count` quantized held-out rows.
+fn compiled(dir: &str, name: &str, count: usize) -> (QuantizedModel, Vec<Vec<i64>>) {
+    let dir = fixtures().join(dir);
+    let (package, _) = compile_named(&dir, name).expect("compiles");
+    let rows = load_rows(dir.join(format!("{name}.heldout.json")), None, package.features()).expect("rows");
+    let q = rows.iter().take(count).map(|r| package.quantize_row(r).expect("in range")).collect();
+    (package.quantized, q)
+}
+
+fn prove_mock(m: &QuantizedModel, q: &[i64], tamper: Option<Tamper>) -> (MockProver<Fr>, PublicInstances) {
+    let plan = choose_shape(m);
+    let trace = m.forward(q).expect("features in range");
+    let (wallet, salt) = (Fr::from(0x5eed), Fr::from(99));
+    let mut circuit = ModelCircuit::with_witness(m.clone(), plan.shape, ModelWitness { trace, wallet, salt });
+    if let Some(t) = tamper {
+        circuit = circuit.tampered(t);
+    }
+    // The cheater publishes what its corrupted witness computes.
+    let claimed = circuit.claimed_outputs().expect("witness");
+    let public = PublicInstances {
+        commitment: commitment(wallet, salt, q),
+        wallet,
+        outputs: claimed.iter().map(|v| loopx_circuits::wire::fr_from_i64(*v)).collect(),
+    };
+    let prover = MockProver::run(plan.shape.k, &circuit, vec![public.to_vec()]).expect("synthesis");
+    (prover, public)
+}
+
+/// The tamper is caught, and by the constraint meant to catch it (`by` names it), since the rest
+/// of the witness follows the corrupted value consistently.
+fn assert_rejected(m: &QuantizedModel, q: &[i64], tamper: Tamper, by: &str) {
+    let (prover, _) = prove_mock(m, q, Some(tamper));
+    let failures = prover.verify().expect_err(&format!("{tamper:?} was accepted"));
+    let failures: Vec<String> = failures.iter().map(|f| f.to_string()).collect();
+    assert!(failures.iter().all(|f| f.contains(by)), "{tamper:?} failed elsewhere: {failures:?}");
+}
+
+#[test]
+fn honest_paths_satisfy_the_boosted_and_the_forest_circuits() {
+    let (gbt, rows) = compiled("", "sybil_gbt", 4);
+    let plan = choose_shape(&gbt);
+    assert!(plan.shape.trees && plan.shape.k <= 13, "sybil_gbt plan {plan:?}");
+    for q in &rows {
+        prove_mock(&gbt, q, None).0.assert_satisfied();
+    }
+    // A forest: every leaf votes for four classes, published as the argmax.
+    let (forest, rows) = compiled("tree", "risk_forest", 3);
+    for q in &rows {
+        prove_mock(&forest, q, None).0.assert_satisfied();
+    }
+}
+
+#[test]
+fn a_path_that_does_not_follow_the_thresholds_is_rejected() {
+    let (m, rows) = compiled("", "sybil_gbt", 1);
+    let depth = m.trees.as_ref().expect("trees").depth as usize;
+    for tree in [0, 17, 49] {
+        for level in 0..depth {
+            // The comparison's difference goes negative: its range check fails.
+            assert_rejected(&m, &rows[0], Tamper::TreeDirection { tree, level }, "range");
+        }
+    }
+}
+
+#[test]
+fn wrong_thresholds_features_leaves_and_sums_are_rejected() {
+    let (m, rows) = compiled("", "sybil_gbt", 1);
+    let q = &rows[0];
+    for (tree, level) in [(0, 0), (3, 2), (49, 3)] {
+        assert_rejected(&m, q, Tamper::TreeThreshold { tree, level }, "tagged table");
+        assert_rejected(&m, q, Tamper::TreeFeature { tree, level }, "tagged table");
+    }
+    for tree in [0, 25, 49] {
+        assert_rejected(&m, q, Tamper::TreeLeaf { tree }, "tagged table");
+    }
+    assert_rejected(&m, q, Tamper::TreeSum { output: 0 }, "dense multiply-accumulate");
+    let (forest, rows) = compiled("tree", "risk_forest", 1);
+    for output in 0..4 {
+        assert_rejected(&forest, &rows[0], Tamper::TreeSum { output }, "dense multiply-accumulate");
+    }
+    assert_rejected(&forest, &rows[0], Tamper::TreeLeaf { tree: 5 }, "tagged table");
+}
+
+#[test]
+fn every_changed_public_instance_is_rejected() {
+    let (m, rows) = compiled("", "sybil_gbt", 1);
+    let plan = choose_shape(&m);
+    let (_, public) = prove_mock(&m, &rows[0], None);
+    let trace = m.forward(&rows[0]).expect("forward");
+    let circuit = ModelCircuit::with_witness(
+        m.clone(),
+        plan.shape,
+        ModelWitness { trace, wallet: public.wallet, salt: Fr::from(99) },
+    );
+    for i in 0..public.to_vec().len() {
+        let mut instances = public.to_vec();
+        instances[i] += Fr::ONE;
+        let prover = MockProver::run(plan.shape.k, &circuit, vec![instances]).expect("synthesis");
+        assert!(prover.verify().is_err(), "changed instance {i} accepted");
+    }
+}
