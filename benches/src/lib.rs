@@ -10,7 +10,7 @@ use loopx_models::{Graph, GraphSummary, ModelPackage, Op, OutputRequest};
 use loopx_prover::{setup, ModelKeys, ProofRequest, Srs};
 
 /// The bundled models, by name.
-pub const BUNDLED: [&str; 3] = ["sybil_lr", "risk_mlp", "credit_mlp"];
+pub const BUNDLED: [&str; 4] = ["sybil_lr", "risk_mlp", "credit_mlp", "sybil_gbt"];
 
 /// The shapes EZKL 23 was measured on (see the circuits issue): name and layer sizes.
 pub const EZKL_SHAPES: [(&str, &[usize]); 3] = [

@@ -164,6 +164,12 @@ pub enum Tamper {
         /// Score index.
         output: usize,
     },
+    /// Add one to the dynamic table column at `row`: on a feature entry row it no longer holds
+    /// the feature; on any other row it would shift a fixed table entry.
+    DynamicTable {
+        /// Circuit row.
+        row: usize,
+    },
     /// Add one to a Poseidon state word at the start of a round of the first permutation.
     PoseidonState {
         /// Round.
@@ -314,8 +320,15 @@ impl ModelCircuit {
         if let (Some(trees), Some(chip)) = (&model.trees, &config.trees) {
             let first = plan::feature_entries_row(model);
             for (f, wire) in features.iter().enumerate() {
-                assign_feature_entry(region, &config.lookup, &config.pool, first + f, f, wire);
+                let tamper = self.tamper == Some(Tamper::DynamicTable { row: first + f });
+                assign_feature_entry(region, &config.lookup, &config.pool, first + f, f, wire, tamper)?;
             }
+            let usable = (1usize << self.shape.k) - plan::unusable_rows(self.shape);
+            let tamper_row = match self.tamper {
+                Some(Tamper::DynamicTable { row }) => Some(row),
+                _ => None,
+            };
+            config.lookup.close_dynamic_entries(region, usable, first..first + features.len(), tamper_row)?;
             let check_bits = plan::tree_check_bits(model, limb_bits);
             let inputs = current.iter().map(|(_, q)| *q).fold(Value::known(Vec::new()), |acc, q| {
                 acc.zip(q).map(|(mut v, q)| {

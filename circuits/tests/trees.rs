@@ -114,3 +114,46 @@ fn every_changed_public_instance_is_rejected() {
         assert!(prover.verify().is_err(), "changed instance {i} accepted");
     }
 }
+
+#[test]
+fn the_dynamic_feature_entries_cannot_be_forged() {
+    let (m, rows) = compiled("", "sybil_gbt", 1);
+    let first = loopx_circuits::plan::feature_entries_row(&m);
+    let plan = choose_shape(&m);
+    // An entry that no longer equals its feature; a non-zero dynamic cell elsewhere, which would
+    // shift a fixed entry (a node, a leaf, a range row). The lookups that relied on the honest
+    // entries fail too, so the named gate must be among the failures, not the only one.
+    let cases = [first, first + 10, first + 23].map(|row| (row, "dynamic table entry")).into_iter().chain(
+        [0, first + 24, plan.table_rows / 2, plan.table_rows - 1].map(|row| (row, "dynamic table empty row")),
+    );
+    for (row, gate) in cases {
+        let (prover, _) = prove_mock(&m, &rows[0], Some(Tamper::DynamicTable { row }));
+        let failures = prover.verify().expect_err("forged dynamic cell accepted");
+        let failures: Vec<String> = failures.iter().map(|f| f.to_string()).collect();
+        assert!(failures.iter().any(|f| f.contains(gate)), "row {row}: {failures:?}");
+    }
+}
+
+#[test]
+fn every_constraint_fits_halo2_axioms_degree_cap() {
+    // halo2-axiom silently caps the quotient degree at 5 (its MAX_DEGREE), so a degree-6
+    // constraint would make honest proofs fail to verify rather than fail to build.
+    let (gbt, _) = compiled("", "sybil_gbt", 0);
+    for shape in
+        [choose_shape(&gbt).shape, loopx_circuits::CircuitShape { trees: false, ..choose_shape(&gbt).shape }]
+    {
+        let mut cs = halo2_proofs::plonk::ConstraintSystem::<Fr>::default();
+        loopx_circuits::circuit::ModelConfig::configure(&mut cs, shape);
+        let gates = cs.gates().iter().flat_map(|g| g.polynomials()).map(|p| p.degree()).max().unwrap_or(0);
+        let degree = |exprs: &[halo2_proofs::plonk::Expression<Fr>]| {
+            exprs.iter().map(|e| e.degree()).max().unwrap_or(1)
+        };
+        let lookups = cs
+            .lookups()
+            .iter()
+            .map(|l| 2 + degree(l.input_expressions()) + degree(l.table_expressions()))
+            .max()
+            .unwrap_or(0);
+        assert!(gates <= 5 && lookups <= 5, "gate degree {gates}, lookup degree {lookups} for {shape:?}");
+    }
+}

@@ -151,7 +151,10 @@ impl Op {
             Op::ArgMax => Ok(1),
             Op::TreeEnsemble(e) => {
                 if e.inputs != width {
-                    return Err(format!("the trees read {} features but the row has width {width}", e.inputs));
+                    return Err(format!(
+                        "the trees read {} features but the row has width {width}",
+                        e.inputs
+                    ));
                 }
                 Ok(e.outputs)
             }
@@ -258,7 +261,9 @@ impl Graph {
             if matches!(node.op, Op::TreeEnsemble(_))
                 && nodes[..i].iter().any(|n| !matches!(n.op, Op::Reshape { .. }))
             {
-                return Err(fail("a tree ensemble must be the first op (trees split on the raw features)".into()));
+                return Err(fail(
+                    "a tree ensemble must be the first op (trees split on the raw features)".into(),
+                ));
             }
             if matches!(node.op, Op::ArgMax) && i + 1 != nodes.len() {
                 return Err(fail("ArgMax must be the last op".into()));

@@ -40,5 +40,6 @@ pub use quantized::{
 };
 pub use schema::{FeatureSpec, Schema};
 pub use trees::{
-    QuantizedSplit, QuantizedTree, QuantizedTrees, SplitRule, Tree, TreeEnsemble, TreeNode, TreePath, TreesTrace,
+    QuantizedSplit, QuantizedTree, QuantizedTrees, SplitRule, Tree, TreeEnsemble, TreeNode, TreePath,
+    TreesTrace,
 };

@@ -146,7 +146,13 @@ pub(crate) fn tree_ensemble_ops(node: &pb::NodeProto, width: usize) -> Result<Ve
             for node in &mut nodes {
                 if let TreeNode::Split { yes, no, .. } = node {
                     for c in [yes, no] {
-                        *c = if *c == 0 { root } else if *c == root { 0 } else { *c };
+                        *c = if *c == 0 {
+                            root
+                        } else if *c == root {
+                            0
+                        } else {
+                            *c
+                        };
                     }
                 }
             }
@@ -200,6 +206,8 @@ fn strings(node: &pb::NodeProto, name: &str) -> Result<Vec<Vec<u8>>, String> {
 }
 
 fn tensor_values(node: &pb::NodeProto, name: &str) -> Result<Vec<f64>, String> {
-    let tensor = attr(node, name).and_then(|a| a.t.as_ref()).ok_or_else(|| format!("attribute `{name}` is missing"))?;
+    let tensor = attr(node, name)
+        .and_then(|a| a.t.as_ref())
+        .ok_or_else(|| format!("attribute `{name}` is missing"))?;
     crate::onnx::decode_tensor(tensor).map(|c| c.values)
 }

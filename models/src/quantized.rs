@@ -323,7 +323,12 @@ impl QuantizedModel {
     }
 
     /// The layers and the public output from the layers' input on (for a tree model, its scores).
-    pub fn finish_trace(&self, inputs: Vec<i64>, trees: Option<TreesTrace>, layer_input: Vec<i64>) -> InferenceTrace {
+    pub fn finish_trace(
+        &self,
+        inputs: Vec<i64>,
+        trees: Option<TreesTrace>,
+        layer_input: Vec<i64>,
+    ) -> InferenceTrace {
         let mut layers = Vec::with_capacity(self.layers.len());
         let mut x = layer_input;
         for layer in &self.layers {
@@ -482,7 +487,9 @@ impl QuantizedModel {
             }
         }
         if let Some(trees) = &self.trees {
-            trees.validate(&self.inputs).map_err(|m| ModelError::InvalidModel(format!("tree ensemble: {m}")))?;
+            trees
+                .validate(&self.inputs)
+                .map_err(|m| ModelError::InvalidModel(format!("tree ensemble: {m}")))?;
         }
         let mut bounds = self.layer_input_bounds();
         for (l, layer) in self.layers.iter().enumerate() {

@@ -359,7 +359,10 @@ impl QuantizedTrees {
 }
 
 /// Quantizes `ensemble` over the quantized `inputs` (see the module docs).
-pub fn quantize_trees(ensemble: &TreeEnsemble, inputs: &[QuantizedInput]) -> Result<QuantizedTrees, ModelError> {
+pub fn quantize_trees(
+    ensemble: &TreeEnsemble,
+    inputs: &[QuantizedInput],
+) -> Result<QuantizedTrees, ModelError> {
     let depth = ensemble.depth();
     // Worst-case float score magnitude, to pick the leaf scale.
     let mut magnitude: Vec<f64> = ensemble.base.iter().map(|b| b.abs()).collect();
@@ -381,7 +384,12 @@ pub fn quantize_trees(ensemble: &TreeEnsemble, inputs: &[QuantizedInput]) -> Res
         .ok_or_else(|| ModelError::InvalidGraph("tree ensemble: leaf values are too large".into()))?;
     let fixed = |v: f64| (v * 2f64.powi(leaf_scale_bits as i32)).round() as i64;
     let trees = ensemble.trees.iter().map(|tree| pad_tree(tree, depth, inputs, &fixed)).collect();
-    let trees = QuantizedTrees { depth, leaf_scale_bits, base: ensemble.base.iter().map(|b| fixed(*b)).collect(), trees };
+    let trees = QuantizedTrees {
+        depth,
+        leaf_scale_bits,
+        base: ensemble.base.iter().map(|b| fixed(*b)).collect(),
+        trees,
+    };
     trees.validate(inputs).map_err(|m| ModelError::InvalidModel(format!("tree ensemble: {m}")))?;
     Ok(trees)
 }

@@ -35,7 +35,8 @@ fn load(path: &str) -> Fixture {
     let graph = load_onnx(file("onnx")).expect("onnx").graph;
     let rows = load_rows(file("heldout.json"), Some(&schema), graph.inputs()).expect("rows");
     let reference: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(file("reference.json")).expect("reference")).expect("json");
+        serde_json::from_str(&std::fs::read_to_string(file("reference.json")).expect("reference"))
+            .expect("json");
     let reference = reference["outputs"]
         .as_array()
         .expect("outputs")
@@ -155,9 +156,8 @@ fn every_split_rule_and_an_unbalanced_tree_quantize_exactly() {
     let ensemble = TreeEnsemble::new(2, 1, vec![0.25], vec![Tree { nodes }]).expect("valid");
     let op = Op::TreeEnsemble(Box::new(ensemble.clone()));
     let graph = Graph::new("x", 2, vec![Node { name: "t".into(), op }]).expect("graph");
-    let grid: Vec<Vec<f64>> = (-40..=40)
-        .flat_map(|a| (-40..=40).map(move |b| vec![a as f64 / 4.0, b as f64 / 4.0]))
-        .collect();
+    let grid: Vec<Vec<f64>> =
+        (-40..=40).flat_map(|a| (-40..=40).map(move |b| vec![a as f64 / 4.0, b as f64 / 4.0])).collect();
     let (model, _) = loopx_models::quantize(&graph, &grid, None, &OutputRequest::Vector).expect("quantize");
     assert_eq!(model.trees.as_ref().expect("trees").depth, 3);
     for row in &grid {
@@ -204,4 +204,3 @@ fn a_tree_ensemble_after_other_ops_is_refused() {
     let err = Graph::new("x", 1, nodes).expect_err("trees must come first");
     assert!(err.to_string().contains("first op"), "{err}");
 }
-

@@ -15,7 +15,7 @@
 use std::collections::BTreeSet;
 
 use halo2_proofs::circuit::{Region, Value};
-use halo2_proofs::plonk::{Column, ConstraintSystem, Error, Fixed, Selector};
+use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Fixed, Selector};
 use halo2_proofs::poly::Rotation;
 use halo2curves::bn256::Fr;
 use halo2curves::ff::{Field, PrimeField};
@@ -37,13 +37,25 @@ pub const ADVICE_WIDTH: usize = 3;
 #[derive(Clone, Debug)]
 pub struct LookupConfig {
     q_lookup: Column<Fixed>,
-    /// Marks dynamic table rows, whose `out` is the pool's first advice cell (tree models only).
-    q_dynamic: Option<Column<Fixed>>,
+    /// Dynamic table entries (tree models only).
+    dynamic: Option<DynamicEntries>,
     q_limb: Selector,
     q_last: Selector,
     table: [Column<Fixed>; 3],
     limb_bits: u32,
     pool: ColumnPool,
+}
+
+/// Table entries whose `out` is a witness: an advice column added to the table's `out` column.
+/// It must be zero on every other usable row — otherwise a prover could shift any fixed entry
+/// (a sigmoid output, say) — and on an entry row it equals the row's first pool cell, which the
+/// caller copies the value into. (halo2-axiom caps the constraint degree at 5, so the table side
+/// of the lookup must stay of degree 1: a fixed marker times an advice cell would not fit.)
+#[derive(Clone, Copy, Debug)]
+struct DynamicEntries {
+    column: Column<Advice>,
+    q_entry: Selector,
+    q_empty: Selector,
 }
 
 /// What the fixed table contains.
@@ -89,11 +101,20 @@ impl LookupConfig {
     /// Creates the table columns, the running-sum gates and the lookup over the pool.
     /// With `dynamic`, rows marked by an extra fixed column take the table's `out` from the
     /// pool's first advice column (the tree chip's feature entries).
-    pub fn configure(meta: &mut ConstraintSystem<Fr>, pool: &ColumnPool, limb_bits: u32, dynamic: bool) -> Self {
+    pub fn configure(
+        meta: &mut ConstraintSystem<Fr>,
+        pool: &ColumnPool,
+        limb_bits: u32,
+        dynamic: bool,
+    ) -> Self {
         assert!(pool.width() >= ADVICE_WIDTH, "a lookup record must fit one pool row");
         let config = LookupConfig {
             q_lookup: meta.fixed_column(),
-            q_dynamic: dynamic.then(|| meta.fixed_column()),
+            dynamic: dynamic.then(|| DynamicEntries {
+                column: meta.advice_column(),
+                q_entry: meta.selector(),
+                q_empty: meta.selector(),
+            }),
             q_limb: meta.selector(),
             q_last: meta.selector(),
             table: [meta.fixed_column(), meta.fixed_column(), meta.fixed_column()],
@@ -112,14 +133,24 @@ impl LookupConfig {
             let q = p.q(config.q_last);
             vec![q * (p.a(ACC) - p.a(VAL))]
         });
+        if let Some(dynamic) = config.dynamic {
+            meta.create_gate("dynamic table entry", |meta| {
+                let q = meta.query_selector(dynamic.q_entry);
+                let value = meta.query_advice(dynamic.column, Rotation::cur());
+                vec![q * (value - meta.query_advice(pool.advice[0], Rotation::cur()))]
+            });
+            meta.create_gate("dynamic table empty row", |meta| {
+                let q = meta.query_selector(dynamic.q_empty);
+                vec![q * meta.query_advice(dynamic.column, Rotation::cur())]
+            });
+        }
         meta.lookup_any("tagged table", |meta| {
             let q = meta.query_fixed(config.q_lookup, Rotation::cur());
             let mut p = PoolQuery::new(meta, pool);
             let input = [p.f(0), p.a(VAL), p.a(OUT)];
             let mut table = config.table.map(|t| meta.query_fixed(t, Rotation::cur()));
-            if let Some(q_dynamic) = config.q_dynamic {
-                let dynamic = meta.query_fixed(q_dynamic, Rotation::cur());
-                table[2] = table[2].clone() + dynamic * meta.query_advice(pool.advice[0], Rotation::cur());
+            if let Some(dynamic) = config.dynamic {
+                table[2] = table[2].clone() + meta.query_advice(dynamic.column, Rotation::cur());
             }
             input.into_iter().zip(table).map(|(i, t)| (q.clone() * i, t)).collect()
         });
@@ -158,14 +189,41 @@ impl LookupConfig {
         }
     }
 
-    /// Makes `row` the dynamic entry `(tag, val, pool advice 0 of the row)`; the caller places
-    /// (copies) the value there. Needs a config with dynamic entries, and a row above
+    /// Makes `row` the dynamic entry `(tag, val, value)`; the caller copies `value` into the
+    /// row's first pool cell too. Needs a config with dynamic entries, and a row above
     /// [`TableContents::first_row`].
-    pub fn fix_dynamic_entry(&self, region: &mut Region<'_, Fr>, row: usize, [tag, val]: [Fr; 2]) {
-        let q_dynamic = self.q_dynamic.expect("the lookup was configured with dynamic entries");
-        fix(region, q_dynamic, row, Fr::ONE);
+    pub fn dynamic_entry(
+        &self,
+        region: &mut Region<'_, Fr>,
+        row: usize,
+        [tag, val]: [Fr; 2],
+        value: Value<Fr>,
+    ) -> Result<(), Error> {
+        let dynamic = self.dynamic.ok_or(Error::Synthesis)?;
+        dynamic.q_entry.enable(region, row)?;
+        region.assign_advice(dynamic.column, row, value);
         fix(region, self.table[0], row, tag);
         fix(region, self.table[1], row, val);
+        Ok(())
+    }
+
+    /// Zeroes the dynamic column on every usable row but the `entries` (no-op without dynamic
+    /// entries).
+    /// `tamper_row` puts a one there instead (soundness tests).
+    pub fn close_dynamic_entries(
+        &self,
+        region: &mut Region<'_, Fr>,
+        usable_rows: usize,
+        entries: std::ops::Range<usize>,
+        tamper_row: Option<usize>,
+    ) -> Result<(), Error> {
+        let Some(dynamic) = self.dynamic else { return Ok(()) };
+        for row in (0..usable_rows).filter(|r| !entries.contains(r)) {
+            dynamic.q_empty.enable(region, row)?;
+            let value = if tamper_row == Some(row) { Fr::ONE } else { Fr::ZERO };
+            region.assign_advice(dynamic.column, row, Value::known(value));
+        }
+        Ok(())
     }
 }
 

@@ -102,7 +102,13 @@ impl PathWitness {
             let split = tree.splits[n];
             let x = q[split.feature];
             let go_right = right(level, x > split.threshold);
-            steps.push(StepWitness { node: n, feature: split.feature, threshold: split.threshold, x, right: go_right });
+            steps.push(StepWitness {
+                node: n,
+                feature: split.feature,
+                threshold: split.threshold,
+                x,
+                right: go_right,
+            });
             n = 2 * n + 1 + usize::from(go_right);
         }
         let leaf = n + 1 - trees.leaves_per_tree();
@@ -174,9 +180,8 @@ impl TreeConfig {
             let r = strip.open_row(region, Fr::from(NODE_THRESHOLD_TAG));
             pool.assign(region, r, VAL, key);
             pool.assign(region, r, OUT, step.map(|s| fr_from_i64(s.threshold)));
-            let diff = step.map(|s| {
-                fr_from_i64(if s.right { s.x - s.threshold - 1 } else { s.threshold - s.x })
-            });
+            let diff =
+                step.map(|s| fr_from_i64(if s.right { s.x - s.threshold - 1 } else { s.threshold - s.x }));
             diffs.push(pool.assign(region, r, ACC, diff));
             let r = strip.open_row(region, Fr::from(FEATURE_TAG));
             pool.assign(region, r, VAL, fid);
@@ -247,7 +252,8 @@ pub fn table_entries(trees: &QuantizedTrees) -> Vec<[Fr; 3]> {
     entries
 }
 
-/// Marks `row` as the dynamic table entry `(FEATURE, feature + 1, x)`, `x` copied from `wire`.
+/// Makes `row` the dynamic table entry `(FEATURE, feature + 1, x)`, `x` copied from `wire`
+/// (`tamper`: the entry holds `x + 1`, for soundness tests).
 pub fn assign_feature_entry(
     region: &mut Region<'_, Fr>,
     lookup: &LookupConfig,
@@ -255,7 +261,10 @@ pub fn assign_feature_entry(
     row: usize,
     feature: usize,
     wire: &Wire,
-) {
-    lookup.fix_dynamic_entry(region, row, [Fr::from(FEATURE_TAG), Fr::from(feature as u64 + 1)]);
+    tamper: bool,
+) -> Result<(), Error> {
+    let value = if tamper { wire.value.map(|v| v + Fr::ONE) } else { wire.value };
+    lookup.dynamic_entry(region, row, [Fr::from(FEATURE_TAG), Fr::from(feature as u64 + 1)], value)?;
     pool.copy(region, row, 0, wire);
+    Ok(())
 }

@@ -12,7 +12,7 @@ use crate::cmd::prove::{prove_file, verify_file};
 use crate::report::Reporter;
 
 /// The bundled models.
-pub const BUNDLED_MODELS: [&str; 3] = ["risk_mlp", "sybil_lr", "credit_mlp"];
+pub const BUNDLED_MODELS: [&str; 4] = ["risk_mlp", "sybil_lr", "credit_mlp", "sybil_gbt"];
 
 /// The demo wallet the sample features belong to.
 const DEMO_WALLET: &str = "0x5c10c3aed19456ef43dc7b092792391e284b1f75";
