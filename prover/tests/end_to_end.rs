@@ -65,7 +65,7 @@ fn verifies(b: &Bundled, proof: &[u8], instances: &[Fr]) -> bool {
 
 #[test]
 fn proven_outputs_equal_quantized_outputs_on_every_bundled_model() {
-    for name in ["sybil_lr", "risk_mlp", "credit_mlp"] {
+    for name in ["sybil_lr", "risk_mlp", "credit_mlp", "sybil_gbt"] {
         let b = bundled(name);
         for row in [0, 7, 42] {
             let (proof, q) = prove_row(b, row, row as u8);

@@ -1,5 +1,5 @@
-//! The generated verifiers of the three bundled wallet models (`sybil_lr`, `risk_mlp`,
-//! `credit_mlp`) with real proofs: accepted in revm within the EIP-170 size limit, every
+//! The generated verifiers of the four bundled wallet models (`sybil_lr`, `risk_mlp`,
+//! `credit_mlp`, the tree ensemble `sybil_gbt`) with real proofs: accepted in revm within the EIP-170 size limit, every
 //! tampering DESIGN §7 and SECURITY §9 list rejected, the native halo2 verifier and the EVM
 //! agreeing case by case, and the whole path on a local anvil chain, through
 //! `WalletAttributes`.
@@ -23,6 +23,7 @@ use alloy::{
 };
 use halo2curves::bn256::{Fq, Fr};
 use halo2curves::ff::{Field, PrimeField};
+use loopx_circuits::wire::fr_from_i64;
 use loopx_circuits::{choose_shape, ModelCircuit, PublicInstances, Tamper};
 use loopx_models::{ModelPackage, OutputSpec};
 use loopx_prover::proof::{prove_circuit, witness};
@@ -33,7 +34,7 @@ use loopx_verifier_contract::{
     EvmVerdict, PackageVerifier, ANVIL_DEV_PRIVATE_KEYS, EIP170_CODE_SIZE_LIMIT, U256,
 };
 
-const MODELS: [&str; 3] = ["sybil_lr", "risk_mlp", "credit_mlp"];
+const MODELS: [&str; 4] = ["sybil_lr", "risk_mlp", "credit_mlp", "sybil_gbt"];
 
 sol! {
     #![sol(all_derives)]
@@ -80,7 +81,8 @@ fn wallet_bytes(i: usize) -> [u8; 20] {
 }
 
 fn bundled(name: &str) -> &'static Bundled {
-    static CELLS: [OnceLock<Bundled>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    static CELLS: [OnceLock<Bundled>; 4] =
+        [OnceLock::new(), OnceLock::new(), OnceLock::new(), OnceLock::new()];
     let index = MODELS.iter().position(|m| *m == name).expect("a bundled model");
     CELLS[index].get_or_init(|| build(MODELS[index]))
 }
@@ -501,12 +503,28 @@ fn real_proofs_from_tampered_witnesses_are_rejected_by_both_verifiers() {
                 tampers.push((Tamper::ThresholdBit, public));
             }
         }
+        let mut tampers: Vec<(Tamper, Option<PublicInstances>)> =
+            tampers.into_iter().map(|(t, p)| (t, Some(p))).collect();
+        if model.trees.is_some() {
+            // A path against the thresholds, a wrong leaf: the cheater publishes what follows.
+            tampers.push((Tamper::TreeDirection { tree: 0, level: 1 }, None));
+            tampers.push((Tamper::TreeLeaf { tree: 3 }, None));
+        }
         let mut judge = Judge::new(b);
         let mut proven = 0;
         for (tamper, public) in tampers {
             let circuit =
                 ModelCircuit::with_witness(model.clone(), b.keys.header.shape, honest_witness.clone())
                     .tampered(tamper);
+            let public = public.unwrap_or_else(|| PublicInstances {
+                outputs: circuit
+                    .claimed_outputs()
+                    .expect("witness")
+                    .iter()
+                    .map(|v| fr_from_i64(*v))
+                    .collect(),
+                ..honest.clone()
+            });
             match prove_circuit(&circuit, &b.keys, &b.srs, public.clone()) {
                 Ok(proof) => {
                     proven += 1;
