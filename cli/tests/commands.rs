@@ -240,3 +240,38 @@ fn compile_takes_any_onnx_model_of_the_supported_ops() {
     assert!(bit == 0.0 || bit == 1.0);
     assert!(loopx(&["verify", &pkg, &proof]).status.success());
 }
+
+#[test]
+fn a_converter_exported_forest_compiles_proves_and_verifies() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pkg = tmp.path().join("forest").display().to_string();
+    let tree = |f: &str| fixtures().join("tree").join(f).display().to_string();
+    let out = loopx(&[
+        "compile",
+        &tree("risk_forest.onnx"),
+        "--calibration",
+        &tree("risk_forest.calibration.json"),
+        "--schema",
+        &tree("risk_forest.schema.toml"),
+        "-o",
+        &pkg,
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(report["trees"]["trees"], 12);
+    assert_eq!(report["output"]["kind"], "arg_max");
+    assert!(loopx(&["setup", &pkg, "--dev-srs"]).status.success());
+    // One held-out row as the input file.
+    let heldout: Value =
+        serde_json::from_str(&std::fs::read_to_string(tree("risk_forest.heldout.json")).unwrap()).unwrap();
+    let input = tmp.path().join("input.json");
+    std::fs::write(&input, serde_json::json!({ "input_data": [heldout["input_data"][0]] }).to_string())
+        .unwrap();
+    let proof = tmp.path().join("p.json").display().to_string();
+    let out = loopx(&["prove", &pkg, "--input", &input.display().to_string(), "-o", &proof, "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let tier = json(&out)["outputs"][0].as_f64().unwrap();
+    assert!((0.0..4.0).contains(&tier), "tier {tier}");
+    assert!(loopx(&["verify", &pkg, &proof]).status.success());
+}

@@ -70,6 +70,14 @@ pub fn run(args: CompileArgs, out: Reporter) -> anyhow::Result<()> {
         package.save(&args.out).with_context(|| format!("writing the package to {}", args.out.display()))?;
     let plan = choose_shape(&package.quantized);
     let cal = &report.calibration;
+    let trees = package.quantized.trees.as_ref().map(|t| {
+        json!({
+            "trees": t.trees.len(),
+            "depth": t.depth,
+            "outputs": t.outputs(),
+            "leaf_scale_bits": t.leaf_scale_bits,
+        })
+    });
     let value = json!({
         "model_id": package.model_id,
         "name": package.name,
@@ -85,13 +93,26 @@ pub fn run(args: CompileArgs, out: Reporter) -> anyhow::Result<()> {
         "mean_abs_error": cal.mean_abs_error,
         "calibration_rows": cal.rows,
         "output": package.quantized.output,
+        "trees": trees,
         "circuit": plan,
     });
     out.finish(&value, || {
         let mut lines = vec![
             format!("model     {} ({})", package.name, package.model_id),
             format!("package   {}", path.display()),
-            format!(
+        ];
+        if let Some(t) = &package.quantized.trees {
+            lines.push(format!(
+                "trees     {} trees, depth {} (padded), {} score(s) at 2^-{}; the circuit checks {} path steps",
+                t.trees.len(),
+                t.depth,
+                t.outputs(),
+                t.leaf_scale_bits,
+                t.trees.len() * t.depth as usize
+            ));
+        }
+        if !report.layers.is_empty() {
+            lines.push(format!(
                 "layers    {}",
                 report
                     .layers
@@ -99,12 +120,12 @@ pub fn run(args: CompileArgs, out: Reporter) -> anyhow::Result<()> {
                     .map(|l| format!("{}→{} {}", l.shape[0], l.shape[1], l.activation))
                     .collect::<Vec<_>>()
                     .join(", ")
-            ),
-            format!(
-                "fidelity  on {} calibration rows: max |error| {:.5}, mean |error| {:.5}",
-                cal.rows, cal.max_abs_error, cal.mean_abs_error
-            ),
-        ];
+            ));
+        }
+        lines.push(format!(
+            "fidelity  on {} calibration rows: max |error| {:.5}, mean |error| {:.5}",
+            cal.rows, cal.max_abs_error, cal.mean_abs_error
+        ));
         if let Some(a) = cal.argmax_agreement {
             lines.push(format!("          argmax agreement {:.2}%", a * 100.0));
         }
