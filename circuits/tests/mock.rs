@@ -1,10 +1,10 @@
 //! MockProver specifications of the model circuit: honest witnesses satisfy every constraint,
 //! and each tampered witness cell or public instance is caught.
 
-use halo2_proofs::dev::MockProver;
-use halo2curves::bn256::Fr;
-use halo2curves::ff::Field;
-use loopx_circuits::{choose_shape, commitment, ModelCircuit, ModelWitness, PublicInstances, Tamper};
+mod common;
+
+use common::prove_mock;
+use loopx_circuits::Tamper;
 use loopx_models::quantized::pre_activation_bounds;
 use loopx_models::{
     Activation, Bounds, DenseLayer, OutputSpec, QuantizedInput, QuantizedModel, SigmoidTable,
@@ -69,23 +69,6 @@ fn features(m: &QuantizedModel, seed: u64) -> Vec<i64> {
     m.inputs.iter().map(|i| i.min + (pseudo(&mut s, 10_000).rem_euclid(i.max - i.min + 1))).collect()
 }
 
-fn prove_mock(m: &QuantizedModel, q: &[i64], tamper: Option<Tamper>) -> (MockProver<Fr>, PublicInstances) {
-    let plan = choose_shape(m);
-    let trace = m.forward(q).expect("features in range");
-    let (wallet, salt) = (Fr::from(0xabcdef), Fr::from(77));
-    let public = PublicInstances {
-        commitment: commitment(wallet, salt, q),
-        wallet,
-        outputs: trace.public_outputs.iter().map(|v| loopx_circuits::wire::fr_from_i64(*v)).collect(),
-    };
-    let mut circuit = ModelCircuit::with_witness(m.clone(), plan.shape, ModelWitness { trace, wallet, salt });
-    if let Some(t) = tamper {
-        circuit = circuit.tampered(t);
-    }
-    let prover = MockProver::run(plan.shape.k, &circuit, vec![public.to_vec()]).expect("synthesis");
-    (prover, public)
-}
-
 fn assert_rejected(m: &QuantizedModel, q: &[i64], tamper: Tamper) {
     let (prover, _) = prove_mock(m, q, Some(tamper));
     assert!(prover.verify().is_err(), "{tamper:?} was accepted");
@@ -112,21 +95,7 @@ fn extreme_inputs_at_both_range_ends_are_accepted() {
 #[test]
 fn rejects_wrong_public_instances() {
     let m = mlp_argmax();
-    let q = features(&m, 5);
-    let (_, public) = prove_mock(&m, &q, None);
-    let plan = choose_shape(&m);
-    let trace = m.forward(&q).unwrap();
-    let circuit = ModelCircuit::with_witness(
-        m.clone(),
-        plan.shape,
-        ModelWitness { trace, wallet: public.wallet, salt: Fr::from(77) },
-    );
-    for row in 0..public.to_vec().len() {
-        let mut instances = public.to_vec();
-        instances[row] += Fr::ONE;
-        let prover = MockProver::run(plan.shape.k, &circuit, vec![instances]).unwrap();
-        assert!(prover.verify().is_err(), "changed instance {row} accepted");
-    }
+    common::assert_every_changed_instance_rejected(&m, &features(&m, 5));
 }
 
 #[test]

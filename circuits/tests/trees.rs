@@ -3,10 +3,11 @@
 
 use std::path::PathBuf;
 
-use halo2_proofs::dev::MockProver;
 use halo2curves::bn256::Fr;
-use halo2curves::ff::Field;
-use loopx_circuits::{choose_shape, commitment, ModelCircuit, ModelWitness, PublicInstances, Tamper};
+mod common;
+
+use common::prove_mock;
+use loopx_circuits::{choose_shape, Tamper};
 use loopx_models::{compile_named, load_rows, QuantizedModel};
 
 fn fixtures() -> PathBuf {
@@ -20,25 +21,6 @@ fn compiled(dir: &str, name: &str, count: usize) -> (QuantizedModel, Vec<Vec<i64
     let rows = load_rows(dir.join(format!("{name}.heldout.json")), None, package.features()).expect("rows");
     let q = rows.iter().take(count).map(|r| package.quantize_row(r).expect("in range")).collect();
     (package.quantized, q)
-}
-
-fn prove_mock(m: &QuantizedModel, q: &[i64], tamper: Option<Tamper>) -> (MockProver<Fr>, PublicInstances) {
-    let plan = choose_shape(m);
-    let trace = m.forward(q).expect("features in range");
-    let (wallet, salt) = (Fr::from(0x5eed), Fr::from(99));
-    let mut circuit = ModelCircuit::with_witness(m.clone(), plan.shape, ModelWitness { trace, wallet, salt });
-    if let Some(t) = tamper {
-        circuit = circuit.tampered(t);
-    }
-    // The cheater publishes what its corrupted witness computes.
-    let claimed = circuit.claimed_outputs().expect("witness");
-    let public = PublicInstances {
-        commitment: commitment(wallet, salt, q),
-        wallet,
-        outputs: claimed.iter().map(|v| loopx_circuits::wire::fr_from_i64(*v)).collect(),
-    };
-    let prover = MockProver::run(plan.shape.k, &circuit, vec![public.to_vec()]).expect("synthesis");
-    (prover, public)
 }
 
 /// The tamper is caught, and by the constraint meant to catch it (`by` names it), since the rest
@@ -99,20 +81,7 @@ fn wrong_thresholds_features_leaves_and_sums_are_rejected() {
 #[test]
 fn every_changed_public_instance_is_rejected() {
     let (m, rows) = compiled("", "sybil_gbt", 1);
-    let plan = choose_shape(&m);
-    let (_, public) = prove_mock(&m, &rows[0], None);
-    let trace = m.forward(&rows[0]).expect("forward");
-    let circuit = ModelCircuit::with_witness(
-        m.clone(),
-        plan.shape,
-        ModelWitness { trace, wallet: public.wallet, salt: Fr::from(99) },
-    );
-    for i in 0..public.to_vec().len() {
-        let mut instances = public.to_vec();
-        instances[i] += Fr::ONE;
-        let prover = MockProver::run(plan.shape.k, &circuit, vec![instances]).expect("synthesis");
-        assert!(prover.verify().is_err(), "changed instance {i} accepted");
-    }
+    common::assert_every_changed_instance_rejected(&m, &rows[0]);
 }
 
 #[test]

@@ -1,13 +1,15 @@
 //! ONNX import of hand-built protobufs: supported chains evaluate like the ONNX semantics, and
 //! every unsupported or corrupt file is a clear error, never a panic.
 
+mod common;
+
+use common::value;
 use loopx_models::onnx::import_onnx_proto;
 use loopx_models::{import_onnx_bytes, load_onnx, ModelError};
 use prost::Message;
 use tract_onnx::pb::{
-    self, attribute_proto::AttributeType, tensor_proto::DataType,
-    tensor_shape_proto::dimension::Value as Dim, type_proto, AttributeProto, GraphProto, ModelProto,
-    NodeProto, OperatorSetIdProto, TensorProto, TensorShapeProto, TypeProto, ValueInfoProto,
+    attribute_proto::AttributeType, tensor_proto::DataType, AttributeProto, GraphProto, ModelProto,
+    NodeProto, OperatorSetIdProto, TensorProto,
 };
 
 fn tensor(name: &str, dims: &[i64], values: &[f32]) -> TensorProto {
@@ -45,24 +47,6 @@ fn node(op: &str, name: &str, inputs: &[&str], output: &str, attribute: Vec<Attr
         input: inputs.iter().map(|s| s.to_string()).collect(),
         output: vec![output.into()],
         attribute,
-        ..Default::default()
-    }
-}
-
-/// A float tensor value; `None` dims are symbolic.
-fn value(name: &str, dims: &[Option<i64>]) -> ValueInfoProto {
-    let dim = dims
-        .iter()
-        .map(|d| pb::tensor_shape_proto::Dimension {
-            value: Some(d.map_or_else(|| Dim::DimParam("batch".into()), Dim::DimValue)),
-            ..Default::default()
-        })
-        .collect();
-    let tensor =
-        type_proto::Tensor { elem_type: DataType::Float as i32, shape: Some(TensorShapeProto { dim }) };
-    ValueInfoProto {
-        name: name.into(),
-        r#type: Some(TypeProto { value: Some(type_proto::Value::TensorType(tensor)), ..Default::default() }),
         ..Default::default()
     }
 }

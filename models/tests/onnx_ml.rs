@@ -2,12 +2,13 @@
 //! write (`<` and `≥` splits, nodes out of order, `AVERAGE`, softmax) evaluate as the ONNX-ML
 //! spec says, and unsupported or inconsistent attributes are clear errors naming the node.
 
+mod common;
+
+use common::value;
 use loopx_models::{import_onnx_bytes, ModelError, OnnxModel};
 use prost::Message;
 use tract_onnx::pb::{
-    attribute_proto::AttributeType, tensor_proto::DataType, tensor_shape_proto::dimension::Value as Dim,
-    tensor_shape_proto::Dimension, type_proto, AttributeProto, GraphProto, ModelProto, NodeProto,
-    OperatorSetIdProto, TensorShapeProto, TypeProto, ValueInfoProto,
+    attribute_proto::AttributeType, AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto,
 };
 
 fn ints(name: &str, v: &[i64]) -> AttributeProto {
@@ -46,23 +47,6 @@ fn strings(name: &str, v: &[&str]) -> AttributeProto {
     }
 }
 
-fn value(name: &str, width: i64) -> ValueInfoProto {
-    let dim = [None, Some(width)]
-        .iter()
-        .map(|d| Dimension {
-            value: Some(d.map_or_else(|| Dim::DimParam("N".into()), Dim::DimValue)),
-            ..Default::default()
-        })
-        .collect();
-    let tensor =
-        type_proto::Tensor { elem_type: DataType::Float as i32, shape: Some(TensorShapeProto { dim }) };
-    ValueInfoProto {
-        name: name.into(),
-        r#type: Some(TypeProto { value: Some(type_proto::Value::TensorType(tensor)), ..Default::default() }),
-        ..Default::default()
-    }
-}
-
 fn import(op: &str, attribute: Vec<AttributeProto>, outputs: &[&str]) -> Result<OnnxModel, ModelError> {
     let node = NodeProto {
         op_type: op.into(),
@@ -81,8 +65,8 @@ fn import(op: &str, attribute: Vec<AttributeProto>, outputs: &[&str]) -> Result<
         ],
         graph: Some(GraphProto {
             node: vec![node],
-            input: vec![value("x", 2)],
-            output: outputs.iter().map(|o| value(o, 1)).collect(),
+            input: vec![value("x", &[None, Some(2)])],
+            output: outputs.iter().map(|o| value(o, &[None, Some(1)])).collect(),
             ..Default::default()
         }),
         ..Default::default()

@@ -1,0 +1,52 @@
+//! MockProver helpers shared by the circuit specifications.
+
+use halo2_proofs::dev::MockProver;
+use halo2curves::bn256::Fr;
+use halo2curves::ff::Field;
+use loopx_circuits::{choose_shape, commitment, ModelCircuit, ModelWitness, PublicInstances, Tamper};
+use loopx_models::QuantizedModel;
+
+const WALLET: u64 = 0xabcdef;
+const SALT: u64 = 77;
+
+/// The model's circuit with an honest (or tampered) witness for features `q`.
+fn circuit(m: &QuantizedModel, q: &[i64], tamper: Option<Tamper>) -> ModelCircuit {
+    let trace = m.forward(q).expect("features in range");
+    let witness = ModelWitness { trace, wallet: Fr::from(WALLET), salt: Fr::from(SALT) };
+    let circuit = ModelCircuit::with_witness(m.clone(), choose_shape(m).shape, witness);
+    match tamper {
+        Some(t) => circuit.tampered(t),
+        None => circuit,
+    }
+}
+
+/// Runs MockProver on the model for features `q`, publishing what the (possibly tampered)
+/// witness claims, as a cheater would.
+pub fn prove_mock(
+    m: &QuantizedModel,
+    q: &[i64],
+    tamper: Option<Tamper>,
+) -> (MockProver<Fr>, PublicInstances) {
+    let circuit = circuit(m, q, tamper);
+    let claimed = circuit.claimed_outputs().expect("witness");
+    let public = PublicInstances {
+        commitment: commitment(Fr::from(WALLET), Fr::from(SALT), q),
+        wallet: Fr::from(WALLET),
+        outputs: claimed.iter().map(|v| loopx_circuits::wire::fr_from_i64(*v)).collect(),
+    };
+    let prover =
+        MockProver::run(choose_shape(m).shape.k, &circuit, vec![public.to_vec()]).expect("synthesis");
+    (prover, public)
+}
+
+/// Changing any one public instance of an honest proof makes it fail.
+pub fn assert_every_changed_instance_rejected(m: &QuantizedModel, q: &[i64]) {
+    let (_, public) = prove_mock(m, q, None);
+    let circuit = circuit(m, q, None);
+    for i in 0..public.to_vec().len() {
+        let mut instances = public.to_vec();
+        instances[i] += Fr::ONE;
+        let prover = MockProver::run(choose_shape(m).shape.k, &circuit, vec![instances]).expect("synthesis");
+        assert!(prover.verify().is_err(), "changed instance {i} accepted");
+    }
+}
