@@ -33,7 +33,7 @@ fn assert_rejected(m: &QuantizedModel, q: &[i64], tamper: Tamper, by: &str) {
 }
 
 #[test]
-fn honest_paths_satisfy_the_boosted_and_the_forest_circuits() {
+fn honest_paths_satisfy_boosted_forest_and_regression_circuits() {
     let (gbt, rows) = compiled("", "sybil_gbt", 4);
     let plan = choose_shape(&gbt);
     assert!(plan.shape.trees && plan.shape.k <= 13, "sybil_gbt plan {plan:?}");
@@ -44,6 +44,11 @@ fn honest_paths_satisfy_the_boosted_and_the_forest_circuits() {
     let (forest, rows) = compiled("tree", "risk_forest", 3);
     for q in &rows {
         prove_mock(&forest, q, None).0.assert_satisfied();
+    }
+    // A regressor: the score itself is published.
+    let (regressor, rows) = compiled("tree", "risk_gbr", 3);
+    for q in &rows {
+        prove_mock(&regressor, q, None).0.assert_satisfied();
     }
 }
 
