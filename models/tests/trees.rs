@@ -81,6 +81,11 @@ fn sybil_gbt_quantized_probability_and_decision_agree_on_heldout_rows() {
         let p = model.dequantize_vector(model.forward(&q).expect("forward").final_vector())[0];
         same += usize::from((p > 0.5) == (reference[1] > 0.5));
     }
+    eprintln!(
+        "sybil_gbt: class agreement with onnxruntime {same}/{}, max |P error| {:.5}",
+        f.rows.len(),
+        agreement.max_abs_error
+    );
     assert!(same * 1000 >= 995 * f.rows.len(), "class agreement {same}/{}", f.rows.len());
 }
 
@@ -117,6 +122,7 @@ fn risk_forest_multiclass_votes_match_onnxruntime_and_quantize() {
     assert_eq!(model.output, OutputSpec::ArgMax);
     let agreement = agreement_on_rows(&f.graph, model, &f.rows).expect("agreement");
     let argmax = agreement.argmax_agreement.expect("classes");
+    eprintln!("risk_forest: argmax agreement {argmax}, max |error| {:.6}", agreement.max_abs_error);
     assert!(argmax >= 0.995, "argmax agreement {argmax}");
 }
 
@@ -127,6 +133,7 @@ fn risk_gbr_regression_is_within_a_thousandth() {
         assert!((f.graph.eval(row).expect("eval")[0] - reference[0]).abs() < 1e-5);
     }
     let agreement = agreement_on_rows(&f.graph, &f.package.quantized, &f.rows).expect("agreement");
+    eprintln!("risk_gbr: max |error| {:.6}", agreement.max_abs_error);
     assert!(agreement.max_abs_error < 1e-3, "max abs error {}", agreement.max_abs_error);
 }
 
