@@ -33,7 +33,7 @@ fn assert_rejected(m: &QuantizedModel, q: &[i64], tamper: Tamper, by: &str) {
 }
 
 #[test]
-fn honest_paths_satisfy_boosted_forest_and_regression_circuits() {
+fn honest_paths_satisfy_every_exported_ensemble() {
     let (gbt, rows) = compiled("", "sybil_gbt", 4);
     let plan = choose_shape(&gbt);
     assert!(plan.shape.trees && plan.shape.k <= 13, "sybil_gbt plan {plan:?}");
@@ -45,10 +45,13 @@ fn honest_paths_satisfy_boosted_forest_and_regression_circuits() {
     for q in &rows {
         prove_mock(&forest, q, None).0.assert_satisfied();
     }
-    // A regressor: the score itself is published.
-    let (regressor, rows) = compiled("tree", "risk_gbr", 3);
-    for q in &rows {
-        prove_mock(&regressor, q, None).0.assert_satisfied();
+    // A regressor (the score itself is published); XGBoost's `<` splits with softmax, and
+    // LightGBM's binary trees, as onnxmltools exports them.
+    for name in ["risk_gbr", "risk_xgb", "sybil_lgbm"] {
+        let (model, rows) = compiled("tree", name, 2);
+        for q in &rows {
+            prove_mock(&model, q, None).0.assert_satisfied();
+        }
     }
 }
 

@@ -77,12 +77,17 @@ pub fn import_onnx_bytes(bytes: &[u8], what: &str) -> Result<OnnxModel, ModelErr
 
 /// Imports a decoded ONNX model.
 pub fn import_onnx_proto(proto: &pb::ModelProto) -> Result<OnnxModel, ModelError> {
-    let opset = proto
-        .opset_import
-        .iter()
-        .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
-        .map(|o| o.version)
-        .ok_or_else(|| graph_err("the model declares no opset for the default ONNX domain"))?;
+    let default_opset =
+        proto.opset_import.iter().find(|o| o.domain.is_empty() || o.domain == "ai.onnx").map(|o| o.version);
+    let only_ml = proto.opset_import.iter().any(|o| o.domain == "ai.onnx.ml")
+        && proto.graph.iter().flat_map(|g| &g.node).all(|n| n.domain == "ai.onnx.ml");
+    // A graph of ONNX-ML nodes alone (onnxmltools writes those for XGBoost) needs no default
+    // opset; the default-domain semantics it would select are never used.
+    let opset = match default_opset {
+        Some(v) => v,
+        None if only_ml => 21,
+        None => return Err(graph_err("the model declares no opset for the default ONNX domain")),
+    };
     if !(9..=21).contains(&opset) {
         return Err(graph_err(format!("opset {opset} is not supported (supported: 9 to 21)")));
     }

@@ -211,3 +211,38 @@ fn a_tree_ensemble_after_other_ops_is_refused() {
     let err = Graph::new("x", 1, nodes).expect_err("trees must come first");
     assert!(err.to_string().contains("first op"), "{err}");
 }
+
+#[test]
+fn xgboost_softmax_trees_exported_by_onnxmltools_match_onnxruntime() {
+    // `<` splits, per-class base values, 40 trees (one class each), softmax, no default opset.
+    let f = load("tree/risk_xgb");
+    let kinds: Vec<&str> = f.graph.nodes().iter().map(|n| n.op.kind()).collect();
+    assert_eq!(kinds, ["TreeEnsemble", "Softmax"]);
+    for (row, reference) in f.rows.iter().zip(&f.reference) {
+        let p = f.graph.eval(row).expect("eval");
+        assert!(max_diff(p, reference.iter().copied()) < 1e-5);
+    }
+    let agreement = agreement_on_rows(&f.graph, &f.package.quantized, &f.rows).expect("agreement");
+    let argmax = agreement.argmax_agreement.expect("classes");
+    eprintln!("risk_xgb: argmax agreement {argmax}, max |score error| {:.6}", agreement.max_abs_error);
+    assert!(argmax >= 0.995, "argmax agreement {argmax}");
+}
+
+#[test]
+fn lightgbm_binary_trees_exported_by_onnxmltools_match_onnxruntime() {
+    // The converter's Identity/Cast label branch and its Mul-by-one on the probabilities.
+    let f = load("tree/sybil_lgbm");
+    for (row, reference) in f.rows.iter().zip(&f.reference) {
+        let p = f.graph.eval(row).expect("eval")[0];
+        assert!((p - reference[1]).abs() < 1e-5, "P(sybil) {p} vs onnxruntime {}", reference[1]);
+    }
+    let model = &f.package.quantized;
+    let mut same = 0;
+    for (row, reference) in f.rows.iter().zip(&f.reference) {
+        let q = model.quantize_features(row).expect("in range");
+        let p = model.dequantize_vector(model.forward(&q).expect("forward").final_vector())[0];
+        same += usize::from((p > 0.5) == (reference[1] > 0.5));
+    }
+    eprintln!("sybil_lgbm: class agreement with onnxruntime {same}/{}", f.rows.len());
+    assert!(same * 1000 >= 995 * f.rows.len(), "class agreement {same}/{}", f.rows.len());
+}
