@@ -1,8 +1,10 @@
 //! The wallet model circuit: every chip wired together in one region with explicit row offsets.
 //!
-//! Row plan (pool columns): model inputs, then per layer the multiply-accumulate chains and the
-//! rescale rows, then the argmax / threshold rows, then the Poseidon commitment. The lookup strip
-//! fills its own columns from row 0 in parallel, and the table sits in its own fixed columns.
+//! Row plan (pool columns): the published values, (tree models) one dynamic table entry per
+//! feature, the model inputs, (tree models) the sums of leaves, then per layer the
+//! multiply-accumulate chains and the rescale rows, then the argmax / threshold rows, then the
+//! Poseidon commitment. The lookup rows — range limbs, sigmoid lookups and the trees' path
+//! steps — follow in the same columns, and the table sits in its own fixed columns.
 //! One region and absolute offsets sidestep halo2-axiom's `SimpleFloorPlanner` placing every
 //! region at row 0 (DESIGN.md §8).
 
