@@ -8,12 +8,12 @@
 //! One region and absolute offsets sidestep halo2-axiom's `SimpleFloorPlanner` placing every
 //! region at row 0 (DESIGN.md §8).
 
-use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner, Value};
+use halo2_proofs::circuit::{Layouter, Region, SimpleFloorPlanner, Value};
 use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error, Selector};
 use halo2_proofs::poly::Rotation;
 use halo2curves::bn256::Fr;
 use halo2curves::ff::Field;
-use loopx_models::{Activation, InferenceTrace, OutputSpec, QuantizedModel};
+use loopx_models::{Activation, InferenceTrace, OutputSpec, QuantizedModel, QuantizedTrees};
 
 use crate::chips::argmax::ArgMaxConfig;
 use crate::chips::dense::DenseConfig;
@@ -24,6 +24,7 @@ use crate::chips::rescale::{RescaleConfig, RescaleWitness};
 use crate::chips::threshold::ThresholdConfig;
 use crate::chips::trees::{assign_feature_entry, PathWitness, TreeConfig};
 use crate::plan::{self, CircuitShape};
+use crate::tamper::Tamper;
 use crate::wire::{fr_from_i64, Wire};
 
 /// Every column and gate of a model circuit.
@@ -79,108 +80,6 @@ pub struct ModelWitness {
     pub salt: Fr,
 }
 
-/// A deliberate corruption of one witness cell, for soundness tests: a cheating prover controls
-/// its witness, and each of these must make verification fail.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Tamper {
-    /// Replace model input `index` by this quantized value (e.g. one outside its range).
-    Input {
-        /// Feature index.
-        index: usize,
-        /// The value the cheater uses.
-        value: i64,
-    },
-    /// Add one to the accumulator at the end of a multiply-accumulate chain.
-    DenseAccumulator {
-        /// Layer index.
-        layer: usize,
-        /// Output index.
-        neuron: usize,
-    },
-    /// Lower the floor quotient by one and raise the remainder by `2^shift` (out of range).
-    RescaleRemainder {
-        /// Layer index.
-        layer: usize,
-        /// Output index.
-        neuron: usize,
-    },
-    /// Add one to an activation output (ReLU/clip output or the clamped sigmoid input).
-    ActivationOutput {
-        /// Layer index.
-        layer: usize,
-        /// Output index.
-        neuron: usize,
-    },
-    /// Flip the clamp-below flag, keeping the output consistent with the flipped flag.
-    ClampFlag {
-        /// Layer index.
-        layer: usize,
-        /// Output index.
-        neuron: usize,
-    },
-    /// Add one to a sigmoid table output.
-    SigmoidOutput {
-        /// Layer index.
-        layer: usize,
-        /// Output index.
-        neuron: usize,
-    },
-    /// Claim another class index.
-    ArgMax {
-        /// The index claimed.
-        index: usize,
-    },
-    /// Flip the threshold predicate's bit.
-    ThresholdBit,
-    /// Send tree `tree`'s path the wrong way at `level` (and on consistently from there: the
-    /// other subtree's splits, its leaf and the sums).
-    TreeDirection {
-        /// Tree index.
-        tree: usize,
-        /// Level of the flipped step.
-        level: usize,
-    },
-    /// Witness tree `tree`'s split at `level` with its threshold plus one (comparison kept
-    /// consistent).
-    TreeThreshold {
-        /// Tree index.
-        tree: usize,
-        /// Level of the step.
-        level: usize,
-    },
-    /// Witness the feature value read at `level` of tree `tree` plus one.
-    TreeFeature {
-        /// Tree index.
-        tree: usize,
-        /// Level of the step.
-        level: usize,
-    },
-    /// Add one to tree `tree`'s leaf value (and to the sum).
-    TreeLeaf {
-        /// Tree index.
-        tree: usize,
-    },
-    /// Add one to the sum of leaves of output `output`.
-    TreeSum {
-        /// Score index.
-        output: usize,
-    },
-    /// Add one to the dynamic table column at `row`: on a feature entry row it no longer holds
-    /// the feature; on any other row it would shift a fixed table entry.
-    DynamicTable {
-        /// Circuit row.
-        row: usize,
-    },
-    /// Add one to a Poseidon state word at the start of a round of the first permutation.
-    PoseidonState {
-        /// Round.
-        round: usize,
-        /// State word.
-        word: usize,
-    },
-}
-
 /// A quantized wallet model as a halo2 circuit.
 #[derive(Clone, Debug)]
 pub struct ModelCircuit {
@@ -216,16 +115,7 @@ impl ModelCircuit {
     }
 
     fn retrace_trees(&mut self) {
-        let tree_tamper = matches!(
-            self.tamper,
-            Some(
-                Tamper::TreeDirection { .. }
-                    | Tamper::TreeThreshold { .. }
-                    | Tamper::TreeFeature { .. }
-                    | Tamper::TreeLeaf { .. }
-                    | Tamper::TreeSum { .. }
-            )
-        );
+        let tree_tamper = self.tamper.is_some_and(|t| t.is_tree());
         let (Some(trees), Some(witness), true) = (&self.model.trees, &self.witness, tree_tamper) else {
             return;
         };
@@ -284,11 +174,7 @@ impl Circuit<Fr> for ModelCircuit {
 
 impl ModelCircuit {
     /// Lays every chip out and publishes the commitment, the wallet and the outputs.
-    fn lay_out(
-        &self,
-        config: &ModelConfig,
-        region: &mut halo2_proofs::circuit::Region<'_, Fr>,
-    ) -> Result<(), Error> {
+    fn lay_out(&self, config: &ModelConfig, region: &mut Region<'_, Fr>) -> Result<(), Error> {
         let model = &self.model;
         let limb_bits = self.shape.limb_bits;
         let tables = plan::table_contents(model, limb_bits);
@@ -320,49 +206,7 @@ impl ModelCircuit {
         }
         let features: Vec<Wire> = current.iter().map(|(w, _)| *w).collect();
         if let (Some(trees), Some(chip)) = (&model.trees, &config.trees) {
-            let first = plan::feature_entries_row(model);
-            for (f, wire) in features.iter().enumerate() {
-                let tamper = self.tamper == Some(Tamper::DynamicTable { row: first + f });
-                assign_feature_entry(region, &config.lookup, &config.pool, first + f, f, wire, tamper)?;
-            }
-            let usable = (1usize << self.shape.k) - plan::unusable_rows(self.shape);
-            let tamper_row = match self.tamper {
-                Some(Tamper::DynamicTable { row }) => Some(row),
-                _ => None,
-            };
-            config.lookup.close_dynamic_entries(region, usable, first..first + features.len(), tamper_row)?;
-            let check_bits = plan::tree_check_bits(model, limb_bits);
-            let inputs = current.iter().map(|(_, q)| *q).fold(Value::known(Vec::new()), |acc, q| {
-                acc.zip(q).map(|(mut v, q)| {
-                    v.push(q);
-                    v
-                })
-            });
-            let mut leaves = Vec::with_capacity(trees.trees.len());
-            for t in 0..trees.trees.len() {
-                let path = inputs.as_ref().map(|q| self.tree_path(trees, t, q));
-                let wires = chip.assign_path(region, &mut strip, trees, t, path.as_ref(), check_bits)?;
-                leaves.push((wires, path.map(|p| p.values)));
-            }
-            current = Vec::with_capacity(trees.outputs());
-            for (o, terms) in plan::trees_by_output(trees).iter().enumerate() {
-                let inputs: Vec<Wire> = terms.iter().map(|(t, k)| leaves[*t].0[*k]).collect();
-                let tamper = (self.tamper == Some(Tamper::TreeSum { output: o })).then_some(Fr::ONE);
-                let (acc, rows) = config.dense.assign_output(
-                    region,
-                    row,
-                    &inputs,
-                    &vec![1; inputs.len()],
-                    trees.base[o],
-                    tamper,
-                )?;
-                row += rows;
-                let value = terms.iter().fold(Value::known(trees.base[o]), |acc, (t, k)| {
-                    acc.zip(leaves[*t].1.as_ref()).map(|(a, v)| a + v[*k])
-                });
-                let value = value.map(|v| v + i64::from(tamper.is_some()));
-                current.push((acc, value));
-            }
+            current = self.lay_out_trees(config, chip, trees, region, &mut strip, &mut row, &current)?;
         }
 
         let mut sigmoid_index = 0;
@@ -471,6 +315,65 @@ impl ModelCircuit {
             config.q_public.enable(region, i)?;
         }
         Ok(())
+    }
+
+    /// Lays out the feature entries, every tree's path and the sums of leaves from `row` on;
+    /// returns the scores (wires and values).
+    #[allow(clippy::too_many_arguments)]
+    fn lay_out_trees(
+        &self,
+        config: &ModelConfig,
+        chip: &TreeConfig,
+        trees: &QuantizedTrees,
+        region: &mut Region<'_, Fr>,
+        strip: &mut LookupStrip<'_>,
+        row: &mut usize,
+        features: &[(Wire, Value<i64>)],
+    ) -> Result<Vec<(Wire, Value<i64>)>, Error> {
+        let model = &self.model;
+        let first = plan::feature_entries_row(model);
+        for (f, (wire, _)) in features.iter().enumerate() {
+            let tamper = self.tamper == Some(Tamper::DynamicTable { row: first + f });
+            assign_feature_entry(region, &config.lookup, &config.pool, first + f, f, wire, tamper)?;
+        }
+        let usable = (1usize << self.shape.k) - plan::unusable_rows(self.shape);
+        let tamper_row = match self.tamper {
+            Some(Tamper::DynamicTable { row }) => Some(row),
+            _ => None,
+        };
+        config.lookup.close_dynamic_entries(region, usable, first..first + features.len(), tamper_row)?;
+        let check_bits = plan::tree_check_bits(model, self.shape.limb_bits);
+        let q = features.iter().map(|(_, q)| *q).fold(Value::known(Vec::new()), |acc, q| {
+            acc.zip(q).map(|(mut v, q)| {
+                v.push(q);
+                v
+            })
+        });
+        let mut leaves = Vec::with_capacity(trees.trees.len());
+        for t in 0..trees.trees.len() {
+            let path = q.as_ref().map(|q| self.tree_path(trees, t, q));
+            let wires = chip.assign_path(region, strip, trees, t, path.as_ref(), check_bits)?;
+            leaves.push((wires, path.map(|p| p.values)));
+        }
+        let mut scores = Vec::with_capacity(trees.outputs());
+        for (o, terms) in plan::trees_by_output(trees).iter().enumerate() {
+            let inputs: Vec<Wire> = terms.iter().map(|(t, k)| leaves[*t].0[*k]).collect();
+            let tamper = (self.tamper == Some(Tamper::TreeSum { output: o })).then_some(Fr::ONE);
+            let (acc, rows) = config.dense.assign_output(
+                region,
+                *row,
+                &inputs,
+                &vec![1; inputs.len()],
+                trees.base[o],
+                tamper,
+            )?;
+            *row += rows;
+            let value = terms.iter().fold(Value::known(trees.base[o]), |acc, (t, k)| {
+                acc.zip(leaves[*t].1.as_ref()).map(|(a, v)| a + v[*k])
+            });
+            scores.push((acc, value.map(|v| v + i64::from(tamper.is_some()))));
+        }
+        Ok(scores)
     }
 
     /// Tree `t`'s witnessed path on features `q`, with any tree tamper applied.

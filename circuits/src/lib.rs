@@ -1,5 +1,5 @@
 //! Halo2 circuits for LoopX prover: the chips (dense multiply-accumulate, rescale-and-clamp,
-//! sigmoid and range lookups, argmax, threshold, Poseidon) and the layouter that turns any
+//! sigmoid and range lookups, tree-ensemble paths, argmax, threshold, Poseidon) and the layouter that turns any
 //! [`loopx_models::QuantizedModel`] into one [`ModelCircuit`] whose public instances are the
 //! salted feature commitment, the wallet and the declared output.
 
@@ -8,10 +8,12 @@ pub mod circuit;
 pub mod instances;
 pub mod plan;
 pub mod poseidon;
+pub mod tamper;
 pub mod wire;
 
-pub use circuit::{ModelCircuit, ModelConfig, ModelWitness, Tamper};
+pub use circuit::{ModelCircuit, ModelConfig, ModelWitness};
 pub use instances::{commitment, wallet_to_fr, PublicInstances};
 pub use plan::{choose_shape, CircuitPlan, CircuitShape};
+pub use tamper::Tamper;
 
 pub use halo2curves::bn256::Fr;
