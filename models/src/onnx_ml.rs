@@ -16,6 +16,10 @@ use tract_onnx::pb;
 use crate::graph::Op;
 use crate::trees::{SplitRule, Tree, TreeEnsemble, TreeNode};
 
+/// Most scores (classes or targets) an ensemble may have; a corrupt count must not make us
+/// allocate without bound.
+const MAX_OUTPUTS: usize = 1 << 12;
+
 /// The ops replacing one tree-ensemble node: the ensemble, then its post-transform.
 pub(crate) fn tree_ensemble_ops(node: &pb::NodeProto, width: usize) -> Result<Vec<Op>, String> {
     let classifier = node.op_type == "TreeEnsembleClassifier";
@@ -60,14 +64,20 @@ pub(crate) fn tree_ensemble_ops(node: &pb::NodeProto, width: usize) -> Result<Ve
             Ok(l) if !l.is_empty() => l.len(),
             _ => strings(node, "classlabels_strings").map(|l| l.len()).unwrap_or(0),
         };
-        if labels == 0 {
-            return Err("the classifier declares no class labels".into());
+        if labels == 0 || labels > MAX_OUTPUTS {
+            return Err(format!(
+                "the classifier declares {labels} class labels (1 to {MAX_OUTPUTS} supported)"
+            ));
         }
         let binary = labels == 2 && w_ids.iter().all(|c| *c == w_ids.first().copied().unwrap_or(0));
         (if binary { 1 } else { labels }, binary)
     } else {
         let targets = attr(node, "n_targets").map_or(1, |a| a.i);
-        (usize::try_from(targets).ok().filter(|t| *t > 0).ok_or("`n_targets` must be positive")?, false)
+        let targets = usize::try_from(targets)
+            .ok()
+            .filter(|t| (1..=MAX_OUTPUTS).contains(t))
+            .ok_or_else(|| format!("`n_targets` = {targets} is outside 1..={MAX_OUTPUTS}"))?;
+        (targets, false)
     };
     let average = match attr(node, "aggregate_function").map(|a| a.s.as_slice()) {
         None | Some(b"SUM") => false,

@@ -194,3 +194,26 @@ fn unsupported_or_inconsistent_attributes_are_clear_errors() {
         assert!(message.contains(expected) && message.contains("trees"), "`{message}` lacks `{expected}`");
     }
 }
+
+#[test]
+fn truncated_or_corrupted_converter_files_never_panic() {
+    for name in ["sybil_gbt.onnx", "tree/risk_xgb.onnx", "tree/sybil_lgbm.onnx"] {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(name);
+        let bytes = std::fs::read(&path).expect("fixture");
+        assert!(import_onnx_bytes(&bytes, name).is_ok(), "{name} imports");
+        let step = (bytes.len() / 400).max(1);
+        for cut in (0..bytes.len()).step_by(step) {
+            let _ = import_onnx_bytes(&bytes[..cut], name);
+        }
+        for i in (0..bytes.len()).step_by((bytes.len() / 3000).max(1)) {
+            for mask in [0x01, 0x80, 0xff] {
+                let mut corrupt = bytes.clone();
+                corrupt[i] ^= mask;
+                if let Ok(m) = import_onnx_bytes(&corrupt, name) {
+                    // Whatever still parses must evaluate without panicking too.
+                    let _ = m.graph.eval(&vec![1.0; m.graph.inputs()]);
+                }
+            }
+        }
+    }
+}
