@@ -246,3 +246,28 @@ fn lightgbm_binary_trees_exported_by_onnxmltools_match_onnxruntime() {
     eprintln!("sybil_lgbm: class agreement with onnxruntime {same}/{}", f.rows.len());
     assert!(same * 1000 >= 995 * f.rows.len(), "class agreement {same}/{}", f.rows.len());
 }
+
+#[test]
+fn a_package_with_a_malformed_ensemble_is_refused_not_run() {
+    let f = load("sybil_gbt");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let edits: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
+        ("feature", Box::new(|t| t["trees"][0]["splits"][0]["feature"] = 99.into())),
+        ("depth", Box::new(|t| t["depth"] = 0.into())),
+        ("depth", Box::new(|t| t["depth"] = 5.into())),
+        ("leaves", Box::new(|t| t["trees"][3]["leaves"].as_array_mut().expect("leaves").truncate(2))),
+        ("threshold", Box::new(|t| t["trees"][1]["splits"][2]["threshold"] = i64::MAX.into())),
+        ("targets", Box::new(|t| t["trees"][0]["targets"] = serde_json::json!([4]))),
+        ("leaves", Box::new(|t| t["trees"][0]["leaves"][0][0] = (1i64 << 50).into())),
+    ];
+    for (what, edit) in edits {
+        f.package.save(tmp.path()).expect("save");
+        let file = tmp.path().join(loopx_models::PACKAGE_FILE);
+        let mut json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).expect("read")).expect("json");
+        edit(&mut json["quantized"]["trees"]);
+        std::fs::write(&file, json.to_string()).expect("write");
+        let err = ModelPackage::load(tmp.path()).expect_err(what);
+        assert!(err.to_string().contains("tree ensemble"), "{what}: {err}");
+    }
+}
