@@ -46,6 +46,36 @@ fn load(path: &str) -> Fixture {
     Fixture { graph, package, rows, reference }
 }
 
+impl Fixture {
+    /// Asserts the quantized binary decision (`P > 0.5`) agrees with onnxruntime's on ≥ 99.5 %
+    /// of the held-out rows.
+    fn assert_binary_decisions_agree(&self, name: &str) {
+        let model = &self.package.quantized;
+        let mut same = 0;
+        for (row, reference) in self.rows.iter().zip(&self.reference) {
+            let q = model.quantize_features(row).expect("in range");
+            let p = model.dequantize_vector(model.forward(&q).expect("forward").final_vector())[0];
+            same += usize::from((p > 0.5) == (reference[1] > 0.5));
+        }
+        eprintln!("{name}: class agreement with onnxruntime {same}/{}", self.rows.len());
+        assert!(same * 1000 >= 995 * self.rows.len(), "{name}: class agreement {same}/{}", self.rows.len());
+    }
+
+    /// Asserts a multiclass model's float probabilities equal onnxruntime's and its quantized
+    /// argmax agrees with the float one on ≥ 99.5 % of the held-out rows.
+    fn assert_multiclass_agrees(&self, name: &str) {
+        for (row, reference) in self.rows.iter().zip(&self.reference) {
+            let p = self.graph.eval(row).expect("eval");
+            assert!(max_diff(p, reference.iter().copied()) < 1e-5, "{name}: float vs onnxruntime");
+        }
+        let agreement =
+            agreement_on_rows(&self.graph, &self.package.quantized, &self.rows).expect("agreement");
+        let argmax = agreement.argmax_agreement.expect("classes");
+        eprintln!("{name}: argmax agreement {argmax}, max |score error| {:.6}", agreement.max_abs_error);
+        assert!(argmax >= 0.995, "{name}: argmax agreement {argmax}");
+    }
+}
+
 fn max_diff(a: impl IntoIterator<Item = f64>, b: impl IntoIterator<Item = f64>) -> f64 {
     a.into_iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
 }
@@ -75,18 +105,8 @@ fn sybil_gbt_quantized_probability_and_decision_agree_on_heldout_rows() {
     let agreement = agreement_on_rows(&f.graph, model, &f.rows).expect("agreement");
     assert!(agreement.max_abs_error < 0.01, "max |P error| {}", agreement.max_abs_error);
     // Against onnxruntime's own class decisions on the converter's file.
-    let mut same = 0;
-    for (row, reference) in f.rows.iter().zip(&f.reference) {
-        let q = model.quantize_features(row).expect("in range");
-        let p = model.dequantize_vector(model.forward(&q).expect("forward").final_vector())[0];
-        same += usize::from((p > 0.5) == (reference[1] > 0.5));
-    }
-    eprintln!(
-        "sybil_gbt: class agreement with onnxruntime {same}/{}, max |P error| {:.5}",
-        f.rows.len(),
-        agreement.max_abs_error
-    );
-    assert!(same * 1000 >= 995 * f.rows.len(), "class agreement {same}/{}", f.rows.len());
+    f.assert_binary_decisions_agree("sybil_gbt");
+    eprintln!("sybil_gbt: max |P error| {:.5}", agreement.max_abs_error);
 }
 
 #[test]
@@ -114,16 +134,8 @@ fn risk_forest_multiclass_votes_match_onnxruntime_and_quantize() {
     let f = load("tree/risk_forest");
     let (_, ensemble) = f.graph.tree_ensemble().expect("trees");
     assert_eq!((ensemble.trees.len(), ensemble.outputs), (12, 4));
-    for (row, reference) in f.rows.iter().zip(&f.reference) {
-        let p = f.graph.eval(row).expect("eval");
-        assert!(max_diff(p, reference.iter().copied()) < 1e-5);
-    }
-    let model = &f.package.quantized;
-    assert_eq!(model.output, OutputSpec::ArgMax);
-    let agreement = agreement_on_rows(&f.graph, model, &f.rows).expect("agreement");
-    let argmax = agreement.argmax_agreement.expect("classes");
-    eprintln!("risk_forest: argmax agreement {argmax}, max |error| {:.6}", agreement.max_abs_error);
-    assert!(argmax >= 0.995, "argmax agreement {argmax}");
+    assert_eq!(f.package.quantized.output, OutputSpec::ArgMax);
+    f.assert_multiclass_agrees("risk_forest");
 }
 
 #[test]
@@ -218,14 +230,7 @@ fn xgboost_softmax_trees_exported_by_onnxmltools_match_onnxruntime() {
     let f = load("tree/risk_xgb");
     let kinds: Vec<&str> = f.graph.nodes().iter().map(|n| n.op.kind()).collect();
     assert_eq!(kinds, ["TreeEnsemble", "Softmax"]);
-    for (row, reference) in f.rows.iter().zip(&f.reference) {
-        let p = f.graph.eval(row).expect("eval");
-        assert!(max_diff(p, reference.iter().copied()) < 1e-5);
-    }
-    let agreement = agreement_on_rows(&f.graph, &f.package.quantized, &f.rows).expect("agreement");
-    let argmax = agreement.argmax_agreement.expect("classes");
-    eprintln!("risk_xgb: argmax agreement {argmax}, max |score error| {:.6}", agreement.max_abs_error);
-    assert!(argmax >= 0.995, "argmax agreement {argmax}");
+    f.assert_multiclass_agrees("risk_xgb");
 }
 
 #[test]
@@ -236,15 +241,7 @@ fn lightgbm_binary_trees_exported_by_onnxmltools_match_onnxruntime() {
         let p = f.graph.eval(row).expect("eval")[0];
         assert!((p - reference[1]).abs() < 1e-5, "P(sybil) {p} vs onnxruntime {}", reference[1]);
     }
-    let model = &f.package.quantized;
-    let mut same = 0;
-    for (row, reference) in f.rows.iter().zip(&f.reference) {
-        let q = model.quantize_features(row).expect("in range");
-        let p = model.dequantize_vector(model.forward(&q).expect("forward").final_vector())[0];
-        same += usize::from((p > 0.5) == (reference[1] > 0.5));
-    }
-    eprintln!("sybil_lgbm: class agreement with onnxruntime {same}/{}", f.rows.len());
-    assert!(same * 1000 >= 995 * f.rows.len(), "class agreement {same}/{}", f.rows.len());
+    f.assert_binary_decisions_agree("sybil_lgbm");
 }
 
 #[test]
