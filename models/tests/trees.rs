@@ -248,14 +248,14 @@ fn lightgbm_binary_trees_exported_by_onnxmltools_match_onnxruntime() {
 fn a_package_with_a_malformed_ensemble_is_refused_not_run() {
     let f = load("sybil_gbt");
     let tmp = tempfile::tempdir().expect("temp dir");
-    let edits: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
-        ("feature", Box::new(|t| t["trees"][0]["splits"][0]["feature"] = 99.into())),
-        ("depth", Box::new(|t| t["depth"] = 0.into())),
-        ("depth", Box::new(|t| t["depth"] = 5.into())),
-        ("leaves", Box::new(|t| t["trees"][3]["leaves"].as_array_mut().expect("leaves").truncate(2))),
-        ("threshold", Box::new(|t| t["trees"][1]["splits"][2]["threshold"] = i64::MAX.into())),
-        ("targets", Box::new(|t| t["trees"][0]["targets"] = serde_json::json!([4]))),
-        ("leaves", Box::new(|t| t["trees"][0]["leaves"][0][0] = (1i64 << 50).into())),
+    let edits: [(&str, fn(&mut serde_json::Value)); 7] = [
+        ("feature", |t| t["trees"][0]["splits"][0]["feature"] = 99.into()),
+        ("depth", |t| t["depth"] = 0.into()),
+        ("depth", |t| t["depth"] = 5.into()),
+        ("leaves", |t| t["trees"][3]["leaves"].as_array_mut().expect("leaves").truncate(2)),
+        ("threshold", |t| t["trees"][1]["splits"][2]["threshold"] = i64::MAX.into()),
+        ("targets", |t| t["trees"][0]["targets"] = serde_json::json!([4])),
+        ("leaves", |t| t["trees"][0]["leaves"][0][0] = (1i64 << 50).into()),
     ];
     for (what, edit) in edits {
         f.package.save(tmp.path()).expect("save");
