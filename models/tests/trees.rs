@@ -244,11 +244,14 @@ fn lightgbm_binary_trees_exported_by_onnxmltools_match_onnxruntime() {
     f.assert_binary_decisions_agree("sybil_lgbm");
 }
 
+/// An in-place change to a package's `trees` JSON.
+type EnsembleEdit = fn(&mut serde_json::Value);
+
 #[test]
 fn a_package_with_a_malformed_ensemble_is_refused_not_run() {
     let f = load("sybil_gbt");
     let tmp = tempfile::tempdir().expect("temp dir");
-    let edits: [(&str, fn(&mut serde_json::Value)); 7] = [
+    let edits: [(&str, EnsembleEdit); 7] = [
         ("feature", |t| t["trees"][0]["splits"][0]["feature"] = 99.into()),
         ("depth", |t| t["depth"] = 0.into()),
         ("depth", |t| t["depth"] = 5.into()),
