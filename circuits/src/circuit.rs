@@ -32,8 +32,8 @@ use crate::wire::{fr_from_i64, Wire};
 pub struct ModelConfig {
     dense: DenseConfig,
     rescale: RescaleConfig,
-    argmax: ArgMaxConfig,
-    threshold: ThresholdConfig,
+    argmax: Option<ArgMaxConfig>,
+    threshold: Option<ThresholdConfig>,
     poseidon: PoseidonConfig,
     lookup: LookupConfig,
     trees: Option<TreeConfig>,
@@ -45,24 +45,57 @@ impl ModelConfig {
     /// Allocates the columns of `shape` and creates every gate.
     pub fn configure(meta: &mut ConstraintSystem<Fr>, shape: CircuitShape) -> Self {
         let pool = ColumnPool::configure(meta, shape.pool_width, shape.pool_fixed());
+        // halo2 packs selectors into fixed columns greedily, in declaration order: s selectors
+        // share a column as long as s plus the highest gate degree among them (without the
+        // selector) stays within the system's degree, 5 (set by the lookup). Declaring them by
+        // falling gate degree fills each column: the cubic Poseidon rounds share one, the
+        // quadratic gates the next, the linear ones the last. That is three selector columns
+        // for a dense model instead of five, and every column is an elliptic-curve
+        // multiplication (~6k gas) in the on-chain verifier. Chips a model does not use are
+        // left out: an idle selector still takes a place in a column.
+        let poseidon_rounds = [meta.selector(), meta.selector(), meta.selector()];
+        let dense = [meta.selector(), meta.selector()];
+        let rescale = meta.selector();
+        let argmax = shape.argmax.then(|| meta.selector());
+        let threshold = shape.threshold.then(|| meta.selector());
+        let tree_step = shape.trees.then(|| meta.selector());
+        let may_not_clamp = meta.selector();
+        let q_public = meta.selector();
+        let poseidon_init = meta.selector();
+        let limbs = [meta.selector(), meta.selector()];
+        let tree_root = shape.trees.then(|| meta.selector());
+        let dynamic = shape.trees.then(|| [meta.selector(), meta.selector()]);
+
         // The public values sit in the first pool rows, one per row, and a gate ties each to the
         // instance of the same row. Publishing by gate instead of by copy keeps the instance
         // column out of the permutation argument: one commitment fewer for every verifier.
         let instance = meta.instance_column();
-        let q_public = meta.selector();
         meta.create_gate("public instance", |meta| {
             let q = meta.query_selector(q_public);
             let published = meta.query_advice(pool.advice[0], Rotation::cur());
             vec![q * (published - meta.query_instance(instance, Rotation::cur()))]
         });
         ModelConfig {
-            dense: DenseConfig::configure(meta, &pool),
-            rescale: RescaleConfig::configure(meta, &pool),
-            argmax: ArgMaxConfig::configure(meta, &pool),
-            threshold: ThresholdConfig::configure(meta, &pool),
-            poseidon: PoseidonConfig::configure(meta, &pool),
-            lookup: LookupConfig::configure(meta, &pool, shape.limb_bits, shape.trees),
-            trees: shape.trees.then(|| TreeConfig::configure(meta, &pool)),
+            dense: DenseConfig::configure(meta, &pool, dense),
+            rescale: RescaleConfig::configure(meta, &pool, [rescale, may_not_clamp]),
+            argmax: argmax.map(|q| ArgMaxConfig::configure(meta, &pool, q)),
+            threshold: threshold.map(|q| ThresholdConfig::configure(meta, &pool, q)),
+            poseidon: PoseidonConfig::configure(
+                meta,
+                &pool,
+                [poseidon_rounds[0], poseidon_rounds[1], poseidon_rounds[2], poseidon_init],
+            ),
+            lookup: LookupConfig::configure(
+                meta,
+                &pool,
+                shape.limb_bits,
+                limbs,
+                shape.table_outputs,
+                dynamic,
+            ),
+            trees: tree_step
+                .zip(tree_root)
+                .map(|(step, root)| TreeConfig::configure(meta, &pool, [step, root])),
             pool,
             q_public,
         }
@@ -178,7 +211,7 @@ impl ModelCircuit {
         let model = &self.model;
         let limb_bits = self.shape.limb_bits;
         let tables = plan::table_contents(model, limb_bits);
-        config.lookup.assign_table(region, &tables);
+        config.lookup.assign_table(region, &tables)?;
         // Lookup rows follow the chips' rows in the pool.
         let plan = plan::measure(model, self.shape.pool_width, limb_bits);
         let mut strip = LookupStrip::new(&config.lookup, plan.pool_rows);
@@ -269,8 +302,8 @@ impl ModelCircuit {
                 if let Some(Tamper::ArgMax { index }) = self.tamper {
                     choice = choice.map(|_| index);
                 }
-                let (idx, rows) =
-                    config.argmax.assign(region, &mut strip, row, &current, choice, check_bits)?;
+                let argmax = config.argmax.as_ref().ok_or(Error::Synthesis)?;
+                let (idx, rows) = argmax.assign(region, &mut strip, row, &current, choice, check_bits)?;
                 row += rows;
                 vec![idx]
             }
@@ -280,7 +313,8 @@ impl ModelCircuit {
                     bit = bit.map(|b| !b);
                 }
                 let (y, y_int) = current.get(*index).ok_or(Error::Synthesis)?;
-                let wire = config.threshold.assign(
+                let threshold_chip = config.threshold.as_ref().ok_or(Error::Synthesis)?;
+                let wire = threshold_chip.assign(
                     region,
                     &mut strip,
                     row,
@@ -289,7 +323,7 @@ impl ModelCircuit {
                     bit,
                     check_bits,
                 )?;
-                row += config.threshold.rows();
+                row += threshold_chip.rows();
                 vec![wire]
             }
         };

@@ -25,6 +25,20 @@ pub struct CircuitShape {
     /// Whether the circuit proves a tree ensemble (path gates, dynamic feature entries).
     #[serde(default)]
     pub trees: bool,
+    /// Whether the argmax chip is configured (argmax outputs).
+    #[serde(default = "configured")]
+    pub argmax: bool,
+    /// Whether the threshold chip is configured (predicate outputs).
+    #[serde(default = "configured")]
+    pub threshold: bool,
+    /// Whether the lookup table has an output column (sigmoid tables, tree structure).
+    #[serde(default = "configured")]
+    pub table_outputs: bool,
+}
+
+/// Shapes written before a chip became optional configured it.
+fn configured() -> bool {
+    true
 }
 
 impl CircuitShape {
@@ -191,7 +205,16 @@ pub fn trees_by_output(trees: &loopx_models::QuantizedTrees) -> Vec<Vec<(usize, 
 /// Counts the rows and columns of `model` in a pool `pool_width` wide with `limb_bits`-bit
 /// limbs (k left at 0).
 pub fn measure(model: &QuantizedModel, pool_width: usize, limb_bits: u32) -> CircuitPlan {
-    let shape = CircuitShape { k: 0, pool_width, limb_bits, trees: model.trees.is_some() };
+    let shape = CircuitShape {
+        k: 0,
+        pool_width,
+        limb_bits,
+        trees: model.trees.is_some(),
+        argmax: model.output == OutputSpec::ArgMax,
+        threshold: matches!(model.output, OutputSpec::Threshold { .. }),
+        table_outputs: model.trees.is_some()
+            || model.layers.iter().any(|l| matches!(l.activation, Activation::Sigmoid(_))),
+    };
     let rows = |cells: usize| rows_for(pool_width, cells);
     let rescale = rows(crate::chips::rescale::ADVICE_CELLS);
     let rescale_rows = |params: &[RescaleParams]| -> usize {

@@ -166,3 +166,42 @@ fn rejects_wrong_poseidon_state() {
         assert_rejected(&m, &q, Tamper::PoseidonState { round, word });
     }
 }
+
+#[test]
+fn a_shape_without_a_chip_or_table_column_the_model_needs_does_not_synthesize() {
+    // Chips and the table's output column are configured only when the model uses them; a
+    // circuit missing one must fail to build rather than leave those values unchecked.
+    use halo2_proofs::dev::MockProver;
+    use halo2curves::bn256::Fr;
+    use loopx_circuits::wire::fr_from_i64;
+    use loopx_circuits::{choose_shape, commitment, ModelCircuit, ModelWitness, PublicInstances};
+
+    type StripShape = fn(&mut loopx_circuits::CircuitShape);
+    let cases: [(QuantizedModel, StripShape); 3] = [
+        (logistic(), |s| s.table_outputs = false),
+        (mlp_argmax(), |s| s.argmax = false),
+        (clipped_threshold(), |s| s.threshold = false),
+    ];
+    for (m, strip) in cases {
+        let q = features(&m, 3);
+        let trace = m.forward(&q).expect("features in range");
+        let public = PublicInstances {
+            commitment: commitment(Fr::from(1), Fr::from(2), &q),
+            wallet: Fr::from(1),
+            outputs: trace.public_outputs.iter().map(|v| fr_from_i64(*v)).collect(),
+        };
+        let witness = ModelWitness { trace, wallet: Fr::from(1), salt: Fr::from(2) };
+        let mut shape = choose_shape(&m).shape;
+        assert!(MockProver::run(
+            shape.k,
+            &ModelCircuit::with_witness(m.clone(), shape, witness.clone()),
+            vec![public.to_vec()]
+        )
+        .expect("the chosen shape synthesizes")
+        .verify()
+        .is_ok());
+        strip(&mut shape);
+        let stripped = ModelCircuit::with_witness(m.clone(), shape, witness);
+        assert!(MockProver::run(shape.k, &stripped, vec![public.to_vec()]).is_err(), "{shape:?} synthesized");
+    }
+}

@@ -19,6 +19,7 @@
 //! `instances[i]` would see a value the proof never attested.
 
 mod family;
+mod inline;
 mod rewrite;
 
 use crate::VerifierError;

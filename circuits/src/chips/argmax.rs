@@ -44,9 +44,9 @@ pub struct ArgMaxConfig {
 }
 
 impl ArgMaxConfig {
-    /// Creates the gate.
-    pub fn configure(meta: &mut ConstraintSystem<Fr>, pool: &ColumnPool) -> Self {
-        let config = ArgMaxConfig { q: meta.selector(), pool: pool.clone() };
+    /// Creates the gate on selector `q`.
+    pub fn configure(meta: &mut ConstraintSystem<Fr>, pool: &ColumnPool, q: Selector) -> Self {
+        let config = ArgMaxConfig { q, pool: pool.clone() };
         meta.create_gate("argmax", |meta| {
             let mut p = PoolQuery::new(meta, pool);
             let q = p.q(config.q);

@@ -38,9 +38,11 @@ pub fn rows_per_output(inputs: usize, width: usize) -> usize {
 }
 
 impl DenseConfig {
-    /// Creates the multiply-accumulate gate (needs `width` fixed cells per row).
-    pub fn configure(meta: &mut ConstraintSystem<Fr>, pool: &ColumnPool) -> Self {
-        let config = DenseConfig { q_first: meta.selector(), q_next: meta.selector(), pool: pool.clone() };
+    /// Creates the multiply-accumulate gate (needs `width` fixed cells per row) on the selectors
+    /// `[first row, next rows]`.
+    pub fn configure(meta: &mut ConstraintSystem<Fr>, pool: &ColumnPool, selectors: [Selector; 2]) -> Self {
+        let [q_first, q_next] = selectors;
+        let config = DenseConfig { q_first, q_next, pool: pool.clone() };
         let terms = terms_per_row(pool.width());
         meta.create_gate("dense multiply-accumulate", |meta| {
             let mut p = PoolQuery::new(meta, pool);

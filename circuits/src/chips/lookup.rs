@@ -41,7 +41,8 @@ pub struct LookupConfig {
     dynamic: Option<DynamicEntries>,
     q_limb: Selector,
     q_last: Selector,
-    table: [Column<Fixed>; 3],
+    /// `(tag, val)` and, when some entry has one, `out`.
+    table: Vec<Column<Fixed>>,
     limb_bits: u32,
     pool: ColumnPool,
 }
@@ -98,26 +99,31 @@ fn range_tag(width: u32) -> Fr {
 }
 
 impl LookupConfig {
-    /// Creates the table columns, the running-sum gates and the lookup over the pool.
-    /// With `dynamic`, rows marked by an extra fixed column take the table's `out` from the
-    /// pool's first advice column (the tree chip's feature entries).
+    /// Creates the table columns, the running-sum gates (selectors `[limb, last limb]`) and the
+    /// lookup over the pool. Without `outputs` (no sigmoid table, no tree) the table is only
+    /// `(tag, val)`: one fixed column, hence one verifier multiplication, fewer. With `dynamic`
+    /// (selectors `[entry, empty]`), table rows take their `out` from an extra advice column
+    /// (the tree chip's feature entries); it needs `outputs`.
     pub fn configure(
         meta: &mut ConstraintSystem<Fr>,
         pool: &ColumnPool,
         limb_bits: u32,
-        dynamic: bool,
+        [q_limb, q_last]: [Selector; 2],
+        outputs: bool,
+        dynamic: Option<[Selector; 2]>,
     ) -> Self {
         assert!(pool.width() >= ADVICE_WIDTH, "a lookup record must fit one pool row");
+        assert!(outputs || dynamic.is_none(), "dynamic entries fill the table's output column");
         let config = LookupConfig {
             q_lookup: meta.fixed_column(),
-            dynamic: dynamic.then(|| DynamicEntries {
+            dynamic: dynamic.map(|[q_entry, q_empty]| DynamicEntries {
                 column: meta.advice_column(),
-                q_entry: meta.selector(),
-                q_empty: meta.selector(),
+                q_entry,
+                q_empty,
             }),
-            q_limb: meta.selector(),
-            q_last: meta.selector(),
-            table: [meta.fixed_column(), meta.fixed_column(), meta.fixed_column()],
+            q_limb,
+            q_last,
+            table: (0..if outputs { 3 } else { 2 }).map(|_| meta.fixed_column()).collect(),
             limb_bits,
             pool: pool.clone(),
         };
@@ -148,10 +154,12 @@ impl LookupConfig {
             let q = meta.query_fixed(config.q_lookup, Rotation::cur());
             let mut p = PoolQuery::new(meta, pool);
             let input = [p.f(0), p.a(VAL), p.a(OUT)];
-            let mut table = config.table.map(|t| meta.query_fixed(t, Rotation::cur()));
+            let mut table: Vec<_> =
+                config.table.iter().map(|t| meta.query_fixed(*t, Rotation::cur())).collect();
             if let Some(dynamic) = config.dynamic {
                 table[2] = table[2].clone() + meta.query_advice(dynamic.column, Rotation::cur());
             }
+            // Without an output column, `out` is not looked up (range rows leave it unused).
             input.into_iter().zip(table).map(|(i, t)| (q.clone() * i, t)).collect()
         });
         config
@@ -162,8 +170,14 @@ impl LookupConfig {
         self.limb_bits
     }
 
-    /// Writes the table into its fixed columns (row 0 stays all zero).
-    pub fn assign_table(&self, region: &mut Region<'_, Fr>, contents: &TableContents) {
+    /// Writes the table into its fixed columns (row 0 stays all zero). Entries with an output
+    /// (sigmoid tables, tree structure) need a configuration with the output column: without it
+    /// their outputs would go unchecked, so synthesis fails instead.
+    pub fn assign_table(&self, region: &mut Region<'_, Fr>, contents: &TableContents) -> Result<(), Error> {
+        let has_outputs = !contents.sigmoids.is_empty() || !contents.entries.is_empty();
+        if has_outputs && self.table.len() < 3 {
+            return Err(Error::Synthesis);
+        }
         let mut row = contents.first_row.max(1);
         for &w in &contents.widths {
             for v in 0..(1u64 << w) {
@@ -187,6 +201,7 @@ impl LookupConfig {
             }
             row += 1;
         }
+        Ok(())
     }
 
     /// Makes `row` the dynamic entry `(tag, val, value)`; the caller copies `value` into the

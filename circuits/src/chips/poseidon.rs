@@ -57,15 +57,10 @@ pub struct StateTamper {
 }
 
 impl PoseidonConfig {
-    /// Creates the round, absorb and init gates.
-    pub fn configure(meta: &mut ConstraintSystem<Fr>, pool: &ColumnPool) -> Self {
-        let config = PoseidonConfig {
-            q_full: meta.selector(),
-            q_partial: meta.selector(),
-            q_absorb: meta.selector(),
-            q_init: meta.selector(),
-            pool: pool.clone(),
-        };
+    /// Creates the round, absorb and init gates on the selectors `[full, partial, absorb, init]`.
+    pub fn configure(meta: &mut ConstraintSystem<Fr>, pool: &ColumnPool, selectors: [Selector; 4]) -> Self {
+        let [q_full, q_partial, q_absorb, q_init] = selectors;
+        let config = PoseidonConfig { q_full, q_partial, q_absorb, q_init, pool: pool.clone() };
         let mds = constants().mds;
         let mix = |terms: &[Expression<Fr>; WIDTH], i: usize| -> Expression<Fr> {
             terms.iter().enumerate().fold(Expression::Constant(Fr::ZERO), |acc, (j, t)| {

@@ -110,9 +110,10 @@ pub struct RescaleOutput {
 }
 
 impl RescaleConfig {
-    /// Creates the gates over the pool.
-    pub fn configure(meta: &mut ConstraintSystem<Fr>, pool: &ColumnPool) -> Self {
-        let config = RescaleConfig { q: meta.selector(), q_strict: meta.selector(), pool: pool.clone() };
+    /// Creates the gates over the pool on the selectors `[rescale, may not clamp]`.
+    pub fn configure(meta: &mut ConstraintSystem<Fr>, pool: &ColumnPool, selectors: [Selector; 2]) -> Self {
+        let [q, q_strict] = selectors;
+        let config = RescaleConfig { q, q_strict, pool: pool.clone() };
         meta.create_gate("rescale and clamp", |meta| {
             let mut p = PoolQuery::new(meta, pool);
             let q = p.q(config.q);

@@ -20,9 +20,9 @@ pub struct ThresholdConfig {
 }
 
 impl ThresholdConfig {
-    /// Creates the gate.
-    pub fn configure(meta: &mut ConstraintSystem<Fr>, pool: &ColumnPool) -> Self {
-        let config = ThresholdConfig { q: meta.selector(), pool: pool.clone() };
+    /// Creates the gate on selector `q`.
+    pub fn configure(meta: &mut ConstraintSystem<Fr>, pool: &ColumnPool, q: Selector) -> Self {
+        let config = ThresholdConfig { q, pool: pool.clone() };
         meta.create_gate("threshold predicate", |meta| {
             let mut p = PoolQuery::new(meta, pool);
             let q = p.q(config.q);

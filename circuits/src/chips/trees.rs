@@ -117,10 +117,11 @@ impl PathWitness {
 }
 
 impl TreeConfig {
-    /// Creates the path gates.
-    pub fn configure(meta: &mut ConstraintSystem<Fr>, pool: &ColumnPool) -> Self {
+    /// Creates the path gates on the selectors `[step, root]`.
+    pub fn configure(meta: &mut ConstraintSystem<Fr>, pool: &ColumnPool, selectors: [Selector; 2]) -> Self {
         assert!(pool.width() >= ADVICE_WIDTH, "a lookup record must fit one pool row");
-        let config = TreeConfig { q_step: meta.selector(), q_root: meta.selector(), pool: pool.clone() };
+        let [q_step, q_root] = selectors;
+        let config = TreeConfig { q_step, q_root, pool: pool.clone() };
         meta.create_gate("tree path step", |meta| {
             let mut p = PoolQuery::new(meta, pool);
             let q = p.q(config.q_step);

@@ -20,6 +20,8 @@
 //! and replaces the scalar reads by `read_fr`, which rejects a word `≥ r` instead of reducing
 //! it, and the point check by an immediate rejection.
 //!
+//! Single-use memory temporaries are then folded into their uses (see [`super::inline`]).
+//!
 //! Precompile calls (`success := and(eq(staticcall(…), 1), success)`) become
 //! `if iszero(staticcall(…)) { revert(0, 0) }`. Their inputs are validated points and
 //! scalars, so such a call can only fail by running out of gas; folded into `false`, a caller
@@ -143,6 +145,7 @@ pub(crate) fn rewrite_body(
     }
     let body = body.replace(POINT_CHECK, POINT_REJECT);
     let body = revert_on_precompile_failure(&body)?;
+    let body = super::inline::inline_single_use(&body);
     Ok(RewrittenBody { body, layout, instances_start })
 }
 
