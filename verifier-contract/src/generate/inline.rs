@@ -172,7 +172,7 @@ fn substitute(text: &str, pending: &mut HashMap<u64, String>) -> String {
 }
 
 /// Every call of `name` (which ends in `(`) in `text`, as (start, (arguments start, arguments)),
-/// skipping longer names that end the same way (`mstore8(` is not `mstore(`... and `xmload(`).
+/// skipping longer identifiers that end the same way (`xmload(` is not a call of `mload(`).
 fn calls<'t>(text: &'t str, name: &'static str) -> impl Iterator<Item = (usize, (usize, &'t str))> + 't {
     text.match_indices(name).filter_map(move |(at, _)| {
         let boundary = text[..at].chars().next_back().is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
