@@ -26,8 +26,8 @@ fn main() {
         let verify_s = start.elapsed().as_secs_f64();
         let p = &w.plan;
         println!(
-            "{:<18} k={:<2} pool_width={:<2} limb_bits={:<2} rows(pool/lookup/table)={}/{}/{} advice={} fixed={} proof={}B srs={:.2}s setup={:.2}s prove={:.2}s verify={:.3}s valid={}",
-            w.name, p.shape.k, p.shape.pool_width, p.shape.limb_bits, p.pool_rows, p.lookup_rows, p.table_rows,
+            "{:<18} k={:<2} pool_width={:<2} rows(pool/strip)={}/{} advice={} fixed={} proof={}B srs={:.2}s setup={:.2}s prove={:.2}s verify={:.3}s valid={}",
+            w.name, p.shape.k, p.shape.pool_width, p.pool_rows, p.strip_rows,
             p.advice_columns, p.fixed_columns, proof.bytes.len(), srs_s, setup_s, prove_s, verify_s, valid
         );
     }

@@ -1,10 +1,11 @@
 //! The wallet model circuit: every chip wired together in one region with explicit row offsets.
 //!
-//! Row plan (pool columns): the published values, (tree models) one dynamic table entry per
-//! feature, the model inputs, (tree models) the sums of leaves, then per layer the
+//! Row plan (pool columns): the published values, the model inputs, (tree models) the
+//! thermometer bounds and the sums of leaves, then per layer the
 //! multiply-accumulate chains and the rescale rows, then the argmax / threshold rows, then the
-//! Poseidon commitment. The lookup rows — range limbs, sigmoid lookups and the trees' path
-//! steps — follow in the same columns, and the table sits in its own fixed columns.
+//! Poseidon commitment. The strip rows — range checks by bits, the multiplexers that read the
+//! sigmoid tables and the trees' leaves, the trees' thermometers — follow in the same columns.
+//! There is no lookup argument: it would cost the verifier six commitments (see `chips::range`).
 //! One region and absolute offsets sidestep halo2-axiom's `SimpleFloorPlanner` placing every
 //! region at row 0 (DESIGN.md §8).
 
@@ -13,19 +14,20 @@ use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error, Selector};
 use halo2_proofs::poly::Rotation;
 use halo2curves::bn256::Fr;
 use halo2curves::ff::Field;
-use loopx_models::{Activation, InferenceTrace, OutputSpec, QuantizedModel, QuantizedTrees};
+use loopx_models::{Activation, InferenceTrace, OutputSpec, QuantizedModel, QuantizedTrees, SigmoidTable};
 
 use crate::chips::argmax::ArgMaxConfig;
 use crate::chips::dense::DenseConfig;
-use crate::chips::lookup::{LookupConfig, LookupStrip};
+use crate::chips::mux::MuxConfig;
 use crate::chips::pool::ColumnPool;
 use crate::chips::poseidon::{PoseidonConfig, StateTamper};
+use crate::chips::range::{RangeConfig, RangeStrip};
 use crate::chips::rescale::{RescaleConfig, RescaleWitness};
 use crate::chips::threshold::ThresholdConfig;
-use crate::chips::trees::{assign_feature_entry, PathWitness, TreeConfig};
+use crate::chips::trees::{self, TreeChips, TreeTampers};
 use crate::plan::{self, CircuitShape};
 use crate::tamper::Tamper;
-use crate::wire::{fr_from_i64, Wire};
+use crate::wire::Wire;
 
 /// Every column and gate of a model circuit.
 #[derive(Clone, Debug)]
@@ -35,8 +37,8 @@ pub struct ModelConfig {
     argmax: Option<ArgMaxConfig>,
     threshold: Option<ThresholdConfig>,
     poseidon: PoseidonConfig,
-    lookup: LookupConfig,
-    trees: Option<TreeConfig>,
+    range: RangeConfig,
+    mux: Option<MuxConfig>,
     pool: ColumnPool,
     q_public: Selector,
 }
@@ -44,27 +46,27 @@ pub struct ModelConfig {
 impl ModelConfig {
     /// Allocates the columns of `shape` and creates every gate.
     pub fn configure(meta: &mut ConstraintSystem<Fr>, shape: CircuitShape) -> Self {
+        // Degree 5 even where no gate needs it: the permutation argument then takes three
+        // columns per product commitment, and selectors pack several to a fixed column.
+        meta.set_minimum_degree(5);
         let pool = ColumnPool::configure(meta, shape.pool_width, shape.pool_fixed());
         // halo2 packs selectors into fixed columns greedily, in declaration order: s selectors
         // share a column as long as s plus the highest gate degree among them (without the
-        // selector) stays within the system's degree, 5 (set by the lookup). Declaring them by
-        // falling gate degree fills each column: the cubic Poseidon rounds share one, the
-        // quadratic gates the next, the linear ones the last. That is three selector columns
-        // for a dense model instead of five, and every column is an elliptic-curve
-        // multiplication (~6k gas) in the on-chain verifier. Chips a model does not use are
-        // left out: an idle selector still takes a place in a column.
+        // selector) stays within the system's degree, 5. Declaring them by falling gate degree
+        // fills each column: the cubic Poseidon rounds share one, the quadratic gates the next
+        // ones, the linear ones the last. Every column is an elliptic-curve multiplication
+        // (~6k gas) in the on-chain verifier, and chips a model does not use are left out: an
+        // idle selector still takes a place in a column.
         let poseidon_rounds = [meta.selector(), meta.selector(), meta.selector()];
         let dense = [meta.selector(), meta.selector()];
         let rescale = meta.selector();
+        let range = meta.selector();
         let argmax = shape.argmax.then(|| meta.selector());
         let threshold = shape.threshold.then(|| meta.selector());
-        let tree_step = shape.trees.then(|| meta.selector());
+        let mux = shape.mux.then(|| [meta.selector(), meta.selector()]);
         let may_not_clamp = meta.selector();
         let q_public = meta.selector();
         let poseidon_init = meta.selector();
-        let limbs = [meta.selector(), meta.selector()];
-        let tree_root = shape.trees.then(|| meta.selector());
-        let dynamic = shape.trees.then(|| [meta.selector(), meta.selector()]);
 
         // The public values sit in the first pool rows, one per row, and a gate ties each to the
         // instance of the same row. Publishing by gate instead of by copy keeps the instance
@@ -85,17 +87,8 @@ impl ModelConfig {
                 &pool,
                 [poseidon_rounds[0], poseidon_rounds[1], poseidon_rounds[2], poseidon_init],
             ),
-            lookup: LookupConfig::configure(
-                meta,
-                &pool,
-                shape.limb_bits,
-                limbs,
-                shape.table_outputs,
-                dynamic,
-            ),
-            trees: tree_step
-                .zip(tree_root)
-                .map(|(step, root)| TreeConfig::configure(meta, &pool, [step, root])),
+            range: RangeConfig::configure(meta, &pool, range),
+            mux: mux.map(|q| MuxConfig::configure(meta, &pool, q)),
             pool,
             q_public,
         }
@@ -153,11 +146,12 @@ impl ModelCircuit {
             return;
         };
         let q = &witness.trace.inputs;
+        let ones = self.tree_ones(trees, q);
         let mut scores = trees.base.clone();
         for (t, tree) in trees.trees.iter().enumerate() {
-            let path = self.tree_path(trees, t, q);
+            let values = self.tree_leaves(trees, t, &ones);
             for (k, o) in tree.targets.iter().enumerate() {
-                scores[*o] += path.values[k];
+                scores[*o] += values[k];
             }
         }
         if let Some(Tamper::TreeSum { output }) = self.tamper {
@@ -167,6 +161,45 @@ impl ModelCircuit {
         if let Some(w) = self.witness.as_mut() {
             w.trace = trace;
         }
+    }
+
+    /// Each feature's thermometer count on features `q`, with a direction tamper applied: the
+    /// count moves just past (or back before) the tampered split's threshold.
+    fn tree_ones(&self, trees: &QuantizedTrees, q: &[i64]) -> Vec<usize> {
+        let lists = trees::thresholds(trees, &self.model.inputs);
+        let mut ones: Vec<usize> = lists.iter().zip(q).map(|(list, x)| trees::ones(list, *x)).collect();
+        if let Some(Tamper::TreeDirection { tree, level }) = self.tamper {
+            let mut n = 0;
+            for _ in 0..level {
+                let split = trees.trees[tree].splits[n];
+                n = 2 * n + 1 + usize::from(q[split.feature] > split.threshold);
+            }
+            let split = trees.trees[tree].splits[n];
+            let f = split.feature;
+            let list = &lists[f];
+            let i = trees::ones(
+                list,
+                split.threshold.clamp(self.model.inputs[f].min - 1, self.model.inputs[f].max),
+            );
+            ones[f] = if i < ones[f] { i } else { i + 1 };
+        }
+        ones
+    }
+
+    /// The leaf values tree `t` reaches under the thermometer counts `ones` (a leaf tamper adds
+    /// one to the first).
+    fn tree_leaves(&self, trees: &QuantizedTrees, t: usize, ones: &[usize]) -> Vec<i64> {
+        let lists = trees::thresholds(trees, &self.model.inputs);
+        let splits = &trees.trees[t].splits;
+        let mut values = trees::leaf_values(trees, t, |n| {
+            let f = splits[n].feature;
+            let input = &self.model.inputs[f];
+            trees::ones(&lists[f], splits[n].threshold.clamp(input.min - 1, input.max)) < ones[f]
+        });
+        if self.tamper == Some(Tamper::TreeLeaf { tree: t }) {
+            values[0] += 1;
+        }
+        values
     }
 
     /// The circuit's shape.
@@ -209,22 +242,15 @@ impl ModelCircuit {
     /// Lays every chip out and publishes the commitment, the wallet and the outputs.
     fn lay_out(&self, config: &ModelConfig, region: &mut Region<'_, Fr>) -> Result<(), Error> {
         let model = &self.model;
-        let limb_bits = self.shape.limb_bits;
-        let tables = plan::table_contents(model, limb_bits);
-        config.lookup.assign_table(region, &tables)?;
-        // Lookup rows follow the chips' rows in the pool.
-        let plan = plan::measure(model, self.shape.pool_width, limb_bits);
-        let mut strip = LookupStrip::new(&config.lookup, plan.pool_rows);
+        let plan = plan::measure(model, self.shape.pool_width);
+        // The strip rows follow the chips' rows in the pool.
+        let mut strip = RangeStrip::new(&config.range, plan.pool_rows);
         // Rows 0..instances hold the published values; the chips start after them.
         let mut row = plan.instances;
-        if model.trees.is_some() {
-            // Reserved for the dynamic feature entries (see `plan::feature_entries_row`).
-            row += model.inputs.len();
-        }
 
         // Model inputs: range-checked, never clamped.
         let mut current: Vec<(Wire, Value<i64>)> = Vec::with_capacity(model.inputs.len());
-        for (i, params) in plan::input_params(model, limb_bits).iter().enumerate() {
+        for (i, params) in plan::input_params(model).iter().enumerate() {
             let mut q = self.value(|w| w.trace.inputs[i]);
             if let Some(Tamper::Input { index, value }) = self.tamper {
                 if index == i {
@@ -238,13 +264,12 @@ impl ModelCircuit {
             row += config.rescale.rows();
         }
         let features: Vec<Wire> = current.iter().map(|(w, _)| *w).collect();
-        if let (Some(trees), Some(chip)) = (&model.trees, &config.trees) {
-            current = self.lay_out_trees(config, chip, trees, region, &mut strip, &mut row, &current)?;
+        if let Some(trees) = &model.trees {
+            current = self.lay_out_trees(config, trees, region, &mut strip, &mut row, &current)?;
         }
 
-        let mut sigmoid_index = 0;
         for (l, layer) in model.layers.iter().enumerate() {
-            let params = plan::layer_params(model, l, limb_bits);
+            let params = plan::layer_params(model, l);
             let inputs: Vec<Wire> = current.iter().map(|(w, _)| *w).collect();
             let mut accs = Vec::with_capacity(layer.outputs());
             for j in 0..layer.outputs() {
@@ -279,22 +304,29 @@ impl ModelCircuit {
                 match &layer.activation {
                     Activation::Sigmoid(table) => {
                         let mut value = witness.map(|w| table.lookup(w.out));
-                        if self.tamper == Some(Tamper::SigmoidOutput { layer: l, neuron: j }) {
+                        let output = self.tamper == Some(Tamper::SigmoidOutput { layer: l, neuron: j });
+                        let entry = self.tamper == Some(Tamper::SigmoidTableEntry { layer: l, neuron: j });
+                        if output {
                             value = value.map(|v| v + 1);
                         }
-                        let wire = strip.sigmoid(region, sigmoid_index, &out.out, value.map(fr_from_i64));
+                        // Level 0 holds the table's constants; the top level gives the output.
+                        let tamper = match (output, entry) {
+                            (true, _) => Some(plan::sigmoid_index_bits(table) - 1),
+                            (_, true) => Some(0),
+                            _ => None,
+                        };
+                        let mux = config.mux.as_ref().ok_or(Error::Synthesis)?;
+                        let wire =
+                            self.sigmoid(config, mux, region, &mut strip, &mut row, table, &out.out, tamper)?;
                         next.push((wire, value));
                     }
                     _ => next.push((out.out, witness.map(|w| w.out))),
                 }
             }
-            if matches!(layer.activation, Activation::Sigmoid(_)) {
-                sigmoid_index += 1;
-            }
             current = next;
         }
 
-        let check_bits = plan::output_check_bits(model, limb_bits);
+        let check_bits = plan::output_check_bits(model);
         let outputs: Vec<Wire> = match &model.output {
             OutputSpec::Vector => current.iter().map(|(w, _)| *w).collect(),
             OutputSpec::ArgMax => {
@@ -339,7 +371,7 @@ impl ModelCircuit {
             _ => None,
         };
         let (commitment, rows) = config.poseidon.hash(region, row, &message, tamper)?;
-        if row + rows != plan.pool_rows || strip.next_row() != plan.pool_rows + plan.lookup_rows {
+        if row + rows != plan.pool_rows || strip.next_row() != plan.pool_rows + plan.strip_rows {
             // The plan sized k from these counts; a mismatch would be a layouter bug.
             return Err(Error::Synthesis);
         }
@@ -351,47 +383,78 @@ impl ModelCircuit {
         Ok(())
     }
 
-    /// Lays out the feature entries, every tree's path and the sums of leaves from `row` on;
-    /// returns the scores (wires and values).
+    /// Reads `table` at the clamped sigmoid input `input`: the index `input + half_range` (a
+    /// dense row) is split into bits by a range check, and the bits drive a multiplexer tree
+    /// over the table's entries.
     #[allow(clippy::too_many_arguments)]
+    fn sigmoid(
+        &self,
+        config: &ModelConfig,
+        mux: &MuxConfig,
+        region: &mut Region<'_, Fr>,
+        strip: &mut RangeStrip<'_>,
+        row: &mut usize,
+        table: &SigmoidTable,
+        input: &Wire,
+        tamper_level: Option<u32>,
+    ) -> Result<Wire, Error> {
+        let bits = plan::sigmoid_index_bits(table);
+        let (index, rows) =
+            config.dense.assign_output(region, *row, &[*input], &[1], table.half_range, None)?;
+        *row += rows;
+        let index_bits = strip.range_check(region, &index, bits)?;
+        // Indices past the table (none once the input is clamped) read its last entry.
+        let mut entries = table.values.clone();
+        let last = *entries.last().ok_or(Error::Synthesis)?;
+        entries.resize(1 << bits, last);
+        mux.table(region, strip, &entries, bits, |level, _| &index_bits[level as usize], tamper_level)
+    }
+
+    /// Lays out the trees (thermometer bounds and sums from `row` on, the rest in the strip);
+    /// returns the scores (wires and values).
     fn lay_out_trees(
         &self,
         config: &ModelConfig,
-        chip: &TreeConfig,
         trees: &QuantizedTrees,
         region: &mut Region<'_, Fr>,
-        strip: &mut LookupStrip<'_>,
+        strip: &mut RangeStrip<'_>,
         row: &mut usize,
         features: &[(Wire, Value<i64>)],
     ) -> Result<Vec<(Wire, Value<i64>)>, Error> {
-        let model = &self.model;
-        let first = plan::feature_entries_row(model);
-        for (f, (wire, _)) in features.iter().enumerate() {
-            let tamper = self.tamper == Some(Tamper::DynamicTable { row: first + f });
-            assign_feature_entry(region, &config.lookup, &config.pool, first + f, f, wire, tamper)?;
-        }
-        let usable = (1usize << self.shape.k) - plan::unusable_rows(self.shape);
-        let tamper_row = match self.tamper {
-            Some(Tamper::DynamicTable { row }) => Some(row),
-            _ => None,
-        };
-        config.lookup.close_dynamic_entries(region, usable, first..first + features.len(), tamper_row)?;
-        let check_bits = plan::tree_check_bits(model, self.shape.limb_bits);
         let q = features.iter().map(|(_, q)| *q).fold(Value::known(Vec::new()), |acc, q| {
             acc.zip(q).map(|(mut v, q)| {
                 v.push(q);
                 v
             })
         });
-        let mut leaves = Vec::with_capacity(trees.trees.len());
-        for t in 0..trees.trees.len() {
-            let path = q.as_ref().map(|q| self.tree_path(trees, t, q));
-            let wires = chip.assign_path(region, strip, trees, t, path.as_ref(), check_bits)?;
-            leaves.push((wires, path.map(|p| p.values)));
-        }
+        let ones = q.as_ref().map(|q| self.tree_ones(trees, q));
+        let chips = TreeChips { dense: &config.dense, mux: config.mux.as_ref().ok_or(Error::Synthesis)? };
+        let tampers = TreeTampers {
+            thermometer: match self.tamper {
+                Some(Tamper::TreeThermometer { feature }) => Some(feature),
+                _ => None,
+            },
+            leaf: match self.tamper {
+                Some(Tamper::TreeLeaf { tree }) => Some(tree),
+                _ => None,
+            },
+        };
+        let wires: Vec<Wire> = features.iter().map(|(w, _)| *w).collect();
+        let leaves = chips.lay_out(
+            region,
+            strip,
+            row,
+            trees,
+            &self.model.inputs,
+            &wires,
+            ones.as_ref().map(|o| o.as_slice()),
+            tampers,
+        )?;
+        let values: Value<Vec<Vec<i64>>> =
+            ones.as_ref().map(|o| (0..trees.trees.len()).map(|t| self.tree_leaves(trees, t, o)).collect());
         let mut scores = Vec::with_capacity(trees.outputs());
         for (o, terms) in plan::trees_by_output(trees).iter().enumerate() {
-            let inputs: Vec<Wire> = terms.iter().map(|(t, k)| leaves[*t].0[*k]).collect();
+            let inputs: Vec<Wire> = terms.iter().map(|(t, k)| leaves[*t][*k]).collect();
             let tamper = (self.tamper == Some(Tamper::TreeSum { output: o })).then_some(Fr::ONE);
             let (acc, rows) = config.dense.assign_output(
                 region,
@@ -403,27 +466,11 @@ impl ModelCircuit {
             )?;
             *row += rows;
             let value = terms.iter().fold(Value::known(trees.base[o]), |acc, (t, k)| {
-                acc.zip(leaves[*t].1.as_ref()).map(|(a, v)| a + v[*k])
+                acc.zip(values.as_ref()).map(|(a, v)| a + v[*t][*k])
             });
             scores.push((acc, value.map(|v| v + i64::from(tamper.is_some()))));
         }
         Ok(scores)
-    }
-
-    /// Tree `t`'s witnessed path on features `q`, with any tree tamper applied.
-    fn tree_path(&self, trees: &loopx_models::QuantizedTrees, t: usize, q: &[i64]) -> PathWitness {
-        let flip = |level: usize, honest: bool| match self.tamper {
-            Some(Tamper::TreeDirection { tree, level: l }) if tree == t && l == level => !honest,
-            _ => honest,
-        };
-        let mut path = PathWitness::follow(trees, t, q, flip);
-        match self.tamper {
-            Some(Tamper::TreeThreshold { tree, level }) if tree == t => path.steps[level].threshold += 1,
-            Some(Tamper::TreeFeature { tree, level }) if tree == t => path.steps[level].x += 1,
-            Some(Tamper::TreeLeaf { tree }) if tree == t => path.values[0] += 1,
-            _ => {}
-        }
-        path
     }
 
     fn tampered_rescale(

@@ -1,5 +1,6 @@
 //! Halo2 circuits for LoopX prover: the chips (dense multiply-accumulate, rescale-and-clamp,
-//! sigmoid and range lookups, tree-ensemble paths, argmax, threshold, Poseidon) and the layouter that turns any
+//! range checks by bits, multiplexer tables for sigmoids and tree leaves, tree thermometers,
+//! argmax, threshold, Poseidon) and the layouter that turns any
 //! [`loopx_models::QuantizedModel`] into one [`ModelCircuit`] whose public instances are the
 //! salted feature commitment, the wallet and the declared output.
 

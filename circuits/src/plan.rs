@@ -1,15 +1,15 @@
 //! The layouter's arithmetic: per-row constants derived from a quantized model, and the choice of
-//! circuit shape (multiply-accumulate width, limb size, k) that makes proving cheapest.
+//! circuit shape (multiply-accumulate width, k) that makes the verifier cheapest.
 
 use halo2_proofs::plonk::ConstraintSystem;
 use halo2curves::bn256::Fr;
-use loopx_models::{Activation, OutputSpec, QuantizedModel};
+use loopx_models::{Activation, OutputSpec, QuantizedModel, SigmoidTable};
 use serde::{Deserialize, Serialize};
 
 use crate::chips::dense::rows_per_output;
-use crate::chips::lookup::{limb_widths, TableContents};
 use crate::chips::pool::rows_for;
 use crate::chips::poseidon::rows_for_message;
+use crate::chips::range::rows_for_bits;
 use crate::chips::rescale::RescaleParams;
 use crate::circuit::ModelConfig;
 
@@ -20,9 +20,7 @@ pub struct CircuitShape {
     pub k: u32,
     /// Advice columns of the shared pool (a dense row holds `pool_width − 1` products).
     pub pool_width: usize,
-    /// Bits per range-check limb.
-    pub limb_bits: u32,
-    /// Whether the circuit proves a tree ensemble (path gates, dynamic feature entries).
+    /// Whether the circuit proves a tree ensemble (thermometers, leaf multiplexers).
     #[serde(default)]
     pub trees: bool,
     /// Whether the argmax chip is configured (argmax outputs).
@@ -31,9 +29,9 @@ pub struct CircuitShape {
     /// Whether the threshold chip is configured (predicate outputs).
     #[serde(default = "configured")]
     pub threshold: bool,
-    /// Whether the lookup table has an output column (sigmoid tables, tree structure).
+    /// Whether the multiplexers are configured (sigmoid tables, tree leaves).
     #[serde(default = "configured")]
-    pub table_outputs: bool,
+    pub mux: bool,
 }
 
 /// Shapes written before a chip became optional configured it.
@@ -53,12 +51,8 @@ pub fn bits_for(v: i128) -> u32 {
     128 - v.max(0).leading_zeros()
 }
 
-fn round_up(bits: u32, limb_bits: u32) -> u32 {
-    bits.div_ceil(limb_bits) * limb_bits
-}
-
 /// Constants of the rescale row for every model input.
-pub fn input_params(model: &QuantizedModel, limb_bits: u32) -> Vec<RescaleParams> {
+pub fn input_params(model: &QuantizedModel) -> Vec<RescaleParams> {
     model
         .inputs
         .iter()
@@ -67,13 +61,13 @@ pub fn input_params(model: &QuantizedModel, limb_bits: u32) -> Vec<RescaleParams
             lo: i.min,
             hi: i.max,
             may_clamp: false,
-            check_bits: round_up(bits_for(i.max as i128 - i.min as i128), limb_bits),
+            check_bits: bits_for(i.max as i128 - i.min as i128),
         })
         .collect()
 }
 
 /// Constants of the rescale row for every output of layer `l`.
-pub fn layer_params(model: &QuantizedModel, l: usize, limb_bits: u32) -> Vec<RescaleParams> {
+pub fn layer_params(model: &QuantizedModel, l: usize) -> Vec<RescaleParams> {
     let layer = &model.layers[l];
     layer
         .pre_bounds
@@ -94,19 +88,13 @@ pub fn layer_params(model: &QuantizedModel, l: usize, limb_bits: u32) -> Vec<Res
             .into_iter()
             .max()
             .unwrap_or(0);
-            RescaleParams {
-                shift: layer.shift,
-                lo,
-                hi,
-                may_clamp,
-                check_bits: round_up(bits_for(spread), limb_bits),
-            }
+            RescaleParams { shift: layer.shift, lo, hi, may_clamp, check_bits: bits_for(spread) }
         })
         .collect()
 }
 
 /// Bits of the argmax / threshold difference checks.
-pub fn output_check_bits(model: &QuantizedModel, limb_bits: u32) -> u32 {
+pub fn output_check_bits(model: &QuantizedModel) -> u32 {
     let bounds = model.final_bounds();
     let lo = bounds.iter().map(|b| b.min).min().unwrap_or(0) as i128;
     let hi = bounds.iter().map(|b| b.max).max().unwrap_or(0) as i128;
@@ -114,7 +102,7 @@ pub fn output_check_bits(model: &QuantizedModel, limb_bits: u32) -> u32 {
         OutputSpec::Threshold { threshold, .. } => (hi - threshold as i128).max(threshold as i128 - 1 - lo),
         _ => hi - lo,
     };
-    round_up(bits_for(spread), limb_bits)
+    bits_for(spread)
 }
 
 /// Row and column counts of a model laid out with a given shape.
@@ -122,12 +110,10 @@ pub fn output_check_bits(model: &QuantizedModel, limb_bits: u32) -> u32 {
 pub struct CircuitPlan {
     /// The chosen shape.
     pub shape: CircuitShape,
-    /// Pool rows used by the chips (the lookup rows follow them).
+    /// Pool rows used by the chips (the strip rows follow them).
     pub pool_rows: usize,
-    /// Pool rows used by lookups.
-    pub lookup_rows: usize,
-    /// Rows of the lookup table.
-    pub table_rows: usize,
+    /// Rows of the strip: range checks by bits, multiplexers, thermometers.
+    pub strip_rows: usize,
     /// Advice columns in total.
     pub advice_columns: usize,
     /// Fixed columns in total (after selector compression).
@@ -139,56 +125,14 @@ pub struct CircuitPlan {
 impl CircuitPlan {
     /// Rows that must be usable.
     pub fn rows_needed(&self) -> usize {
-        // One spare row: the dense and Poseidon gates look one record past their own.
-        (self.pool_rows + self.lookup_rows).max(self.table_rows) + 1
+        // One spare row: the dense, Poseidon and range gates look one record past their own.
+        self.pool_rows + self.strip_rows + 1
     }
 }
 
-/// The lookup table a model needs under a given limb size.
-pub fn table_contents(model: &QuantizedModel, limb_bits: u32) -> TableContents {
-    let mut contents = TableContents::default();
-    contents.widths.insert(0);
-    if let Some(trees) = &model.trees {
-        // The dynamic feature entries sit beside their pool rows, below the fixed entries.
-        contents.first_row = feature_entries_row(model) + model.inputs.len();
-        contents.entries = crate::chips::trees::table_entries(trees);
-    }
-    let mut add = |bits: u32| contents.widths.extend(limb_widths(bits, limb_bits));
-    for p in input_params(model, limb_bits) {
-        add(p.shift);
-        add(p.check_bits);
-    }
-    for l in 0..model.layers.len() {
-        for p in layer_params(model, l, limb_bits) {
-            add(p.shift);
-            add(p.check_bits);
-        }
-    }
-    add(output_check_bits(model, limb_bits));
-    add(tree_check_bits(model, limb_bits));
-    contents.sigmoids = model
-        .layers
-        .iter()
-        .filter_map(|l| match &l.activation {
-            Activation::Sigmoid(t) => Some(t.clone()),
-            _ => None,
-        })
-        .collect();
-    contents
-}
-
-fn limbs(bits: u32, limb_bits: u32) -> usize {
-    limb_widths(bits, limb_bits).len()
-}
-
-/// Bits of a tree model's comparison checks (0 without trees).
-pub fn tree_check_bits(model: &QuantizedModel, limb_bits: u32) -> u32 {
-    round_up(crate::chips::trees::diff_bits(model), limb_bits)
-}
-
-/// First pool row of a tree model's feature entries (right after the published values).
-pub fn feature_entries_row(model: &QuantizedModel) -> usize {
-    2 + model.public_output_len()
+/// Bits of a sigmoid table's index (the clamped input plus its half range).
+pub fn sigmoid_index_bits(table: &SigmoidTable) -> u32 {
+    bits_for(2 * table.half_range as i128 - 1)
 }
 
 /// Per output of a tree ensemble, the trees that add to it.
@@ -202,35 +146,36 @@ pub fn trees_by_output(trees: &loopx_models::QuantizedTrees) -> Vec<Vec<(usize, 
     by_output
 }
 
-/// Counts the rows and columns of `model` in a pool `pool_width` wide with `limb_bits`-bit
-/// limbs (k left at 0).
-pub fn measure(model: &QuantizedModel, pool_width: usize, limb_bits: u32) -> CircuitPlan {
-    let shape = CircuitShape {
+/// The shape a model needs in a pool `pool_width` wide (k left at 0).
+pub fn shape_for(model: &QuantizedModel, pool_width: usize) -> CircuitShape {
+    CircuitShape {
         k: 0,
         pool_width,
-        limb_bits,
         trees: model.trees.is_some(),
         argmax: model.output == OutputSpec::ArgMax,
         threshold: matches!(model.output, OutputSpec::Threshold { .. }),
-        table_outputs: model.trees.is_some()
+        mux: model.trees.is_some()
             || model.layers.iter().any(|l| matches!(l.activation, Activation::Sigmoid(_))),
-    };
+    }
+}
+
+/// Counts the rows and columns of `model` in a pool `pool_width` wide (k left at 0).
+pub fn measure(model: &QuantizedModel, pool_width: usize) -> CircuitPlan {
+    let shape = shape_for(model, pool_width);
     let rows = |cells: usize| rows_for(pool_width, cells);
     let rescale = rows(crate::chips::rescale::ADVICE_CELLS);
-    let rescale_rows = |params: &[RescaleParams]| -> usize {
-        params.iter().map(|p| limbs(p.shift, limb_bits) + 2 * limbs(p.check_bits, limb_bits)).sum()
+    let checks = |params: &[RescaleParams]| -> usize {
+        params.iter().map(|p| rows_for_bits(p.shift) + 2 * rows_for_bits(p.check_bits)).sum()
     };
-    let inputs = input_params(model, limb_bits);
+    let inputs = input_params(model);
     // The published values come first, one per row (they sit beside their instance rows).
     let mut pool_rows = 2 + model.public_output_len() + inputs.len() * rescale;
-    let mut lookup_rows = rescale_rows(&inputs);
+    let mut strip_rows = checks(&inputs);
     let mut width = model.inputs.len();
     if let Some(trees) = &model.trees {
-        let diff_limbs = limbs(tree_check_bits(model, limb_bits), limb_bits);
-        pool_rows += model.inputs.len();
-        for t in 0..trees.trees.len() {
-            lookup_rows += crate::chips::trees::TreeConfig::lookup_rows(trees, t, diff_limbs);
-        }
+        let (pool, strip) = crate::chips::trees::rows(trees, &model.inputs, pool_width);
+        pool_rows += pool;
+        strip_rows += strip;
         for terms in trees_by_output(trees) {
             pool_rows += rows_per_output(terms.len(), pool_width);
         }
@@ -238,22 +183,25 @@ pub fn measure(model: &QuantizedModel, pool_width: usize, limb_bits: u32) -> Cir
     }
     for (l, layer) in model.layers.iter().enumerate() {
         pool_rows += layer.outputs() * (rows_per_output(width, pool_width) + rescale);
-        lookup_rows += rescale_rows(&layer_params(model, l, limb_bits));
-        if matches!(layer.activation, Activation::Sigmoid(_)) {
-            lookup_rows += layer.outputs();
+        strip_rows += checks(&layer_params(model, l));
+        if let Activation::Sigmoid(table) = &layer.activation {
+            let bits = sigmoid_index_bits(table);
+            pool_rows += layer.outputs() * rows_per_output(1, pool_width);
+            strip_rows +=
+                layer.outputs() * (rows_for_bits(bits) + crate::chips::mux::tree_rows(bits, pool_width));
         }
         width = layer.outputs();
     }
-    let check = limbs(output_check_bits(model, limb_bits), limb_bits);
+    let check = rows_for_bits(output_check_bits(model));
     match model.output {
         OutputSpec::Vector => {}
         OutputSpec::ArgMax => {
             pool_rows += width * rows(crate::chips::argmax::ADVICE_CELLS);
-            lookup_rows += width * check;
+            strip_rows += width * check;
         }
         OutputSpec::Threshold { .. } => {
             pool_rows += rows(3);
-            lookup_rows += check;
+            strip_rows += check;
         }
     }
     // The wallet and salt row, then the commitment.
@@ -263,8 +211,7 @@ pub fn measure(model: &QuantizedModel, pool_width: usize, limb_bits: u32) -> Cir
     CircuitPlan {
         shape,
         pool_rows,
-        lookup_rows,
-        table_rows: table_contents(model, limb_bits).rows(),
+        strip_rows,
         advice_columns: cs.num_advice_columns(),
         fixed_columns: cs.num_fixed_columns() + cs.num_selectors(),
         instances: 2 + model.public_output_len(),
@@ -289,12 +236,10 @@ pub const POOL_WIDTHS: [usize; 9] = [3, 4, 5, 6, 8, 12, 16, 24, 32];
 pub fn choose_shape(model: &QuantizedModel) -> CircuitPlan {
     let mut candidates = Vec::new();
     for pool_width in POOL_WIDTHS {
-        for limb_bits in 8..=14u32 {
-            let mut plan = measure(model, pool_width, limb_bits);
-            let total = plan.rows_needed() + unusable_rows(plan.shape);
-            plan.shape.k = total.next_power_of_two().trailing_zeros().max(4);
-            candidates.push(plan);
-        }
+        let mut plan = measure(model, pool_width);
+        let total = plan.rows_needed() + unusable_rows(plan.shape);
+        plan.shape.k = total.next_power_of_two().trailing_zeros().max(4);
+        candidates.push(plan);
     }
     let min_k = candidates.iter().map(|p| p.shape.k).min().expect("candidates");
     candidates
@@ -302,7 +247,7 @@ pub fn choose_shape(model: &QuantizedModel) -> CircuitPlan {
         .filter(|p| p.shape.k <= min_k + 1)
         .min_by_key(|p| {
             let columns = p.advice_columns + p.fixed_columns;
-            (columns, (1u128 << p.shape.k) * columns as u128, p.shape.pool_width, p.shape.limb_bits)
+            (columns, (1u128 << p.shape.k) * columns as u128, p.shape.pool_width)
         })
         .expect("a shape within one of the smallest k")
 }

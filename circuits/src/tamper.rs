@@ -47,6 +47,14 @@ pub enum Tamper {
         /// Output index.
         neuron: usize,
     },
+    /// Add one to the first multiplexer over a sigmoid table's constants (entries 0 and 1), which
+    /// the table's index need not select.
+    SigmoidTableEntry {
+        /// Layer index.
+        layer: usize,
+        /// Output index.
+        neuron: usize,
+    },
     /// Claim another class index.
     ArgMax {
         /// The index claimed.
@@ -54,28 +62,19 @@ pub enum Tamper {
     },
     /// Flip the threshold predicate's bit.
     ThresholdBit,
-    /// Send tree `tree`'s path the wrong way at `level` (and on consistently from there: the
-    /// other subtree's splits, its leaf and the sums).
+    /// Send tree `tree`'s path the wrong way at `level`: the feature's thermometer moves past (or
+    /// back before) that split's threshold, and every split, leaf and sum follows it.
     TreeDirection {
         /// Tree index.
         tree: usize,
         /// Level of the flipped step.
         level: usize,
     },
-    /// Witness tree `tree`'s split at `level` with its threshold plus one (comparison kept
-    /// consistent).
-    TreeThreshold {
-        /// Tree index.
-        tree: usize,
-        /// Level of the step.
-        level: usize,
-    },
-    /// Witness the feature value read at `level` of tree `tree` plus one.
-    TreeFeature {
-        /// Tree index.
-        tree: usize,
-        /// Level of the step.
-        level: usize,
+    /// Give feature `feature`'s thermometer a second step (at its last cell), so its first cell
+    /// counts two.
+    TreeThermometer {
+        /// Feature index.
+        feature: usize,
     },
     /// Add one to tree `tree`'s leaf value (and to the sum).
     TreeLeaf {
@@ -86,12 +85,6 @@ pub enum Tamper {
     TreeSum {
         /// Score index.
         output: usize,
-    },
-    /// Add one to the dynamic table column at `row`: on a feature entry row it no longer holds
-    /// the feature; on any other row it would shift a fixed table entry.
-    DynamicTable {
-        /// Circuit row.
-        row: usize,
     },
     /// Add one to a Poseidon state word at the start of a round of the first permutation.
     PoseidonState {
@@ -105,13 +98,6 @@ pub enum Tamper {
 impl Tamper {
     /// Whether the tamper corrupts a tree ensemble's path, leaf or sum.
     pub fn is_tree(&self) -> bool {
-        matches!(
-            self,
-            Tamper::TreeDirection { .. }
-                | Tamper::TreeThreshold { .. }
-                | Tamper::TreeFeature { .. }
-                | Tamper::TreeLeaf { .. }
-                | Tamper::TreeSum { .. }
-        )
+        matches!(self, Tamper::TreeDirection { .. } | Tamper::TreeLeaf { .. } | Tamper::TreeSum { .. })
     }
 }

@@ -74,6 +74,14 @@ fn assert_rejected(m: &QuantizedModel, q: &[i64], tamper: Tamper) {
     assert!(prover.verify().is_err(), "{tamper:?} was accepted");
 }
 
+/// The tamper is rejected, and among the failures is the constraint `gate`.
+fn assert_rejected_by(m: &QuantizedModel, q: &[i64], tamper: Tamper, gate: &str) {
+    let (prover, _) = prove_mock(m, q, Some(tamper));
+    let failures = prover.verify().expect_err(&format!("{tamper:?} was accepted"));
+    let failures: Vec<String> = failures.iter().map(|f| f.to_string()).collect();
+    assert!(failures.iter().any(|f| f.contains(gate)), "{tamper:?} not caught by {gate}: {failures:?}");
+}
+
 #[test]
 fn honest_witness_satisfies_every_model_kind() {
     for m in [mlp_argmax(), logistic(), clipped_threshold()] {
@@ -135,7 +143,10 @@ fn rejects_wrong_activation_outputs() {
 fn rejects_wrong_sigmoid_output_and_clamp() {
     let m = logistic();
     let q = features(&m, 3);
-    assert_rejected(&m, &q, Tamper::SigmoidOutput { layer: 0, neuron: 0 });
+    // The table is read through multiplexers: a wrong output breaks the top one, a wrong
+    // constant pair the bottom one (whether or not the index selects it).
+    assert_rejected_by(&m, &q, Tamper::SigmoidOutput { layer: 0, neuron: 0 }, "mux of wires");
+    assert_rejected_by(&m, &q, Tamper::SigmoidTableEntry { layer: 0, neuron: 0 }, "mux of constants");
     assert_rejected(&m, &q, Tamper::ActivationOutput { layer: 0, neuron: 0 });
     assert_rejected(&m, &q, Tamper::ClampFlag { layer: 0, neuron: 0 });
 }
@@ -168,9 +179,9 @@ fn rejects_wrong_poseidon_state() {
 }
 
 #[test]
-fn a_shape_without_a_chip_or_table_column_the_model_needs_does_not_synthesize() {
-    // Chips and the table's output column are configured only when the model uses them; a
-    // circuit missing one must fail to build rather than leave those values unchecked.
+fn a_shape_without_a_chip_the_model_needs_does_not_synthesize() {
+    // Chips are configured only when the model uses them; a circuit missing one must fail to
+    // build rather than leave those values unchecked.
     use halo2_proofs::dev::MockProver;
     use halo2curves::bn256::Fr;
     use loopx_circuits::wire::fr_from_i64;
@@ -178,7 +189,7 @@ fn a_shape_without_a_chip_or_table_column_the_model_needs_does_not_synthesize() 
 
     type StripShape = fn(&mut loopx_circuits::CircuitShape);
     let cases: [(QuantizedModel, StripShape); 3] = [
-        (logistic(), |s| s.table_outputs = false),
+        (logistic(), |s| s.mux = false),
         (mlp_argmax(), |s| s.argmax = false),
         (clipped_threshold(), |s| s.threshold = false),
     ];

@@ -60,11 +60,10 @@ impl Reporter {
 /// One line describing a circuit plan: k, rows and columns.
 pub fn plan_summary(plan: &loopx_circuits::CircuitPlan) -> String {
     format!(
-        "circuit   k = {}: {} pool rows, {} lookup rows, {} table rows; {} advice and {} fixed columns",
+        "circuit   k = {}: {} pool rows, {} strip rows (range bits, multiplexers); {} advice and {} fixed columns",
         plan.shape.k,
         plan.pool_rows,
-        plan.lookup_rows,
-        plan.table_rows,
+        plan.strip_rows,
         plan.advice_columns,
         plan.fixed_columns
     )

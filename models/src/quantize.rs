@@ -6,11 +6,11 @@
 //!   calibration rows' min/max. Tree ensembles compare features with thresholds instead of
 //!   multiplying them, and a coarse feature moves rows across splits, so their features get up to
 //!   [`MAX_TREE_INPUT_SCALE_BITS`] within `±2^`[`TREE_INPUT_MAGNITUDE_BITS`] (the circuit only
-//!   range-checks them, a limb per 8–14 bits);
+//!   range-checks them, two bits per row);
 //! - **pre-activations**: per layer, as many fractional bits (at most [`MAX_PRE_SCALE_BITS`]) as
 //!   keep the calibration pre-activations within `±2^`[`PRE_MAGNITUDE_BITS`]. Sigmoid layers use
-//!   [`SIGMOID_PRE_SCALE_BITS`] and a table over `[-8, 8)`: 1024 entries, so the circuit's table
-//!   stays small.
+//!   [`SIGMOID_PRE_SCALE_BITS`] and a table over `[-8, 8)`: 1024 entries, so the circuit's
+//!   multiplexer tree that reads it stays small.
 //! - **weights**: `round(W·2^(acc − in_i))` with `acc = pre + shift`. The shift is the smallest that
 //!   gives the largest weight [`WEIGHT_BITS`] significant bits *and* keeps the rounding error of
 //!   every product below `2^-`[`PRODUCT_ERROR_BITS`] of a unit, capped at [`MAX_SHIFT`].
@@ -56,7 +56,7 @@ pub const WEIGHT_BITS: u32 = 12;
 pub const PRODUCT_ERROR_BITS: u32 = 10;
 /// Largest right shift of a layer. Above 16 because a sigmoid layer (6-bit pre-activations) over
 /// features as large as `2^20` needs about 30 accumulator bits to keep products accurate; the
-/// circuit checks a remainder of any width by limbs, so this costs one limb, not a larger table.
+/// circuit checks a remainder of any width bit by bit, so this costs a few rows, not a larger table.
 pub const MAX_SHIFT: u32 = 24;
 
 /// What the proof should reveal, as the caller asks for it.

@@ -11,7 +11,6 @@ use loopx_verifier_contract::{generate_verifier, verify_in_evm};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let name = std::env::args().nth(1).unwrap_or_else(|| "sybil_lr".into());
-    let limb_bits: u32 = std::env::args().nth(2).map(|s| s.parse()).transpose()?.unwrap_or(8);
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
     let file = |s: &str| dir.join(format!("{name}.{s}"));
     let (package, _) = loopx_models::compile_named(&dir, &name)?;
@@ -21,7 +20,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Err(_) => POOL_WIDTHS.to_vec(),
     };
     for width in widths {
-        let mut plan = measure(&package.quantized, width, limb_bits);
+        let mut plan = measure(&package.quantized, width);
         let total = plan.rows_needed() + unusable_rows(plan.shape);
         plan.shape.k = total.next_power_of_two().trailing_zeros();
         let srs = Srs::dev(plan.shape.k)?;
@@ -39,7 +38,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         };
         let cs = keys.vk().cs();
         println!(
-            "{name} width={width:<2} limb_bits={limb_bits} k={:<2} advice={:<2} fixed={:<2} (after selector compression {}, queries {}a/{}f, degree {}) proof={}B runtime={size}B gas={gas}",
+            "{name} width={width:<2} k={:<2} advice={:<2} fixed={:<2} (after selector compression {}, queries {}a/{}f, degree {}) proof={}B runtime={size}B gas={gas}",
             plan.shape.k,
             plan.advice_columns,
             plan.fixed_columns,

@@ -18,8 +18,8 @@ use halo2_proofs::plonk::{ConstraintSystem, Error, Selector};
 use halo2curves::bn256::Fr;
 use halo2curves::ff::Field;
 
-use super::lookup::LookupStrip;
 use super::pool::{boolean, one, ColumnPool, PoolQuery};
+use super::range::RangeStrip;
 use crate::wire::{fr_from_i64, Wire};
 
 const Y: usize = 0;
@@ -74,7 +74,7 @@ impl ArgMaxConfig {
     pub fn assign(
         &self,
         region: &mut Region<'_, Fr>,
-        strip: &mut LookupStrip<'_>,
+        strip: &mut RangeStrip<'_>,
         row: usize,
         values: &[(Wire, Value<i64>)],
         choice: Value<usize>,

@@ -3,9 +3,10 @@
 
 pub mod argmax;
 pub mod dense;
-pub mod lookup;
+pub mod mux;
 pub mod pool;
 pub mod poseidon;
+pub mod range;
 pub mod rescale;
 pub mod threshold;
 pub mod trees;

@@ -14,8 +14,8 @@ use halo2curves::ff::Field;
 
 use crate::wire::{assign, copy, fix, Wire};
 
-/// Advice and fixed columns shared by the dense, rescale, argmax, threshold, Poseidon and
-/// lookup chips, which use disjoint rows.
+/// Advice and fixed columns shared by the dense, rescale, argmax, threshold, Poseidon, range,
+/// multiplexer and tree chips, which use disjoint rows.
 #[derive(Clone, Debug)]
 pub struct ColumnPool {
     /// Advice columns, all with equality enabled (values are copied between chips).

@@ -10,7 +10,7 @@
 //! init:          s_0 = rc_0 (the length-tagged capacity),  s_1 = s_2 = 0
 //! ```
 //!
-//! Squares are witnessed so every gate stays at degree 4, the degree the lookup needs anyway.
+//! Squares are witnessed so every gate stays at degree 4, within the system's degree 5.
 
 use halo2_proofs::circuit::{Region, Value};
 use halo2_proofs::plonk::{ConstraintSystem, Error, Expression, Selector};

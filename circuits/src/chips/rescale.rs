@@ -23,8 +23,8 @@ use halo2_proofs::plonk::{ConstraintSystem, Error, Expression, Selector};
 use halo2curves::bn256::Fr;
 use halo2curves::ff::Field;
 
-use super::lookup::LookupStrip;
 use super::pool::{boolean, one, ColumnPool, PoolQuery};
+use super::range::RangeStrip;
 use crate::wire::{fr_from_i128, fr_from_i64, Wire};
 
 const ACC: usize = 0;
@@ -152,7 +152,7 @@ impl RescaleConfig {
     pub fn assign(
         &self,
         region: &mut Region<'_, Fr>,
-        strip: &mut LookupStrip<'_>,
+        strip: &mut RangeStrip<'_>,
         row: usize,
         acc_source: Option<&Wire>,
         acc: Value<i128>,

@@ -8,8 +8,8 @@ use halo2_proofs::circuit::{Region, Value};
 use halo2_proofs::plonk::{ConstraintSystem, Error, Selector};
 use halo2curves::bn256::Fr;
 
-use super::lookup::LookupStrip;
 use super::pool::{boolean, one, ColumnPool, PoolQuery};
+use super::range::RangeStrip;
 use crate::wire::{fr_from_i64, Wire};
 
 /// The chip's selector and the pool it writes into.
@@ -45,7 +45,7 @@ impl ThresholdConfig {
     pub fn assign(
         &self,
         region: &mut Region<'_, Fr>,
-        strip: &mut LookupStrip<'_>,
+        strip: &mut RangeStrip<'_>,
         row: usize,
         y: (&Wire, Value<i64>),
         threshold: i64,
