@@ -114,15 +114,13 @@ impl Parallelism {
     ///
     /// Chosen by measurement on the 2-core development machine (bundled risk_mlp, dev SRS,
     /// `loopx batch` over 40 wallets; commands in docs/batch.md). Wall clock on the quiet
-    /// machine at k = 11: two single-threaded proofs at once 2.88 proofs/s, one proof at a time
-    /// on two threads 2.44 proofs/s, one thread on one core 1.46 proofs/s (so 1 → 2 workers
-    /// scales 1.97×, one proof on 2 threads only 1.67×). CPU time per proof, which other load on
-    /// the shared machine does not skew: 0.69 s single-threaded against 0.77 s on two threads at
-    /// k = 11, and 0.81 s against 0.88 s at k = 12. At this size much of a proof (witness
-    /// generation, the permutation and lookup products) is serial and halo2's parallel FFTs and
-    /// MSMs are short, so splitting one proof leaves cores idle and adds fork/join work, while
-    /// whole proofs in parallel keep every core busy. An extra job costs one proof's working set
-    /// (peak RSS with two jobs: 31 MiB in all), small next to the shared proving key and SRS.
+    /// machine at k = 13: two single-threaded proofs at once 1.88 proofs/s, one proof at a time
+    /// on two threads 1.79 proofs/s, one thread on one core 0.94 proofs/s; at k = 11 the gap was
+    /// wider (2.88 against 2.44 proofs/s). Much of a small proof (witness generation, the
+    /// permutation product) is serial and halo2's parallel FFTs and MSMs are short, so splitting
+    /// one proof leaves cores idle and adds fork/join work, while whole proofs in parallel keep
+    /// every core busy. An extra job costs one proof's working set (peak RSS 34 MiB with one
+    /// job, 41 MiB with two), small next to the shared proving key and SRS.
     pub fn across_proofs() -> Self {
         Parallelism::with_jobs(available_cores())
     }
