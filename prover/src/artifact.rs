@@ -88,7 +88,16 @@ pub fn parse<H: DeserializeOwned>(
 /// halo2's readers assert on some malformed data instead of returning errors; a damaged file
 /// must never crash the caller.
 pub fn guarded<T>(path: &Path, kind: ArtifactKind, f: impl FnOnce() -> std::io::Result<T>) -> Result<T> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+    // The default hook would print the reader's panic and a backtrace before it becomes an
+    // error here. The hook is process-wide, so guarded reads take turns swapping it.
+    static HOOK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let turn = HOOK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    std::panic::set_hook(hook);
+    drop(turn);
+    match outcome {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(e)) => Err(ProverError::corrupt(path, kind.name, e.to_string())),
         Err(_) => Err(ProverError::corrupt(path, kind.name, "malformed contents")),

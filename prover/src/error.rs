@@ -28,6 +28,19 @@ pub enum ProverError {
         /// What was wrong.
         reason: String,
     },
+    /// Keys made by a build with other gates.
+    #[error(
+        "{path} holds keys for circuit version {found}, this build proves version {current}: \
+         run `loopx setup` on the package again"
+    )]
+    StaleKeys {
+        /// The key file.
+        path: PathBuf,
+        /// The version the keys were made for (0: before versions were recorded).
+        found: u32,
+        /// This build's version.
+        current: u32,
+    },
     /// The SRS has fewer points than the circuit needs.
     #[error("the SRS has k = {srs_k} but the circuit needs k = {circuit_k}; use an SRS with k ≥ {circuit_k} (`loopx srs new --k {circuit_k} --dev` for tests, or import a larger powers-of-tau file)")]
     SrsTooSmall {

@@ -24,6 +24,23 @@ pub struct KeyHeader {
     pub dev_srs: bool,
     /// Number of public instance values.
     pub instances: usize,
+    /// [`loopx_circuits::CIRCUIT_VERSION`] of the build that made the keys (0: before versions).
+    #[serde(default)]
+    pub circuit_version: u32,
+}
+
+impl KeyHeader {
+    /// Refuses keys made for other gates than this build's.
+    fn check_version(&self, path: &Path) -> Result<()> {
+        if self.circuit_version == loopx_circuits::CIRCUIT_VERSION {
+            return Ok(());
+        }
+        Err(ProverError::StaleKeys {
+            path: path.to_path_buf(),
+            found: self.circuit_version,
+            current: loopx_circuits::CIRCUIT_VERSION,
+        })
+    }
 }
 
 /// Proving and verifying keys of one model.
@@ -50,8 +67,13 @@ pub fn setup(model: &QuantizedModel, model_id: &str, plan: &CircuitPlan, srs: &S
     let vk =
         keygen_vk_custom(srs.params(), &circuit, true).map_err(|e| halo2("verifying key generation", e))?;
     let pk = keygen_pk(srs.params(), vk, &circuit).map_err(|e| halo2("proving key generation", e))?;
-    let header =
-        KeyHeader { model_id: model_id.to_string(), shape, dev_srs: srs.is_dev(), instances: plan.instances };
+    let header = KeyHeader {
+        model_id: model_id.to_string(),
+        shape,
+        dev_srs: srs.is_dev(),
+        instances: plan.instances,
+        circuit_version: loopx_circuits::CIRCUIT_VERSION,
+    };
     Ok(ModelKeys { header, pk })
 }
 
@@ -72,6 +94,7 @@ impl ModelKeys {
     pub fn load(dir: &Path) -> Result<Self> {
         let path = dir.join(PK_FILE);
         let (header, body): (KeyHeader, Vec<u8>) = artifact::read(&path, PROVING_KEY)?;
+        header.check_version(&path)?;
         let pk = artifact::guarded(&path, PROVING_KEY, || {
             ProvingKey::from_bytes::<ModelCircuit>(&body, SerdeFormat::RawBytes, header.shape)
         })?;
@@ -92,8 +115,38 @@ pub fn save_vk(path: &Path, header: &KeyHeader, vk: &VerifyingKey<G1Affine>) -> 
 /// Reads a verifying key file.
 pub fn load_vk(path: &Path) -> Result<(KeyHeader, VerifyingKey<G1Affine>)> {
     let (header, body): (KeyHeader, Vec<u8>) = artifact::read(path, VERIFYING_KEY)?;
+    header.check_version(path)?;
     let vk = artifact::guarded(path, VERIFYING_KEY, || {
         VerifyingKey::from_bytes::<ModelCircuit>(&body, SerdeFormat::RawBytes, header.shape)
     })?;
     Ok((header, vk))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_of_another_circuit_version_are_refused_before_parsing() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let header = |circuit_version| KeyHeader {
+            model_id: "0x00".into(),
+            shape: CircuitShape::default(),
+            dev_srs: true,
+            instances: 3,
+            circuit_version,
+        };
+        for (version, file) in [(0, VK_FILE), (loopx_circuits::CIRCUIT_VERSION + 1, PK_FILE)] {
+            let path = dir.path().join(file);
+            let kind = if file == VK_FILE { VERIFYING_KEY } else { PROVING_KEY };
+            artifact::write(&path, kind, &header(version), b"not halo2 key bytes").expect("written");
+            let err = if file == VK_FILE {
+                load_vk(&path).map(|_| ()).expect_err("stale verifying key accepted")
+            } else {
+                ModelKeys::load(dir.path()).map(|_| ()).expect_err("stale proving key accepted")
+            };
+            assert!(matches!(err, ProverError::StaleKeys { found, .. } if found == version), "{file}: {err}");
+            assert!(err.to_string().contains("run `loopx setup`"), "{err}");
+        }
+    }
 }
