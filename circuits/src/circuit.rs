@@ -147,9 +147,10 @@ impl ModelCircuit {
         };
         let q = &witness.trace.inputs;
         let ones = self.tree_ones(trees, q);
+        let lists = trees::thresholds(trees, &self.model.inputs);
         let mut scores = trees.base.clone();
         for (t, tree) in trees.trees.iter().enumerate() {
-            let values = self.tree_leaves(trees, t, &ones);
+            let values = self.tree_leaves(trees, t, &ones, &lists);
             for (k, o) in tree.targets.iter().enumerate() {
                 scores[*o] += values[k];
             }
@@ -175,12 +176,8 @@ impl ModelCircuit {
                 n = 2 * n + 1 + usize::from(q[split.feature] > split.threshold);
             }
             let split = trees.trees[tree].splits[n];
+            let i = trees::position(&lists, &self.model.inputs, &split);
             let f = split.feature;
-            let list = &lists[f];
-            let i = trees::ones(
-                list,
-                split.threshold.clamp(self.model.inputs[f].min - 1, self.model.inputs[f].max),
-            );
             ones[f] = if i < ones[f] { i } else { i + 1 };
         }
         ones
@@ -188,13 +185,10 @@ impl ModelCircuit {
 
     /// The leaf values tree `t` reaches under the thermometer counts `ones` (a leaf tamper adds
     /// one to the first).
-    fn tree_leaves(&self, trees: &QuantizedTrees, t: usize, ones: &[usize]) -> Vec<i64> {
-        let lists = trees::thresholds(trees, &self.model.inputs);
+    fn tree_leaves(&self, trees: &QuantizedTrees, t: usize, ones: &[usize], lists: &[Vec<i64>]) -> Vec<i64> {
         let splits = &trees.trees[t].splits;
         let mut values = trees::leaf_values(trees, t, |n| {
-            let f = splits[n].feature;
-            let input = &self.model.inputs[f];
-            trees::ones(&lists[f], splits[n].threshold.clamp(input.min - 1, input.max)) < ones[f]
+            trees::position(lists, &self.model.inputs, &splits[n]) < ones[splits[n].feature]
         });
         if self.tamper == Some(Tamper::TreeLeaf { tree: t }) {
             values[0] += 1;
@@ -450,8 +444,10 @@ impl ModelCircuit {
             ones.as_ref().map(|o| o.as_slice()),
             tampers,
         )?;
-        let values: Value<Vec<Vec<i64>>> =
-            ones.as_ref().map(|o| (0..trees.trees.len()).map(|t| self.tree_leaves(trees, t, o)).collect());
+        let lists = trees::thresholds(trees, &self.model.inputs);
+        let values: Value<Vec<Vec<i64>>> = ones
+            .as_ref()
+            .map(|o| (0..trees.trees.len()).map(|t| self.tree_leaves(trees, t, o, &lists)).collect());
         let mut scores = Vec::with_capacity(trees.outputs());
         for (o, terms) in plan::trees_by_output(trees).iter().enumerate() {
             let inputs: Vec<Wire> = terms.iter().map(|(t, k)| leaves[*t][*k]).collect();

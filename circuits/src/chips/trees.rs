@@ -22,7 +22,7 @@
 use halo2_proofs::circuit::{Region, Value};
 use halo2_proofs::plonk::Error;
 use halo2curves::bn256::Fr;
-use loopx_models::{QuantizedInput, QuantizedTrees};
+use loopx_models::{QuantizedInput, QuantizedSplit, QuantizedTrees};
 
 use super::dense::{rows_per_output, DenseConfig};
 use super::mux::{tree_rows, MuxConfig};
@@ -52,6 +52,12 @@ fn clamped(threshold: i64, input: &QuantizedInput) -> i64 {
 /// Bits of feature `input`'s two thermometer checks.
 pub fn check_bits(input: &QuantizedInput) -> u32 {
     bits_for(input.max as i128 - input.min as i128)
+}
+
+/// Index of `split`'s threshold in its feature's list of [`thresholds`]: the split goes right
+/// iff the feature's thermometer has more ones than this.
+pub fn position(lists: &[Vec<i64>], inputs: &[QuantizedInput], split: &QuantizedSplit) -> usize {
+    ones(&lists[split.feature], clamped(split.threshold, &inputs[split.feature]))
 }
 
 /// Number of thresholds below `x`: the thermometer's ones.
@@ -151,7 +157,7 @@ impl TreeChips<'_> {
             strip.range_check(region, &d_hi, bits)?;
             cells.push(t);
         }
-        let bit_of = |split: &loopx_models::QuantizedSplit| -> Result<&Wire, Error> {
+        let bit_of = |split: &QuantizedSplit| -> Result<&Wire, Error> {
             let list = lists.get(split.feature).ok_or(Error::Synthesis)?;
             let i = list
                 .binary_search(&clamped(split.threshold, &inputs[split.feature]))
