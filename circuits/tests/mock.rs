@@ -76,9 +76,7 @@ fn assert_rejected(m: &QuantizedModel, q: &[i64], tamper: Tamper) {
 
 /// The tamper is rejected, and among the failures is the constraint `gate`.
 fn assert_rejected_by(m: &QuantizedModel, q: &[i64], tamper: Tamper, gate: &str) {
-    let (prover, _) = prove_mock(m, q, Some(tamper));
-    let failures = prover.verify().expect_err(&format!("{tamper:?} was accepted"));
-    let failures: Vec<String> = failures.iter().map(|f| f.to_string()).collect();
+    let failures = common::failures(m, q, tamper);
     assert!(failures.iter().any(|f| f.contains(gate)), "{tamper:?} not caught by {gate}: {failures:?}");
 }
 

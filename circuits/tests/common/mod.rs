@@ -39,6 +39,13 @@ pub fn prove_mock(
     (prover, public)
 }
 
+/// The constraints MockProver reports broken by `tamper`; panics if the tampered witness passes.
+pub fn failures(m: &QuantizedModel, q: &[i64], tamper: Tamper) -> Vec<String> {
+    let (prover, _) = prove_mock(m, q, Some(tamper));
+    let failures = prover.verify().expect_err(&format!("{tamper:?} was accepted"));
+    failures.iter().map(|f| f.to_string()).collect()
+}
+
 /// Changing any one public instance of an honest proof makes it fail.
 pub fn assert_every_changed_instance_rejected(m: &QuantizedModel, q: &[i64]) {
     let (_, public) = prove_mock(m, q, None);
