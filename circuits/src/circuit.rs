@@ -146,8 +146,8 @@ impl ModelCircuit {
             return;
         };
         let q = &witness.trace.inputs;
-        let ones = self.tree_ones(trees, q);
         let lists = trees::thresholds(trees, &self.model.inputs);
+        let ones = self.tree_ones(trees, q, &lists);
         let mut scores = trees.base.clone();
         for (t, tree) in trees.trees.iter().enumerate() {
             let values = self.tree_leaves(trees, t, &ones, &lists);
@@ -166,8 +166,7 @@ impl ModelCircuit {
 
     /// Each feature's thermometer count on features `q`, with a direction tamper applied: the
     /// count moves just past (or back before) the tampered split's threshold.
-    fn tree_ones(&self, trees: &QuantizedTrees, q: &[i64]) -> Vec<usize> {
-        let lists = trees::thresholds(trees, &self.model.inputs);
+    fn tree_ones(&self, trees: &QuantizedTrees, q: &[i64], lists: &[Vec<i64>]) -> Vec<usize> {
         let mut ones: Vec<usize> = lists.iter().zip(q).map(|(list, x)| trees::ones(list, *x)).collect();
         if let Some(Tamper::TreeDirection { tree, level }) = self.tamper {
             let mut n = 0;
@@ -176,7 +175,7 @@ impl ModelCircuit {
                 n = 2 * n + 1 + usize::from(q[split.feature] > split.threshold);
             }
             let split = trees.trees[tree].splits[n];
-            let i = trees::position(&lists, &self.model.inputs, &split);
+            let i = trees::position(lists, &self.model.inputs, &split);
             let f = split.feature;
             ones[f] = if i < ones[f] { i } else { i + 1 };
         }
@@ -421,7 +420,8 @@ impl ModelCircuit {
                 v
             })
         });
-        let ones = q.as_ref().map(|q| self.tree_ones(trees, q));
+        let lists = trees::thresholds(trees, &self.model.inputs);
+        let ones = q.as_ref().map(|q| self.tree_ones(trees, q, &lists));
         let chips = TreeChips { dense: &config.dense, mux: config.mux.as_ref().ok_or(Error::Synthesis)? };
         let tampers = TreeTampers {
             thermometer: match self.tamper {
@@ -440,11 +440,11 @@ impl ModelCircuit {
             row,
             trees,
             &self.model.inputs,
+            &lists,
             &wires,
             ones.as_ref().map(|o| o.as_slice()),
             tampers,
         )?;
-        let lists = trees::thresholds(trees, &self.model.inputs);
         let values: Value<Vec<Vec<i64>>> = ones
             .as_ref()
             .map(|o| (0..trees.trees.len()).map(|t| self.tree_leaves(trees, t, o, &lists)).collect());

@@ -112,7 +112,8 @@ pub struct TreeTampers {
 impl TreeChips<'_> {
     /// Lays out the thermometers (bounds at pool rows from `row` on, cells in the strip) and every
     /// tree's multiplexers; returns, per tree, the wires of its leaf values (one per target).
-    /// `ones` is each feature's thermometer count (the honest one unless a test tampers).
+    /// `lists` are the features' [`thresholds`]; `ones` is each feature's thermometer count (the
+    /// honest one unless a test tampers).
     #[allow(clippy::too_many_arguments)]
     pub fn lay_out(
         &self,
@@ -121,11 +122,11 @@ impl TreeChips<'_> {
         row: &mut usize,
         trees: &QuantizedTrees,
         inputs: &[QuantizedInput],
+        lists: &[Vec<i64>],
         features: &[Wire],
         ones: Value<&[usize]>,
         tampers: TreeTampers,
     ) -> Result<Vec<Vec<Wire>>, Error> {
-        let lists = thresholds(trees, inputs);
         let mut cells: Vec<Vec<Wire>> = Vec::with_capacity(lists.len());
         for (f, list) in lists.iter().enumerate() {
             if list.is_empty() {
@@ -158,11 +159,8 @@ impl TreeChips<'_> {
             cells.push(t);
         }
         let bit_of = |split: &QuantizedSplit| -> Result<&Wire, Error> {
-            let list = lists.get(split.feature).ok_or(Error::Synthesis)?;
-            let i = list
-                .binary_search(&clamped(split.threshold, &inputs[split.feature]))
-                .map_err(|_| Error::Synthesis)?;
-            cells[split.feature].get(i).ok_or(Error::Synthesis)
+            let feature = cells.get(split.feature).ok_or(Error::Synthesis)?;
+            feature.get(position(lists, inputs, split)).ok_or(Error::Synthesis)
         };
         let mut leaves = Vec::with_capacity(trees.trees.len());
         for (t, tree) in trees.trees.iter().enumerate() {
