@@ -29,7 +29,7 @@ fn bench(c: &mut Criterion) {
         group.bench_function("verify", |b| {
             b.iter(|| {
                 assert!(
-                    verify(keys.vk(), &srs, keys.header.shape.k, &proof.bytes, &instances).expect("verifier")
+                    verify(keys.vk(), &keys.header, &srs, &proof.bytes, &instances).expect("verifier")
                 )
             })
         });

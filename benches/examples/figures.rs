@@ -21,7 +21,7 @@ fn main() {
         let proof = prove(&w.package.quantized, &keys, &srs, &w.request(&features)).expect("proof");
         let prove_s = start.elapsed().as_secs_f64();
         let start = Instant::now();
-        let valid = verify(keys.vk(), &srs, keys.header.shape.k, &proof.bytes, &proof.instances.to_vec())
+        let valid = verify(keys.vk(), &keys.header, &srs, &proof.bytes, &proof.instances.to_vec())
             .expect("verify");
         let verify_s = start.elapsed().as_secs_f64();
         let p = &w.plan;

@@ -24,6 +24,7 @@ use crate::chips::poseidon::{PoseidonConfig, StateTamper};
 use crate::chips::range::{RangeConfig, RangeStrip};
 use crate::chips::rescale::{RescaleConfig, RescaleWitness};
 use crate::chips::threshold::ThresholdConfig;
+use crate::instances::WALLET_BITS;
 use crate::chips::trees::{self, TreeChips, TreeTampers};
 use crate::plan::{self, CircuitShape};
 use crate::tamper::Tamper;
@@ -355,6 +356,9 @@ impl ModelCircuit {
 
         // Commitment = Poseidon(wallet, salt, features…).
         let wallet = config.pool.assign(region, row, 0, self.value(|w| w.wallet));
+        // The published wallet is an address: without this check `wallet + p` aliases and any
+        // field element (p − 1, say) would pass as a wallet in native verification.
+        strip.range_check(region, &wallet, WALLET_BITS)?;
         let salt = config.pool.assign(region, row, 1, self.value(|w| w.salt));
         row += config.pool.rows_for(2);
         let mut message = vec![wallet, salt];

@@ -43,6 +43,9 @@ impl PublicInstances {
     }
 }
 
+/// Bits of a wallet address; the circuit range-checks the published wallet to them.
+pub const WALLET_BITS: u32 = 160;
+
 /// A 20-byte address as a field element (big-endian, as `uint256(uint160(addr))` on the EVM).
 pub fn wallet_to_fr(address: &[u8; 20]) -> Fr {
     let mut repr = [0u8; 32];

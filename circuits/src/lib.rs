@@ -14,8 +14,9 @@ pub mod wire;
 
 /// Version of the gates and layout. Bumped whenever they change, so keys made by an earlier
 /// build are refused with a clear error instead of failing deep in halo2's key reader. Version
-/// 2 dropped the lookup argument (range checks by bits, multiplexer tables).
-pub const CIRCUIT_VERSION: u32 = 2;
+/// 2 dropped the lookup argument (range checks by bits, multiplexer tables); version 3
+/// range-checks the published wallet to 160 bits.
+pub const CIRCUIT_VERSION: u32 = 3;
 
 pub use circuit::{ModelCircuit, ModelConfig, ModelWitness};
 pub use instances::{commitment, wallet_to_fr, PublicInstances};

@@ -204,8 +204,9 @@ pub fn measure(model: &QuantizedModel, pool_width: usize) -> CircuitPlan {
             strip_rows += check;
         }
     }
-    // The wallet and salt row, then the commitment.
+    // The wallet and salt row, the wallet's range check, then the commitment.
     pool_rows += rows(2) + rows_for_message(pool_width, model.inputs.len() + 2);
+    strip_rows += rows_for_bits(crate::instances::WALLET_BITS);
     let mut cs = ConstraintSystem::<Fr>::default();
     ModelConfig::configure(&mut cs, shape);
     CircuitPlan {

@@ -4,7 +4,11 @@
 mod common;
 
 use common::prove_mock;
-use loopx_circuits::Tamper;
+use halo2_proofs::dev::MockProver;
+use halo2curves::bn256::Fr;
+use halo2curves::ff::{Field, PrimeField};
+use loopx_circuits::wire::fr_from_i64;
+use loopx_circuits::{choose_shape, commitment, ModelCircuit, ModelWitness, PublicInstances, Tamper};
 use loopx_models::quantized::pre_activation_bounds;
 use loopx_models::{
     Activation, Bounds, DenseLayer, OutputSpec, QuantizedInput, QuantizedModel, SigmoidTable,
@@ -180,11 +184,6 @@ fn rejects_wrong_poseidon_state() {
 fn a_shape_without_a_chip_the_model_needs_does_not_synthesize() {
     // Chips are configured only when the model uses them; a circuit missing one must fail to
     // build rather than leave those values unchecked.
-    use halo2_proofs::dev::MockProver;
-    use halo2curves::bn256::Fr;
-    use loopx_circuits::wire::fr_from_i64;
-    use loopx_circuits::{choose_shape, commitment, ModelCircuit, ModelWitness, PublicInstances};
-
     type StripShape = fn(&mut loopx_circuits::CircuitShape);
     let cases: [(QuantizedModel, StripShape); 3] = [
         (logistic(), |s| s.mux = false),
@@ -212,5 +211,37 @@ fn a_shape_without_a_chip_the_model_needs_does_not_synthesize() {
         strip(&mut shape);
         let stripped = ModelCircuit::with_witness(m.clone(), shape, witness);
         assert!(MockProver::run(shape.k, &stripped, vec![public.to_vec()]).is_err(), "{shape:?} synthesized");
+    }
+}
+
+/// MockProver on an honest inference published for `wallet` (the witness agrees with it, as a
+/// cheater's would).
+fn prove_for_wallet(m: &QuantizedModel, wallet: Fr) -> MockProver<Fr> {
+    let q = features(m, 5);
+    let trace = m.forward(&q).expect("features in range");
+    let public = PublicInstances {
+        commitment: commitment(wallet, Fr::from(2), &q),
+        wallet,
+        outputs: trace.public_outputs.iter().map(|v| fr_from_i64(*v)).collect(),
+    };
+    let witness = ModelWitness { trace, wallet, salt: Fr::from(2) };
+    let shape = choose_shape(m).shape;
+    let circuit = ModelCircuit::with_witness(m.clone(), shape, witness);
+    MockProver::run(shape.k, &circuit, vec![public.to_vec()]).expect("synthesis")
+}
+
+#[test]
+fn accepts_the_largest_wallet_address() {
+    let largest = Fr::from_u128(1 << 127) * Fr::from(1u64 << 33) - Fr::ONE;
+    prove_for_wallet(&mlp_argmax(), largest).verify().expect("2^160 − 1 is an address");
+}
+
+#[test]
+fn rejects_wallet_instances_of_160_bits_or_more() {
+    let two_160 = Fr::from_u128(1 << 127) * Fr::from(1u64 << 33);
+    for (name, wallet) in [("2^160", two_160), ("p − 1", -Fr::ONE), ("2^200", two_160 * Fr::from(1u64 << 40))] {
+        let failures = prove_for_wallet(&mlp_argmax(), wallet).verify().expect_err(name);
+        let text = format!("{failures:?}");
+        assert!(text.contains("range check by bits"), "{name}: {text}");
     }
 }

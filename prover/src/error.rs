@@ -62,6 +62,61 @@ pub enum ProverError {
         /// Model id of the package.
         package: String,
     },
+    /// A package's verifying key is not the one its model's circuit gives.
+    #[error(
+        "{} does not belong to this package's model {model_id}: {reason}; the package's keys were \
+         swapped or damaged, run `loopx setup` on it again",
+        path.display()
+    )]
+    KeysNotBound {
+        /// The verifying key file.
+        path: PathBuf,
+        /// The package's model id.
+        model_id: String,
+        /// What differs.
+        reason: String,
+    },
+    /// The proof does not verify against the package's verifying key and its instances.
+    #[error("the proof does not verify against model {model_id}'s verifying key")]
+    ProofRejected {
+        /// The package's model id.
+        model_id: String,
+    },
+    /// A proof file's descriptive field disagrees with what its proof proves.
+    #[error(
+        "the proof file's `{field}` says {stated} but its proof is about {proven}: the file was \
+         edited or mixes two proofs, so nothing it says is reported"
+    )]
+    ClaimMismatch {
+        /// The field.
+        field: &'static str,
+        /// What the file says.
+        stated: String,
+        /// What the instances (or the package's keys) say.
+        proven: String,
+    },
+    /// The proof carries another number of public instances than the circuit publishes.
+    #[error("the proof has {found} public instances but model {model_id} publishes exactly {expected}")]
+    InstanceCount {
+        /// The package's model id.
+        model_id: String,
+        /// Instances the circuit publishes.
+        expected: usize,
+        /// Instances the proof carries.
+        found: usize,
+    },
+    /// A public instance is not what its position requires (a 160-bit wallet, a small integer).
+    #[error("public instance {index} ({what}) is {value}, which is not {expected}")]
+    MalformedInstance {
+        /// Position in the instance column.
+        index: usize,
+        /// What sits there.
+        what: &'static str,
+        /// The value, as hex.
+        value: String,
+        /// What it must be.
+        expected: &'static str,
+    },
     /// The model rejected the input.
     #[error(transparent)]
     Model(#[from] loopx_models::ModelError),

@@ -60,13 +60,9 @@ pub fn setup(model: &QuantizedModel, model_id: &str, plan: &CircuitPlan, srs: &S
     }
     let srs = srs.downsized(shape.k)?;
     let circuit = ModelCircuit::for_keygen(model.clone(), shape);
-    let halo2 =
-        |stage, e: halo2_proofs::plonk::Error| ProverError::Halo2 { stage, message: format!("{e:?}") };
-    // Selector compression folds the chips' selectors into a few fixed columns: each fixed column
-    // costs the on-chain verifier a commitment and an evaluation.
-    let vk =
-        keygen_vk_custom(srs.params(), &circuit, true).map_err(|e| halo2("verifying key generation", e))?;
-    let pk = keygen_pk(srs.params(), vk, &circuit).map_err(|e| halo2("proving key generation", e))?;
+    let vk = circuit_verifying_key(&circuit, &srs)?;
+    let pk = keygen_pk(srs.params(), vk, &circuit)
+        .map_err(|e| ProverError::Halo2 { stage: "proving key generation", message: format!("{e:?}") })?;
     let header = KeyHeader {
         model_id: model_id.to_string(),
         shape,
@@ -75,6 +71,28 @@ pub fn setup(model: &QuantizedModel, model_id: &str, plan: &CircuitPlan, srs: &S
         circuit_version: loopx_circuits::CIRCUIT_VERSION,
     };
     Ok(ModelKeys { header, pk })
+}
+
+/// The verifying key of `model` laid out with `shape`, under `srs` (cut to the shape's k).
+/// Deterministic: the same model, shape and SRS give the same key, which is how a package's
+/// stored key is checked to belong to its model.
+pub fn verifying_key_for(model: &QuantizedModel, shape: CircuitShape, srs: &Srs) -> Result<VerifyingKey<G1Affine>> {
+    let srs = srs.downsized(shape.k)?;
+    circuit_verifying_key(&ModelCircuit::for_keygen(model.clone(), shape), &srs)
+}
+
+fn circuit_verifying_key(circuit: &ModelCircuit, srs: &Srs) -> Result<VerifyingKey<G1Affine>> {
+    // Selector compression folds the chips' selectors into a few fixed columns: each fixed column
+    // costs the on-chain verifier a commitment and an evaluation.
+    keygen_vk_custom(srs.params(), circuit, true)
+        .map_err(|e| ProverError::Halo2 { stage: "verifying key generation", message: format!("{e:?}") })
+}
+
+/// The verifying key's digest: the first value the Fiat–Shamir transcript absorbs (halo2's
+/// transcript representation of the key), `0x` + 64 hex digits. The generated Solidity verifier
+/// hard-codes the same value, so a consumer can pin model id → vk digest.
+pub fn vk_digest(vk: &VerifyingKey<G1Affine>) -> String {
+    crate::proof::fr_to_hex(&vk.transcript_repr())
 }
 
 impl ModelKeys {

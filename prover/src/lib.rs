@@ -4,6 +4,7 @@
 
 pub mod artifact;
 pub mod batch;
+pub mod claim;
 pub mod error;
 pub mod keys;
 pub mod package_dir;
@@ -15,8 +16,9 @@ pub mod srs;
 pub use batch::{
     BatchInput, BatchOptions, BatchProver, BatchSummary, BatchVerifier, Parallelism, ProofStore, Shard,
 };
+pub use claim::{Claim, ClaimVerifier, InstanceClaim};
 pub use error::{ProverError, Result};
-pub use keys::{setup, KeyHeader, ModelKeys};
+pub use keys::{setup, vk_digest, KeyHeader, ModelKeys};
 pub use package_dir::PackageDir;
 pub use proof::{prove, random_salt, verify, Proof, ProofRequest};
 pub use proof_file::{format_wallet, parse_wallet, ProofFile};

@@ -3,9 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
+use halo2_proofs::plonk::VerifyingKey;
+use halo2_proofs::SerdeFormat;
+use halo2curves::bn256::G1Affine;
 use loopx_circuits::{choose_shape, CircuitPlan};
 use loopx_models::ModelPackage;
 
+use crate::claim::ClaimVerifier;
 use crate::error::{ProverError, Result};
 use crate::keys::{self, KeyHeader, ModelKeys};
 use crate::srs::Srs;
@@ -48,27 +52,29 @@ impl PackageDir {
         Ok(keys)
     }
 
-    /// Loads the proving key, checking it belongs to this package.
+    /// Loads the proving key, checking it belongs to this package's model (see
+    /// [`PackageDir::claim_verifier`]).
     pub fn keys(&self) -> Result<ModelKeys> {
-        if !self.dir.join(keys::PK_FILE).exists() {
+        let path = self.dir.join(keys::PK_FILE);
+        if !path.exists() {
             return Err(self.not_set_up());
         }
-        let keys = ModelKeys::load(&self.dir)?;
-        self.check_header(&keys.header)?;
+        let mut keys = ModelKeys::load(&self.dir)?;
+        let vk = keys.pk.get_vk().clone();
+        self.bind(&path, &mut keys.header, &vk)?;
         Ok(keys)
     }
 
-    /// Loads the verifying key, checking it belongs to this package.
-    pub fn verifying_key(
-        &self,
-    ) -> Result<(KeyHeader, halo2_proofs::plonk::VerifyingKey<halo2curves::bn256::G1Affine>)> {
+    /// Loads the verifying key and the SRS, checks that the key is the one this model's circuit
+    /// gives under that SRS, and returns the verifier every entry point reports claims through.
+    pub fn claim_verifier(&self) -> Result<ClaimVerifier> {
         let path = self.dir.join(keys::VK_FILE);
         if !path.exists() {
             return Err(self.not_set_up());
         }
-        let (header, vk) = keys::load_vk(&path)?;
-        self.check_header(&header)?;
-        Ok((header, vk))
+        let (mut header, vk) = keys::load_vk(&path)?;
+        let srs = self.bind(&path, &mut header, &vk)?;
+        Ok(ClaimVerifier::new(self.package.clone(), header, vk, srs))
     }
 
     /// Loads the SRS saved by `setup`.
@@ -80,14 +86,39 @@ impl PackageDir {
         Srs::load(&path)
     }
 
-    fn check_header(&self, header: &KeyHeader) -> Result<()> {
-        if header.model_id != self.package.model_id {
-            return Err(ProverError::ModelMismatch {
-                keys: header.model_id.clone(),
-                package: self.package.model_id.clone(),
-            });
+    /// Checks that a key read from `path` belongs to this package: made for its model id, its
+    /// plan's shape and instance count, and equal to the key its circuit gives under the
+    /// package's SRS. The header is a free field of the file; only the re-derived key binds
+    /// (swapping `vk.bin` and `srs.bin` for another package's, header rewritten, is caught here).
+    /// The header's dev-SRS flag is replaced by what the SRS's points say. Returns the SRS.
+    fn bind(&self, path: &Path, header: &mut KeyHeader, vk: &VerifyingKey<G1Affine>) -> Result<Srs> {
+        let model_id = &self.package.model_id;
+        if &header.model_id != model_id {
+            return Err(ProverError::ModelMismatch { keys: header.model_id.clone(), package: model_id.clone() });
         }
-        Ok(())
+        let unbound = |reason: String| ProverError::KeysNotBound {
+            path: path.to_path_buf(),
+            model_id: model_id.clone(),
+            reason,
+        };
+        let plan = self.plan();
+        if header.shape != plan.shape || header.instances != plan.instances {
+            return Err(unbound(format!(
+                "it was made for circuit shape {:?} with {} instances, the model lays out as {:?} with {}",
+                header.shape, header.instances, plan.shape, plan.instances
+            )));
+        }
+        let srs = self.srs()?;
+        let expected = keys::verifying_key_for(&self.package.quantized, plan.shape, &srs)?;
+        if vk.to_bytes(SerdeFormat::RawBytes) != expected.to_bytes(SerdeFormat::RawBytes) {
+            return Err(unbound(format!(
+                "its digest is {} but the model's circuit under the package's SRS gives {}",
+                keys::vk_digest(vk),
+                keys::vk_digest(&expected)
+            )));
+        }
+        header.dev_srs = srs.is_dev();
+        Ok(srs)
     }
 
     fn not_set_up(&self) -> ProverError {

@@ -13,7 +13,7 @@ use snark_verifier::loader::native::NativeLoader;
 use snark_verifier::system::halo2::transcript::evm::{ChallengeEvm, EvmTranscript};
 
 use crate::error::{ProverError, Result};
-use crate::keys::ModelKeys;
+use crate::keys::{KeyHeader, ModelKeys};
 use crate::srs::Srs;
 
 /// A proof and the instances it proves.
@@ -105,16 +105,22 @@ fn params_for(srs: &Srs, k: u32) -> Result<std::borrow::Cow<'_, ParamsKZG<Bn256>
     }
 }
 
-/// Verifies a proof natively: true iff it is valid for these instances, every proof byte is
-/// consumed, and nothing is left over.
+/// Verifies a proof natively: true iff it carries exactly the instances the keys publish, is
+/// valid for them, every proof byte is consumed, and nothing is left over. This checks a proof,
+/// not a claim: to learn what a proof file proves, use [`crate::ClaimVerifier`].
 pub fn verify(
     vk: &VerifyingKey<G1Affine>,
+    header: &KeyHeader,
     srs: &Srs,
-    k: u32,
     proof: &[u8],
     instances: &[Fr],
 ) -> Result<bool> {
-    let params = params_for(srs, k)?;
+    // halo2 commits to whatever instance column it is handed: a proof made with an extra
+    // trailing value verifies against that longer column unless the count is pinned here.
+    if instances.len() != header.instances {
+        return Ok(false);
+    }
+    let params = params_for(srs, header.shape.k)?;
     let mut unread = proof;
     let mut transcript = EvmTranscript::<G1Affine, NativeLoader, _, Vec<u8>>::new(&mut unread);
     let strategy = SingleStrategy::new(&params);

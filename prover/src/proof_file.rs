@@ -99,12 +99,22 @@ impl ProofFile {
     /// Reads and checks a proof file.
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| ProverError::io("read", path, e))?;
-        let file: ProofFile = serde_json::from_str(&text)
-            .map_err(|e| ProverError::InvalidProofFile(format!("{}: {e}", path.display())))?;
+        Self::parse(&text).map_err(|e| match e {
+            ProverError::InvalidProofFile(reason) => {
+                ProverError::InvalidProofFile(format!("{}: {reason}", path.display()))
+            }
+            other => other,
+        })
+    }
+
+    /// Parses and checks the text of a proof file (its syntax and encodings; what it claims is
+    /// checked against the proof by the claim verifier).
+    pub fn parse(text: &str) -> Result<Self> {
+        let file: ProofFile =
+            serde_json::from_str(text).map_err(|e| ProverError::InvalidProofFile(e.to_string()))?;
         if file.format_version != PROOF_FORMAT_VERSION {
             return Err(ProverError::InvalidProofFile(format!(
-                "{}: format version {} (this build reads {PROOF_FORMAT_VERSION})",
-                path.display(),
+                "format version {} (this build reads {PROOF_FORMAT_VERSION})",
                 file.format_version
             )));
         }

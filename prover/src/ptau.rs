@@ -230,7 +230,7 @@ struct Section {
 #[derive(Debug)]
 pub struct PtauFile {
     path: PathBuf,
-    file: File,
+    source: Source,
     /// log2 of the number of τ powers in G2; tauG1 holds 2^(power+1) − 1 points.
     pub power: u32,
     /// The power of the ceremony the file was cut from (≥ `power`).
@@ -303,11 +303,24 @@ impl CeremonySummary {
 
 /// Imports `path` as an SRS of 2^`k` points (`k` defaults to the file's power).
 pub fn import_ptau(path: &Path, k: Option<u32>) -> Result<PtauImport> {
-    let ptau = PtauFile::open(path)?;
+    import(PtauFile::open(path)?, k)
+}
+
+/// [`import_ptau`] of a file's content held in memory; `path` names it in errors and in the
+/// SRS's provenance.
+pub fn import_ptau_bytes(path: &Path, bytes: Vec<u8>, k: Option<u32>) -> Result<PtauImport> {
+    import(PtauFile::from_bytes(path, bytes)?, k)
+}
+
+fn import(ptau: PtauFile, k: Option<u32>) -> Result<PtauImport> {
+    let path = ptau.path.as_path();
     let k = k.unwrap_or(ptau.power);
     // Checked before hashing, so a too-small file fails fast.
     ptau.check_k(k)?;
-    let sha256 = streaming_sha256(path)?;
+    let sha256 = match &ptau.source {
+        Source::File(_) => streaming_sha256(path)?,
+        Source::Memory(bytes) => hex::encode(Sha256::digest(bytes)),
+    };
     let file_name =
         path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
     let (params, lagrange_basis) = ptau.to_params(k)?;
@@ -326,10 +339,21 @@ pub fn import_ptau(path: &Path, k: Option<u32>) -> Result<PtauImport> {
 impl PtauFile {
     /// Opens `path` and checks its magic, version, section table, header and section sizes.
     pub fn open(path: &Path) -> Result<Self> {
-        let mut file = File::open(path).map_err(|e| ProverError::io("open", path, e))?;
-        let file_len = file.metadata().map_err(|e| ProverError::io("read", path, e))?.len();
+        let file = File::open(path).map_err(|e| ProverError::io("open", path, e))?;
+        Self::from_source(path, Source::File(file))
+    }
+
+    /// Checks a file's content held in memory as [`PtauFile::open`] checks a file; `path` names
+    /// it in errors.
+    pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Self> {
+        Self::from_source(path, Source::Memory(bytes))
+    }
+
+    fn from_source(path: &Path, source: Source) -> Result<Self> {
+        let file = &source;
+        let file_len = source.len(path)?;
         let invalid = |problem| ProverError::InvalidPtau { path: path.to_path_buf(), problem };
-        let sections = read_section_table(path, &mut file, file_len)?;
+        let sections = read_section_table(path, file, file_len)?;
 
         let unique = |id: u32| -> Result<Option<Section>> {
             let mut found = sections.iter().filter(|s| s.id == id);
@@ -343,7 +367,7 @@ impl PtauFile {
         };
 
         let header = required(SECTION_HEADER)?;
-        let (power, ceremony_power) = read_header(path, &mut file, header)?;
+        let (power, ceremony_power) = read_header(path, file, header)?;
 
         let tau_g1 = required(SECTION_TAU_G1)?;
         let tau_g2 = required(SECTION_TAU_G2)?;
@@ -364,7 +388,7 @@ impl PtauFile {
 
         let contributions = match unique(SECTION_CONTRIBUTIONS)? {
             Some(section) if section.size >= 4 => {
-                let bytes = read_at(path, &mut file, section.offset, 4)?;
+                let bytes = read_at(path, file, section.offset, 4)?;
                 Some(u32::from_le_bytes(bytes.try_into().expect("4 bytes")))
             }
             _ => None,
@@ -377,7 +401,7 @@ impl PtauFile {
         let prepared = lagrange_tau_g1.is_some();
         Ok(PtauFile {
             path: path.to_path_buf(),
-            file,
+            source,
             power,
             ceremony_power,
             contributions,
@@ -410,9 +434,9 @@ impl PtauFile {
     fn to_params(&self, k: u32) -> Result<(ParamsKZG<Bn256>, LagrangeBasis)> {
         self.check_k(k)?;
         let n = 1usize << k;
-        let mut file = &self.file;
-        let g1_bytes = read_at(&self.path, &mut file, self.tau_g1.offset, n * G1_BYTES)?;
-        let g2_bytes = read_at(&self.path, &mut file, self.tau_g2.offset, 2 * G2_BYTES)?;
+        let file = &self.source;
+        let g1_bytes = read_at(&self.path, file, self.tau_g1.offset, n * G1_BYTES)?;
+        let g2_bytes = read_at(&self.path, file, self.tau_g2.offset, 2 * G2_BYTES)?;
         let decoder = Decoder::new();
 
         let g: Vec<G1Affine> = g1_bytes
@@ -471,9 +495,9 @@ impl PtauFile {
         }
         let omega = root_of_unity(k);
         let Some(a) = snarkjs_root_exponent(k, omega) else { return Ok(None) };
-        let mut file = &self.file;
+        let file = &self.source;
         let offset = section.offset + (n - 1) * G1_BYTES as u64;
-        let bytes = read_at(&self.path, &mut file, offset, n as usize * G1_BYTES)?;
+        let bytes = read_at(&self.path, file, offset, n as usize * G1_BYTES)?;
         let points: Option<Vec<G1Affine>> = bytes
             .par_chunks_exact(G1_BYTES)
             .enumerate()
@@ -687,7 +711,7 @@ impl Decoder {
 }
 
 /// Reads the file header and the section table, checking every section lies inside the file.
-fn read_section_table(path: &Path, file: &mut File, file_len: u64) -> Result<Vec<Section>> {
+fn read_section_table(path: &Path, file: &Source, file_len: u64) -> Result<Vec<Section>> {
     let invalid = |problem| ProverError::InvalidPtau { path: path.to_path_buf(), problem };
     let truncated = |what: String, needed: u64, available: u64| {
         invalid(PtauProblem::Truncated { what, needed, available })
@@ -732,7 +756,7 @@ fn read_section_table(path: &Path, file: &mut File, file_len: u64) -> Result<Vec
 }
 
 /// Parses the header section: checks the curve, returns (power, ceremonyPower).
-fn read_header(path: &Path, file: &mut File, header: Section) -> Result<(u32, u32)> {
+fn read_header(path: &Path, file: &Source, header: Section) -> Result<(u32, u32)> {
     let invalid = |problem| ProverError::InvalidPtau { path: path.to_path_buf(), problem };
     if header.size < 4 {
         return Err(invalid(PtauProblem::BadHeader(format!(
@@ -773,21 +797,40 @@ fn read_header(path: &Path, file: &mut File, header: Section) -> Result<(u32, u3
 }
 
 /// Reads `len` bytes at `offset`; callers have checked the range lies inside the file.
-fn read_at(path: &Path, file: &mut impl ReadAt, offset: u64, len: usize) -> Result<Vec<u8>> {
-    file.read_exact_at(offset, len).map_err(|e| ProverError::io("read", path, e))
+fn read_at(path: &Path, source: &Source, offset: u64, len: usize) -> Result<Vec<u8>> {
+    source.read_exact_at(offset, len).map_err(|e| ProverError::io("read", path, e))
 }
 
-/// Seek-and-read on a file handle (owned or shared).
-trait ReadAt {
-    fn read_exact_at(&mut self, offset: u64, len: usize) -> std::io::Result<Vec<u8>>;
+/// Where a `.ptau` file's bytes are: an open file, or its content in memory.
+#[derive(Debug)]
+enum Source {
+    File(File),
+    Memory(Vec<u8>),
 }
 
-impl<T: Read + Seek> ReadAt for T {
-    fn read_exact_at(&mut self, offset: u64, len: usize) -> std::io::Result<Vec<u8>> {
-        self.seek(SeekFrom::Start(offset))?;
-        let mut buf = vec![0u8; len];
-        self.read_exact(&mut buf)?;
-        Ok(buf)
+impl Source {
+    fn len(&self, path: &Path) -> Result<u64> {
+        match self {
+            Source::File(file) => Ok(file.metadata().map_err(|e| ProverError::io("read", path, e))?.len()),
+            Source::Memory(bytes) => Ok(bytes.len() as u64),
+        }
+    }
+
+    fn read_exact_at(&self, offset: u64, len: usize) -> std::io::Result<Vec<u8>> {
+        match self {
+            Source::File(file) => {
+                let mut file = file;
+                file.seek(SeekFrom::Start(offset))?;
+                let mut buf = vec![0u8; len];
+                file.read_exact(&mut buf)?;
+                Ok(buf)
+            }
+            Source::Memory(bytes) => usize::try_from(offset)
+                .ok()
+                .and_then(|start| bytes.get(start..start.checked_add(len)?))
+                .map(<[u8]>::to_vec)
+                .ok_or_else(|| std::io::ErrorKind::UnexpectedEof.into()),
+        }
     }
 }
 

@@ -64,9 +64,20 @@ impl Srs {
         self.params.k()
     }
 
-    /// Whether this is an insecure dev SRS.
+    /// Whether this is an insecure dev SRS: labelled as one, or made from the public dev seed
+    /// whatever its label says (a relabelled dev SRS must not pass for a ceremony one).
     pub fn is_dev(&self) -> bool {
-        self.source == SrsSource::Dev
+        self.source == SrsSource::Dev || self.has_dev_toxic_waste()
+    }
+
+    /// Whether `s·G2` is the dev seed's: the dev SRS's secret is the first scalar its seeded RNG
+    /// draws, so one G2 multiplication recognises it at any size.
+    fn has_dev_toxic_waste(&self) -> bool {
+        use halo2curves::bn256::G2Affine;
+        use halo2curves::ff::Field;
+        let tau = halo2curves::bn256::Fr::random(rand_chacha::ChaCha20Rng::seed_from_u64(DEV_SEED));
+        let dev_s_g2: G2Affine = (G2Affine::generator() * tau).into();
+        self.params.s_g2() == dev_s_g2
     }
 
     /// Provenance.
@@ -102,7 +113,13 @@ impl Srs {
 
     /// Loads an SRS, checking its size against the header before halo2 parses it.
     pub fn load(path: &Path) -> Result<Self> {
-        let (header, body): (SrsHeader, Vec<u8>) = artifact::read(path, SRS)?;
+        let bytes = std::fs::read(path).map_err(|e| ProverError::io("read", path, e))?;
+        Self::from_bytes(path, bytes)
+    }
+
+    /// Parses the bytes of an SRS file as [`Srs::load`] does; `path` names it in errors.
+    pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Self> {
+        let (header, body): (SrsHeader, Vec<u8>) = artifact::parse(path, SRS, bytes)?;
         check_k(header.k)
             .map_err(|_| ProverError::corrupt(path, "SRS", format!("k = {} is out of range", header.k)))?;
         // k, 2^k G1 points and their Lagrange form (64 bytes each, uncompressed), g2 and s·g2.

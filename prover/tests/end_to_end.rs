@@ -60,7 +60,7 @@ fn prove_row(b: &Bundled, row: usize, wallet_byte: u8) -> (Proof, Vec<i64>) {
 }
 
 fn verifies(b: &Bundled, proof: &[u8], instances: &[Fr]) -> bool {
-    verify(b.keys.vk(), srs(), b.keys.header.shape.k, proof, instances).expect("verifier runs")
+    verify(b.keys.vk(), &b.keys.header, srs(), proof, instances).expect("verifier runs")
 }
 
 #[test]
@@ -122,8 +122,8 @@ fn rejects_a_proof_made_for_another_model() {
     let (proof, _) = prove_row(credit, 1, 1);
     assert!(!verify(
         risk.keys.vk(),
+        &risk.keys.header,
         srs(),
-        risk.keys.header.shape.k,
         &proof.bytes,
         &proof.instances.to_vec()
     )
@@ -174,7 +174,7 @@ fn keys_round_trip_through_files_and_setup_is_deterministic() {
         setup(&b.package.quantized, &b.package.model_id, &choose_shape(&b.package.quantized), srs()).unwrap();
     assert_eq!(again.vk().transcript_repr(), b.keys.vk().transcript_repr(), "two setups disagree");
     let (proof, _) = prove_row(b, 9, 9);
-    assert!(verify(&vk, srs(), header.shape.k, &proof.bytes, &proof.instances.to_vec()).unwrap());
+    assert!(verify(&vk, &header, srs(), &proof.bytes, &proof.instances.to_vec()).unwrap());
 }
 
 #[test]

@@ -218,12 +218,12 @@ fn imported_ceremony_srs_proves_and_verifies_sybil_lr() {
         let request = ProofRequest { features: &q, wallet: [0x42; 20], salt: Fr::from(row as u64 + 7) };
         let proof = prove(&package.quantized, &keys, &loaded, &request).expect("proof");
         let instances = proof.instances.to_vec();
-        assert!(verify(keys.vk(), &loaded, plan.shape.k, &proof.bytes, &instances).unwrap(), "row {row}");
+        assert!(verify(keys.vk(), &keys.header, &loaded, &proof.bytes, &instances).unwrap(), "row {row}");
         let mut changed = instances.clone();
         changed[0] += Fr::ONE;
-        assert!(!verify(keys.vk(), &loaded, plan.shape.k, &proof.bytes, &changed).unwrap());
+        assert!(!verify(keys.vk(), &keys.header, &loaded, &proof.bytes, &changed).unwrap());
         // A dev SRS of the same size is a different τ: the ceremony proof must not verify there.
-        assert!(!verify(keys.vk(), &dev, plan.shape.k, &proof.bytes, &instances).unwrap());
+        assert!(!verify(keys.vk(), &keys.header, &dev, &proof.bytes, &instances).unwrap());
     }
 }
 

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use loopx_prover::artifact::write_atomically;
-use loopx_prover::PackageDir;
+use loopx_prover::{ClaimVerifier, PackageDir};
 use serde::{Deserialize, Serialize};
 
 use crate::{generate_verifier, CompiledContract, GeneratedVerifier, VerifierError, VERIFIER_ABI_JSON};
@@ -33,9 +33,19 @@ struct Cached {
 
 /// The verifier of the package in `dir`, from the cache when it matches the verifying key.
 pub fn package_verifier(dir: &PackageDir) -> Result<PackageVerifier, VerifierError> {
-    let (header, vk) = dir.verifying_key()?;
-    let srs = dir.srs()?;
-    let generated = generate_verifier(srs.params(), &vk, header.instances)?;
+    package_verifier_for(dir, &dir.claim_verifier()?)
+}
+
+/// The verifier of the package in `dir` whose bound keys `claims` already holds.
+pub fn package_verifier_for(dir: &PackageDir, claims: &ClaimVerifier) -> Result<PackageVerifier, VerifierError> {
+    let generated = generate_verifier(claims.srs().params(), claims.vk(), claims.header().instances)?;
+    if generated.vk_digest != claims.vk_digest() {
+        return Err(VerifierError::Generation(format!(
+            "the generated verifier pins vk digest {} but the package's key digest is {}",
+            generated.vk_digest,
+            claims.vk_digest()
+        )));
+    }
     let cache_dir = dir.path().join(VERIFIER_DIR);
     let cache_file = cache_dir.join("verifier.json");
     if let Some(cached) = read_cache(&cache_file).filter(|c| c.generated.solidity == generated.solidity) {

@@ -130,7 +130,7 @@ impl Bundled {
         let Some(instances) = words.iter().map(u256_to_fr).collect::<Option<Vec<Fr>>>() else {
             return false;
         };
-        verify(self.keys.vk(), &self.srs, self.k(), proof, &instances).expect("native verifier runs")
+        verify(self.keys.vk(), &self.keys.header, &self.srs, proof, &instances).expect("native verifier runs")
     }
 
     /// The native verifier's answer to raw `verifyProof` calldata: the same question only when

@@ -113,7 +113,7 @@ fn build() -> Family {
 impl Family {
     fn native(&self, key: usize, proof: &Proof) -> bool {
         let m = &self.members[key];
-        verify(m.keys.vk(), &self.srs, m.keys.header.shape.k, &proof.bytes, &proof.instances.to_vec())
+        verify(m.keys.vk(), &m.keys.header, &self.srs, &proof.bytes, &proof.instances.to_vec())
             .expect("native verifier runs")
     }
 }

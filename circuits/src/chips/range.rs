@@ -124,7 +124,7 @@ impl<'c> RangeStrip<'c> {
         wire: &Wire,
         bits: u32,
     ) -> Result<Vec<Wire>, Error> {
-        let value = wire.value.map(|v| low_u128(&v));
+        let value = wire.value.map(|v| v.to_repr());
         let rows = rows_for_bits(bits);
         let mut out = Vec::with_capacity(bits as usize);
         for r in 0..rows {
@@ -132,10 +132,10 @@ impl<'c> RangeStrip<'c> {
             let width = bits.saturating_sub(low).min(2);
             let last = r + 1 == rows;
             let weights = [if last { 0 } else { 4 }, if width == 2 { 2 } else { 0 }, u64::from(width > 0)];
-            let bit = |i: u32| value.map(|v| Fr::from(u64::from(i < 128 && (v >> i) & 1 == 1)));
+            let bit = |i: u32| value.map(|v| Fr::from(u64::from(bit_of(v.as_ref(), i))));
             let d0 = if width > 0 { bit(low) } else { Value::known(Fr::ZERO) };
             let d1 = if width == 2 { bit(low + 1) } else { Value::known(Fr::ZERO) };
-            let acc = value.map(|v| Fr::from_u128(if low < 128 { v >> low } else { 0 }));
+            let acc = value.map(|v| shifted_right(v.as_ref(), low));
             let source = (r == 0).then_some(wire);
             let [d0, d1, _] = self.row(region, [d0, d1, acc], source, weights)?;
             out.extend([d0, d1].into_iter().take(width as usize));
@@ -170,6 +170,26 @@ impl<'c> RangeStrip<'c> {
         }
         Ok(cells)
     }
+}
+
+/// Bit `i` of a little-endian field representation (zero past its end).
+fn bit_of(repr: &[u8], i: u32) -> bool {
+    repr.get((i / 8) as usize).is_some_and(|byte| (byte >> (i % 8)) & 1 == 1)
+}
+
+/// `⌊v / 2^n⌋` of a field element's integer value, as a field element. The witness of every
+/// decomposition row, at full width: checks wider than 128 bits (the wallet's 160) need it.
+fn shifted_right(repr: &[u8], n: u32) -> Fr {
+    let mut out = <Fr as PrimeField>::Repr::default();
+    for (i, byte) in out.as_mut().iter_mut().enumerate() {
+        let mut b = 0u8;
+        for j in 0..8 {
+            b |= u8::from(bit_of(repr, n + 8 * i as u32 + j)) << j;
+        }
+        *byte = b;
+    }
+    // Below the element itself, hence below the modulus.
+    Fr::from_repr(out).unwrap_or(Fr::ZERO)
 }
 
 /// Rows [`RangeStrip::thermometer`] takes for `len` cells.

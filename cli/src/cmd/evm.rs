@@ -4,12 +4,13 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use loopx_prover::{PackageDir, ProofFile};
+use loopx_prover::{Claim, ClaimVerifier, InstanceClaim, PackageDir, ProofFile};
 use loopx_verifier_contract::{
-    deploy_blocking, package_verifier, verify_in_evm, verify_onchain_blocking, Address, PackageVerifier,
+    deploy_blocking, package_verifier_for, verify_in_evm, verify_onchain_blocking, Address, PackageVerifier,
 };
 use serde_json::json;
 
+use crate::cmd::prove::claim_lines;
 use crate::report::Reporter;
 
 /// Arguments of `loopx solidity`.
@@ -55,110 +56,173 @@ pub struct VerifyOnchainArgs {
     /// Address of the deployed verifier.
     #[arg(long)]
     pub address: String,
+    /// The package the proof belongs to: decodes the outputs and checks the model id (without
+    /// it, the wallet, commitment and raw outputs are read off the instances).
+    #[arg(long)]
+    pub package: Option<PathBuf>,
 }
 
-/// Generates (or reuses) and compiles the package's verifier.
-pub fn verifier(dir: &PackageDir, out: Reporter) -> anyhow::Result<PackageVerifier> {
-    Ok(out.step("Generating and compiling the Solidity verifier", || package_verifier(dir))?.0)
+/// Generates (or reuses) and compiles the verifier of a package whose keys `claims` holds.
+pub fn verifier(dir: &PackageDir, claims: &ClaimVerifier, out: Reporter) -> anyhow::Result<PackageVerifier> {
+    Ok(out.step("Generating and compiling the Solidity verifier", || package_verifier_for(dir, claims))?.0)
+}
+
+/// Loads the package's verifying key, checking it belongs to the model.
+pub fn claim_verifier(dir: &PackageDir, out: Reporter) -> anyhow::Result<ClaimVerifier> {
+    Ok(out.step("Loading and checking the verifying key", || dir.claim_verifier())?.0)
 }
 
 /// Runs `loopx solidity`.
 pub fn run_solidity(args: SolidityArgs, out: Reporter) -> anyhow::Result<()> {
     let dir = PackageDir::open(&args.package)?;
-    let dev_srs = dir.verifying_key()?.0.dev_srs;
-    let verifier = verifier(&dir, out)?;
+    let claims = claim_verifier(&dir, out)?;
+    let verifier = verifier(&dir, &claims, out)?;
     let abi = verifier
-        .write_solidity(&args.out, dev_srs)
+        .write_solidity(&args.out, claims.dev_srs())
         .with_context(|| format!("writing {}", args.out.display()))?;
     let value = json!({
         "solidity": args.out,
         "abi": abi,
+        "model_id": claims.package().model_id,
         "deployed_bytes": verifier.deployed_size,
         "proof_bytes": verifier.generated.proof_len,
         "instances": verifier.generated.num_instances,
         "vk_digest": verifier.generated.vk_digest,
-        "dev_srs": dev_srs,
+        "dev_srs": claims.dev_srs(),
     });
     out.finish(&value, || {
         vec![
             format!("verifier written to {} (ABI: {})", args.out.display(), abi.display()),
+            format!("model {} · vk digest {}", claims.package().model_id, verifier.generated.vk_digest),
             format!("runtime code {} bytes (EIP-170 limit 24576)", verifier.deployed_size),
             "interface: verifyProof(bytes proof, uint256[] instances) view returns (bool)".into(),
         ]
     })
 }
 
-/// Verifies a proof file in the embedded EVM; returns `(valid, gas)`.
-pub fn evm_check(dir: &PackageDir, file: &ProofFile, out: Reporter) -> anyhow::Result<(bool, u64, usize)> {
-    let verifier = verifier(dir, out)?;
+/// The embedded EVM's verdict on a proof file.
+#[derive(Debug)]
+pub struct EvmCheck {
+    /// What the proof proves, if the EVM verifier accepted it.
+    pub claim: Option<Claim>,
+    /// Gas of the whole verification transaction.
+    pub gas_used: u64,
+    /// Runtime code size of the verifier.
+    pub deployed_size: usize,
+}
+
+/// Verifies a proof file in the embedded EVM. The claim is decoded from the instances the EVM
+/// checked and the package's bound keys; a file whose fields disagree with them is an error.
+pub fn evm_check(dir: &PackageDir, file: &ProofFile, out: Reporter) -> anyhow::Result<EvmCheck> {
+    let claims = claim_verifier(dir, out)?;
+    let claim = claims.claim_of(file)?;
+    let verifier = verifier(dir, &claims, out)?;
     let (verdict, _) = out.step("Verifying in the embedded EVM", || {
         verify_in_evm(&verifier.creation_code, &file.proof_bytes()?, &file.instance_values()?)
     })?;
-    Ok((verdict.valid, verdict.gas_used, verifier.deployed_size))
+    Ok(EvmCheck {
+        claim: verdict.valid.then_some(claim),
+        gas_used: verdict.gas_used,
+        deployed_size: verifier.deployed_size,
+    })
 }
 
-/// Runs `loopx evm`; exits non-zero when the proof is invalid.
+/// Runs `loopx evm`; exits 1 when the proof is invalid, 2 when the package or file is refused.
 pub fn run_evm(args: EvmArgs, out: Reporter) -> anyhow::Result<()> {
     let dir = PackageDir::open(&args.package)?;
     let file = ProofFile::load(&args.proof)?;
-    let (valid, gas_used, size) = evm_check(&dir, &file, out)?;
-    let value =
-        json!({ "valid": valid, "gas_used": gas_used, "deployed_bytes": size, "model_id": file.model_id });
-    out.finish(&value, || {
-        vec![format!(
-            "{} in the embedded EVM, {gas_used} gas (verifier {size} bytes)",
-            if valid { "VALID" } else { "INVALID" }
-        )]
-    })?;
-    if !valid {
+    let check = evm_check(&dir, &file, out)?;
+    let (gas_used, size) = (check.gas_used, check.deployed_size);
+    let Some(claim) = check.claim else {
+        let value = json!({ "valid": false, "gas_used": gas_used, "deployed_bytes": size });
+        out.finish(&value, || vec![format!("INVALID in the embedded EVM, {gas_used} gas (verifier {size} bytes)")])?;
         std::process::exit(1);
-    }
-    Ok(())
+    };
+    let mut value = serde_json::to_value(&claim)?;
+    value["valid"] = json!(true);
+    value["gas_used"] = json!(gas_used);
+    value["deployed_bytes"] = json!(size);
+    out.finish(&value, || {
+        let mut lines = claim_lines(&claim, "in the embedded EVM");
+        lines.push(format!("gas         {gas_used} (verifier {size} bytes)"));
+        lines
+    })
 }
 
 /// Runs `loopx deploy`.
 pub fn run_deploy(args: DeployArgs, out: Reporter) -> anyhow::Result<()> {
     let dir = PackageDir::open(&args.package)?;
-    let dev_srs = dir.verifying_key()?.0.dev_srs;
-    if dev_srs {
+    let claims = claim_verifier(&dir, out)?;
+    if claims.dev_srs() {
         out.warn(
             "deploying a verifier for keys made from an INSECURE dev SRS: anyone can forge proofs it accepts",
         );
     }
-    let verifier = verifier(&dir, out)?;
+    let verifier = verifier(&dir, &claims, out)?;
     let (address, _) = out.step("Deploying the verifier", || {
         deploy_blocking(&args.rpc_url, &args.private_key, &verifier.creation_code)
     })?;
     let value = json!({
         "address": address.to_string(),
         "model_id": dir.package.model_id,
+        "vk_digest": claims.vk_digest(),
         "deployed_bytes": verifier.deployed_size,
-        "dev_srs": dev_srs,
+        "dev_srs": claims.dev_srs(),
     });
-    out.finish(&value, || vec![format!("verifier for {} deployed at {address}", dir.package.model_id)])
+    out.finish(&value, || {
+        vec![format!(
+            "verifier for {} (vk digest {}) deployed at {address}",
+            dir.package.model_id,
+            claims.vk_digest()
+        )]
+    })
 }
 
-/// Runs `loopx verify-onchain`; exits non-zero when the proof is invalid.
+/// Runs `loopx verify-onchain`; exits 1 when the proof is invalid, 2 when the file is refused.
 pub fn run_verify_onchain(args: VerifyOnchainArgs, out: Reporter) -> anyhow::Result<()> {
     let file = ProofFile::load(&args.proof)?;
     let address: Address = args
         .address
         .parse()
         .with_context(|| format!("--address `{}` is not a 20-byte hex address", args.address))?;
+    // With the package, the whole claim (outputs decoded, model id, vk digest); without it, what
+    // the instance column itself says. Either way the file must agree with its instances.
+    let values = file.instance_values()?;
+    let proven = InstanceClaim::decode(&values)?;
+    proven.check_file(&file)?;
+    let claim = match &args.package {
+        Some(package) => Some(PackageDir::open(package)?.claim_verifier()?.claim_of(&file)?),
+        None => None,
+    };
     let (verdict, _) = out.step("Verifying on chain", || {
-        verify_onchain_blocking(&args.rpc_url, address, &file.proof_bytes()?, &file.instance_values()?)
+        verify_onchain_blocking(&args.rpc_url, address, &file.proof_bytes()?, &values)
     })?;
-    let value =
-        json!({ "valid": verdict.valid, "gas_used": verdict.gas_used, "address": address.to_string() });
-    out.finish(&value, || {
-        vec![format!(
-            "{} on chain at {address}, {} gas",
-            if verdict.valid { "VALID" } else { "INVALID" },
-            verdict.gas_used
-        )]
-    })?;
+    let gas_used = verdict.gas_used;
     if !verdict.valid {
+        let value = json!({ "valid": false, "gas_used": gas_used, "address": address.to_string() });
+        out.finish(&value, || vec![format!("INVALID on chain at {address}, {gas_used} gas")])?;
         std::process::exit(1);
     }
-    Ok(())
+    let mut value = match &claim {
+        Some(claim) => serde_json::to_value(claim)?,
+        None => serde_json::to_value(&proven)?,
+    };
+    value["valid"] = json!(true);
+    value["gas_used"] = json!(gas_used);
+    value["address"] = json!(address.to_string());
+    out.finish(&value, || {
+        let mut lines = match &claim {
+            Some(claim) => claim_lines(claim, &format!("on chain at {address}")),
+            None => vec![
+                format!(
+                    "VALID on chain at {address}: wallet {} has raw outputs {:?}",
+                    proven.wallet, proven.raw_outputs
+                ),
+                format!("commitment  {}", proven.commitment),
+                "(pass --package PKG_DIR to decode the outputs and check the model)".into(),
+            ],
+        };
+        lines.push(format!("gas         {gas_used}"));
+        lines
+    })
 }

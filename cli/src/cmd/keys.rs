@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use loopx_prover::{PackageDir, ProverError, Srs};
+use loopx_prover::{vk_digest, PackageDir, ProverError, Srs};
 use serde_json::json;
 
 use crate::report::Reporter;
@@ -45,8 +45,10 @@ pub fn run(args: SetupArgs, out: Reporter) -> anyhow::Result<()> {
     let (keys, took) =
         out.step("Generating proving and verifying keys", || dir.setup(&srs)).context("key generation")?;
     let files = ["pk.bin", "vk.bin", "srs.bin"].map(|f| args.package.join(f));
+    let vk_digest = vk_digest(keys.vk());
     let value = json!({
         "model_id": keys.header.model_id,
+        "vk_digest": vk_digest,
         "k": plan.shape.k,
         "circuit": plan,
         "dev_srs": keys.header.dev_srs,
@@ -56,6 +58,7 @@ pub fn run(args: SetupArgs, out: Reporter) -> anyhow::Result<()> {
     out.finish(&value, || {
         vec![
             format!("keys for {} written to {}", keys.header.model_id, args.package.display()),
+            format!("vk digest {vk_digest} (pin it with the model id; the Solidity verifier carries it)"),
             crate::report::plan_summary(&plan),
             format!(
                 "SRS: {}",

@@ -2,10 +2,12 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use clap::Args;
 use loopx_prover::proof::fr_from_hex;
-use loopx_prover::{parse_wallet, prove, random_salt, verify, PackageDir, ProofFile, ProofRequest};
+use loopx_prover::{
+    parse_wallet, prove, random_salt, Claim, ClaimVerifier, PackageDir, ProofFile, ProofRequest, ProverError,
+};
 use serde_json::json;
 
 use crate::report::Reporter;
@@ -100,41 +102,44 @@ pub struct VerifyArgs {
     pub proof: PathBuf,
 }
 
-/// Verifies a proof file against a package; `Ok(false)` when it is invalid.
-pub fn verify_file(dir: &PackageDir, file: &ProofFile) -> anyhow::Result<bool> {
-    if file.model_id != dir.package.model_id {
-        bail!("the proof is for model {} but the package is model {}", file.model_id, dir.package.model_id);
+/// Verifies a proof file natively against a package. `Ok(None)`: the proof is invalid; an error:
+/// the package or the file cannot be trusted (unbound keys, a file that disagrees with its proof).
+pub fn verify_file(claims: &ClaimVerifier, file: &ProofFile) -> anyhow::Result<Option<Claim>> {
+    match claims.verify(file) {
+        Ok(claim) => Ok(Some(claim)),
+        Err(ProverError::ProofRejected { .. }) => Ok(None),
+        Err(other) => Err(other.into()),
     }
-    let (header, vk) = dir.verifying_key()?;
-    let srs = dir.srs()?;
-    Ok(verify(&vk, &srs, header.shape.k, &file.proof_bytes()?, &file.instance_values()?)?)
 }
 
-/// Runs `loopx verify`; exits non-zero when the proof is invalid.
+/// The human lines of a verified claim, `where_` saying which verifier accepted it.
+pub fn claim_lines(claim: &Claim, where_: &str) -> Vec<String> {
+    let mut lines = vec![
+        format!("VALID {where_}: wallet {} has outputs {:?}", claim.proven.wallet, claim.outputs),
+        format!("model       {}", claim.model_id),
+        format!("vk digest   {}", claim.vk_digest),
+        format!("commitment  {}", claim.proven.commitment),
+    ];
+    if claim.dev_srs {
+        lines.push("WARNING: the package's keys come from an INSECURE dev SRS: anyone can forge such proofs".into());
+    }
+    lines
+}
+
+/// Runs `loopx verify`; exits 1 when the proof is invalid, 2 when the package or file is refused.
 pub fn run_verify(args: VerifyArgs, out: Reporter) -> anyhow::Result<()> {
     let dir = PackageDir::open(&args.package)?;
     let file = ProofFile::load(&args.proof)?;
-    let (valid, took) = out.step("Verifying", || verify_file(&dir, &file))?;
-    let value = json!({
-        "valid": valid,
-        "model_id": file.model_id,
-        "wallet": file.wallet,
-        "outputs": file.outputs,
-        "dev_srs": file.dev_srs,
-        "verify_seconds": took.as_secs_f64(),
-    });
-    out.finish(&value, || {
-        vec![if valid {
-            format!(
-                "VALID: wallet {} has outputs {:?} under model {}",
-                file.wallet, file.outputs, file.model_id
-            )
-        } else {
-            "INVALID: the proof does not verify against this package".to_string()
-        }]
-    })?;
-    if !valid {
+    let (claims, _) = out.step("Loading and checking the verifying key", || dir.claim_verifier())?;
+    let (claim, took) = out.step("Verifying", || verify_file(&claims, &file))?;
+    let Some(claim) = claim else {
+        out.finish(&json!({ "valid": false, "model_id": claims.package().model_id }), || {
+            vec!["INVALID: the proof does not verify against this package".to_string()]
+        })?;
         std::process::exit(1);
-    }
-    Ok(())
+    };
+    let mut value = serde_json::to_value(&claim)?;
+    value["valid"] = json!(true);
+    value["verify_seconds"] = json!(took.as_secs_f64());
+    out.finish(&value, || claim_lines(&claim, "natively"))
 }

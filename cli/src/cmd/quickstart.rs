@@ -58,27 +58,30 @@ pub fn run(args: QuickstartArgs, out: Reporter) -> anyhow::Result<()> {
     let proof = prove_file(&dir, &file("input.json"), parse_wallet(DEMO_WALLET)?, None, out)?;
     let proof_path = package_dir.join("proof.json");
     proof.save(&proof_path)?;
-    let (valid, verify_time) = out.step("Verifying natively", || verify_file(&dir, &proof))?;
-    if !valid {
+    let claims = crate::cmd::evm::claim_verifier(&dir, out)?;
+    let (claim, verify_time) = out.step("Verifying natively", || verify_file(&claims, &proof))?;
+    let Some(claim) = claim else {
         bail!("the quickstart proof did not verify — please report this");
-    }
-    let (evm_valid, gas_used, verifier_bytes) = crate::cmd::evm::evm_check(&dir, &proof, out)?;
-    if !evm_valid {
+    };
+    let evm = crate::cmd::evm::evm_check(&dir, &proof, out)?;
+    let (gas_used, verifier_bytes) = (evm.gas_used, evm.deployed_size);
+    if evm.claim.as_ref() != Some(&claim) {
         bail!("the quickstart proof did not verify in the EVM — please report this");
     }
     let value = json!({
         "model": name,
-        "model_id": package.model_id,
+        "model_id": claim.model_id,
+        "vk_digest": claim.vk_digest,
         "k": plan.shape.k,
         "circuit": plan,
-        "wallet": proof.wallet,
-        "outputs": proof.outputs,
-        "commitment": proof.commitment,
+        "wallet": claim.proven.wallet,
+        "outputs": claim.outputs,
+        "commitment": claim.proven.commitment,
         "argmax_agreement": report.calibration.argmax_agreement,
         "max_abs_error": report.calibration.max_abs_error,
-        "valid": valid,
-        "evm": { "valid": evm_valid, "gas_used": gas_used, "verifier_bytes": verifier_bytes },
-        "dev_srs": true,
+        "valid": true,
+        "evm": { "valid": true, "gas_used": gas_used, "verifier_bytes": verifier_bytes },
+        "dev_srs": claim.dev_srs,
         "seconds": {
             "compile": compile_time.as_secs_f64(),
             "srs": srs_time.as_secs_f64(),
@@ -91,14 +94,15 @@ pub fn run(args: QuickstartArgs, out: Reporter) -> anyhow::Result<()> {
     out.finish(&value, || {
         vec![
             String::new(),
-            format!("LoopX quickstart: {name} ({})", package.model_id),
+            format!("LoopX quickstart: {name} ({})", claim.model_id),
             format!(
                 "  circuit      k = {}, {} advice / {} fixed columns",
                 plan.shape.k, plan.advice_columns, plan.fixed_columns
             ),
-            format!("  wallet       {}", proof.wallet),
-            format!("  public out   {:?} (features stay private)", proof.outputs),
-            format!("  commitment   {}", proof.commitment),
+            format!("  vk digest    {}", claim.vk_digest),
+            format!("  wallet       {}", claim.proven.wallet),
+            format!("  public out   {:?} (features stay private)", claim.outputs),
+            format!("  commitment   {}", claim.proven.commitment),
             format!(
                 "  timings      compile {:.2} s · setup {:.2} s · prove {:.2} s · verify {:.3} s",
                 compile_time.as_secs_f64(),

@@ -109,12 +109,27 @@ impl BatchInput {
         let columns = match self.format {
             InputFormat::JsonLines => None,
             InputFormat::Csv => {
-                let header = lines.next_nonblank()?.ok_or_else(|| self.invalid("the CSV file is empty"))?;
-                let header = header.map_err(|_| self.invalid("the CSV header is not valid UTF-8"))?;
-                Some(CsvColumns::from_header(&header, package).map_err(|reason| self.invalid(&reason))?)
+                Some(csv_columns(lines.next_nonblank()?, package).map_err(|reason| self.invalid(&reason))?)
             }
         };
         Ok(RowReader { lines, columns, package, shard, row: 0 })
+    }
+
+    /// Parses the whole file's content held in memory (`bytes`, as if read from this file), every
+    /// row, the way [`BatchInput::rows`] reads the file: the same line splitting, CSV header and
+    /// row parsers. Fails only on an unusable CSV header.
+    pub fn parse_bytes(&self, bytes: &[u8], package: &ModelPackage) -> Result<Vec<InputRow>> {
+        let mut lines = bytes
+            .split_inclusive(|b| *b == b'\n')
+            .enumerate()
+            .filter_map(|(i, line)| clean_line(line, i == 0));
+        let columns = match self.format {
+            InputFormat::JsonLines => None,
+            InputFormat::Csv => {
+                Some(csv_columns(lines.next(), package).map_err(|reason| self.invalid(&reason))?)
+            }
+        };
+        Ok(lines.enumerate().map(|(i, line)| parse_line(i + 1, line, columns.as_ref(), package)).collect())
     }
 
     fn invalid(&self, reason: &str) -> ProverError {
@@ -149,16 +164,47 @@ impl Iterator for RowReader<'_> {
                 Err(e) => return Some(Err(e)),
             }
         };
-        let row = self.row;
-        let parsed = match line {
-            Err(_) => Err(FailedRow::new(row, None, "the line is not valid UTF-8")),
-            Ok(text) => match &self.columns {
-                Some(columns) => columns.parse(row, &text),
-                None => parse_json_row(row, &text, self.package),
-            },
-        };
-        Some(Ok(parsed))
+        Some(Ok(parse_line(self.row, line, self.columns.as_ref(), self.package)))
     }
+}
+
+/// The CSV columns named by the first non-blank line, if any.
+fn csv_columns(
+    header: Option<std::result::Result<String, ()>>,
+    package: &ModelPackage,
+) -> std::result::Result<CsvColumns, String> {
+    let header = header.ok_or("the CSV file is empty")?;
+    let header = header.map_err(|_| "the CSV header is not valid UTF-8")?;
+    CsvColumns::from_header(&header, package)
+}
+
+/// Parses data row number `row` (a CSV record when `columns` is given, else a JSON line).
+fn parse_line(
+    row: usize,
+    line: std::result::Result<String, ()>,
+    columns: Option<&CsvColumns>,
+    package: &ModelPackage,
+) -> InputRow {
+    match line {
+        Err(_) => Err(FailedRow::new(row, None, "the line is not valid UTF-8")),
+        Ok(text) => match columns {
+            Some(columns) => columns.parse(row, &text),
+            None => parse_json_row(row, &text, package),
+        },
+    }
+}
+
+/// One raw line (with its line end): `None` when blank, else its text without the line end (and
+/// without a leading UTF-8 BOM on the `first` line), `Err(())` when it is not UTF-8.
+fn clean_line(raw: &[u8], first: bool) -> Option<std::result::Result<String, ()>> {
+    let bytes = if first { raw.strip_prefix("\u{feff}".as_bytes()).unwrap_or(raw) } else { raw };
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return None;
+    }
+    Some(match std::str::from_utf8(bytes) {
+        Ok(text) => Ok(text.trim_end_matches(['\n', '\r']).to_string()),
+        Err(_) => Err(()),
+    })
 }
 
 /// Non-blank lines of a file, without their line ends (and without a leading UTF-8 BOM).
@@ -187,17 +233,9 @@ impl Lines {
             if n == 0 {
                 return Ok(None);
             }
-            let mut bytes = self.buf.as_slice();
-            if std::mem::take(&mut self.first) {
-                bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+            if let Some(line) = clean_line(&self.buf, std::mem::take(&mut self.first)) {
+                return Ok(Some(line));
             }
-            if bytes.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            return Ok(Some(match std::str::from_utf8(bytes) {
-                Ok(text) => Ok(text.trim_end_matches(['\n', '\r']).to_string()),
-                Err(_) => Err(()),
-            }));
         }
     }
 }
