@@ -28,9 +28,7 @@ fn bench(c: &mut Criterion) {
         let instances = proof.instances.to_vec();
         group.bench_function("verify", |b| {
             b.iter(|| {
-                assert!(
-                    verify(keys.vk(), &keys.header, &srs, &proof.bytes, &instances).expect("verifier")
-                )
+                assert!(verify(keys.vk(), &keys.header, &srs, &proof.bytes, &instances).expect("verifier"))
             })
         });
         group.finish();

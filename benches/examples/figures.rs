@@ -21,8 +21,8 @@ fn main() {
         let proof = prove(&w.package.quantized, &keys, &srs, &w.request(&features)).expect("proof");
         let prove_s = start.elapsed().as_secs_f64();
         let start = Instant::now();
-        let valid = verify(keys.vk(), &keys.header, &srs, &proof.bytes, &proof.instances.to_vec())
-            .expect("verify");
+        let valid =
+            verify(keys.vk(), &keys.header, &srs, &proof.bytes, &proof.instances.to_vec()).expect("verify");
         let verify_s = start.elapsed().as_secs_f64();
         let p = &w.plan;
         println!(

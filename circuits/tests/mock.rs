@@ -239,7 +239,8 @@ fn accepts_the_largest_wallet_address() {
 #[test]
 fn rejects_wallet_instances_of_160_bits_or_more() {
     let two_160 = Fr::from_u128(1 << 127) * Fr::from(1u64 << 33);
-    for (name, wallet) in [("2^160", two_160), ("p − 1", -Fr::ONE), ("2^200", two_160 * Fr::from(1u64 << 40))] {
+    for (name, wallet) in [("2^160", two_160), ("p − 1", -Fr::ONE), ("2^200", two_160 * Fr::from(1u64 << 40))]
+    {
         let failures = prove_for_wallet(&mlp_argmax(), wallet).verify().expect_err(name);
         let text = format!("{failures:?}");
         assert!(text.contains("range check by bits"), "{name}: {text}");

@@ -119,6 +119,7 @@ fn prove_and_verify_by_feature_names_and_reject_a_tampered_proof() {
     let mut file: Value = serde_json::from_str(&text).unwrap();
     file["instances"][1] =
         Value::String("0x00000000000000000000000000000000000000000000000000000000000000bb".into());
+    file["wallet"] = Value::String("0x00000000000000000000000000000000000000bb".into());
     let forged = tmp.path().join("forged.json");
     std::fs::write(&forged, file.to_string()).unwrap();
     let out = loopx(&["verify", &pkg, forged.to_str().unwrap(), "--json"]);

@@ -193,21 +193,31 @@ impl ModelPackage {
             return Err(fail(dir, format!("holds no {PACKAGE_FILE}; create it with `loopx compile`")));
         }
         let text = std::fs::read_to_string(&path).map_err(|e| ModelError::io(&path, e))?;
+        Self::parse_json(&text, &path)
+    }
+
+    /// Parses the text of a `model.json` and re-validates it, as [`ModelPackage::load`] does
+    /// (errors name the file as `model.json`).
+    pub fn from_json_str(text: &str) -> Result<Self, ModelError> {
+        Self::parse_json(text, Path::new(PACKAGE_FILE))
+    }
+
+    /// [`ModelPackage::from_json_str`] with errors naming `path`.
+    fn parse_json(text: &str, path: &Path) -> Result<Self, ModelError> {
+        let fail = |message: String| ModelError::Package { path: path.to_path_buf(), message };
         let what = path.display().to_string();
-        let value: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| ModelError::json(&what, &e))?;
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| ModelError::json(&what, &e))?;
         match value.get("format_version").and_then(serde_json::Value::as_u64) {
             Some(v) if v == u64::from(PACKAGE_FORMAT_VERSION) => {}
             Some(v) => {
-                return Err(fail(
-                    &path,
-                    format!("format version {v} is not supported (this build reads {PACKAGE_FORMAT_VERSION}); recompile the model"),
-                ))
+                return Err(fail(format!(
+                    "format version {v} is not supported (this build reads {PACKAGE_FORMAT_VERSION}); recompile the model"
+                )))
             }
-            None => return Err(fail(&path, "not a model package (no `format_version`)".into())),
+            None => return Err(fail("not a model package (no `format_version`)".into())),
         }
-        let package: ModelPackage = serde_json::from_str(&text).map_err(|e| ModelError::json(&what, &e))?;
-        package.validate().map_err(|e| fail(&path, e.to_string()))?;
+        let package: ModelPackage = serde_json::from_str(text).map_err(|e| ModelError::json(&what, &e))?;
+        package.validate().map_err(|e| fail(e.to_string()))?;
         Ok(package)
     }
 

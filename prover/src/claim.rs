@@ -125,7 +125,12 @@ pub struct ClaimVerifier {
 
 impl ClaimVerifier {
     /// Wraps keys that were already checked to belong to `package` under `srs`.
-    pub(crate) fn new(package: ModelPackage, header: KeyHeader, vk: VerifyingKey<G1Affine>, srs: Srs) -> Self {
+    pub(crate) fn new(
+        package: ModelPackage,
+        header: KeyHeader,
+        vk: VerifyingKey<G1Affine>,
+        srs: Srs,
+    ) -> Self {
         let vk_digest = vk_digest(&vk);
         ClaimVerifier { package, header, vk, srs, vk_digest }
     }

@@ -76,7 +76,11 @@ pub fn setup(model: &QuantizedModel, model_id: &str, plan: &CircuitPlan, srs: &S
 /// The verifying key of `model` laid out with `shape`, under `srs` (cut to the shape's k).
 /// Deterministic: the same model, shape and SRS give the same key, which is how a package's
 /// stored key is checked to belong to its model.
-pub fn verifying_key_for(model: &QuantizedModel, shape: CircuitShape, srs: &Srs) -> Result<VerifyingKey<G1Affine>> {
+pub fn verifying_key_for(
+    model: &QuantizedModel,
+    shape: CircuitShape,
+    srs: &Srs,
+) -> Result<VerifyingKey<G1Affine>> {
     let srs = srs.downsized(shape.k)?;
     circuit_verifying_key(&ModelCircuit::for_keygen(model.clone(), shape), &srs)
 }

@@ -94,7 +94,10 @@ impl PackageDir {
     fn bind(&self, path: &Path, header: &mut KeyHeader, vk: &VerifyingKey<G1Affine>) -> Result<Srs> {
         let model_id = &self.package.model_id;
         if &header.model_id != model_id {
-            return Err(ProverError::ModelMismatch { keys: header.model_id.clone(), package: model_id.clone() });
+            return Err(ProverError::ModelMismatch {
+                keys: header.model_id.clone(),
+                package: model_id.clone(),
+            });
         }
         let unbound = |reason: String| ProverError::KeysNotBound {
             path: path.to_path_buf(),

@@ -120,14 +120,9 @@ fn rejects_changed_instances_truncation_and_trailing_bytes() {
 fn rejects_a_proof_made_for_another_model() {
     let (risk, credit) = (bundled("risk_mlp"), bundled("credit_mlp"));
     let (proof, _) = prove_row(credit, 1, 1);
-    assert!(!verify(
-        risk.keys.vk(),
-        &risk.keys.header,
-        srs(),
-        &proof.bytes,
-        &proof.instances.to_vec()
-    )
-    .unwrap());
+    assert!(
+        !verify(risk.keys.vk(), &risk.keys.header, srs(), &proof.bytes, &proof.instances.to_vec()).unwrap()
+    );
 }
 
 #[test]

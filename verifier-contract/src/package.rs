@@ -37,7 +37,10 @@ pub fn package_verifier(dir: &PackageDir) -> Result<PackageVerifier, VerifierErr
 }
 
 /// The verifier of the package in `dir` whose bound keys `claims` already holds.
-pub fn package_verifier_for(dir: &PackageDir, claims: &ClaimVerifier) -> Result<PackageVerifier, VerifierError> {
+pub fn package_verifier_for(
+    dir: &PackageDir,
+    claims: &ClaimVerifier,
+) -> Result<PackageVerifier, VerifierError> {
     let generated = generate_verifier(claims.srs().params(), claims.vk(), claims.header().instances)?;
     if generated.vk_digest != claims.vk_digest() {
         return Err(VerifierError::Generation(format!(

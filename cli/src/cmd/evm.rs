@@ -135,7 +135,9 @@ pub fn run_evm(args: EvmArgs, out: Reporter) -> anyhow::Result<()> {
     let (gas_used, size) = (check.gas_used, check.deployed_size);
     let Some(claim) = check.claim else {
         let value = json!({ "valid": false, "gas_used": gas_used, "deployed_bytes": size });
-        out.finish(&value, || vec![format!("INVALID in the embedded EVM, {gas_used} gas (verifier {size} bytes)")])?;
+        out.finish(&value, || {
+            vec![format!("INVALID in the embedded EVM, {gas_used} gas (verifier {size} bytes)")]
+        })?;
         std::process::exit(1);
     };
     let mut value = serde_json::to_value(&claim)?;

@@ -121,7 +121,9 @@ pub fn claim_lines(claim: &Claim, where_: &str) -> Vec<String> {
         format!("commitment  {}", claim.proven.commitment),
     ];
     if claim.dev_srs {
-        lines.push("WARNING: the package's keys come from an INSECURE dev SRS: anyone can forge such proofs".into());
+        lines.push(
+            "WARNING: the package's keys come from an INSECURE dev SRS: anyone can forge such proofs".into(),
+        );
     }
     lines
 }

@@ -1,0 +1,112 @@
+//! Pinned test vectors: for each bundled model, the vk digest under the dev SRS and one
+//! known-good proof file are committed in `fixtures/vectors/`. A change that alters a circuit, its
+//! instances or their encoding fails here unless it also bumps `loopx_circuits::CIRCUIT_VERSION`
+//! (and then the vectors are regenerated with `LOOPX_UPDATE_VECTORS=1`).
+
+use std::path::{Path, PathBuf};
+
+use halo2curves::bn256::Fr;
+use loopx_circuits::{ModelCircuit, CIRCUIT_VERSION};
+use loopx_models::{compile_files, OutputRequest};
+use loopx_prover::proof::{fr_to_hex, prove_circuit, witness};
+use loopx_prover::{parse_wallet, PackageDir, ProofFile, ProofRequest, ProverError, Srs};
+use serde_json::{json, Value};
+
+const BUNDLED: [&str; 4] = ["risk_mlp", "sybil_lr", "sybil_gbt", "credit_mlp"];
+const WALLET: &str = "0x5c10c3aed19456ef43dc7b092792391e284b1f75";
+const SALT: u64 = 20_261_202;
+const REGENERATE: &str = "LOOPX_UPDATE_VECTORS=1 cargo test --release --workspace --test vectors";
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
+}
+
+fn vector_path(name: &str) -> PathBuf {
+    fixtures().join("vectors").join(format!("{name}.json"))
+}
+
+/// Bundled model `name` compiled as `loopx quickstart` does and set up with the dev SRS.
+fn package(dir: &Path, name: &str) -> PackageDir {
+    let file = |suffix: &str| fixtures().join(format!("{name}.{suffix}"));
+    let schema = file("schema.toml");
+    let (package, _) =
+        compile_files(file("onnx"), file("calibration.json"), Some(&schema), &OutputRequest::Auto, name)
+            .expect("compiles");
+    package.save(dir).expect("saved");
+    let pkg = PackageDir::open(dir).expect("opens");
+    pkg.setup(&Srs::dev(pkg.plan().shape.k).expect("dev SRS")).expect("setup");
+    pkg
+}
+
+/// The bundled input's request, with a fixed wallet and salt so that its instances are fixed too.
+fn request_instances(pkg: &PackageDir, name: &str) -> (Vec<i64>, loopx_circuits::PublicInstances) {
+    let features = pkg.package.load_input(fixtures().join(format!("{name}.input.json"))).expect("input");
+    let request =
+        ProofRequest { features: &features, wallet: parse_wallet(WALLET).unwrap(), salt: Fr::from(SALT) };
+    let (_, instances) = witness(&pkg.package.quantized, &request).expect("witness");
+    (features, instances)
+}
+
+fn regenerate(pkg: &PackageDir, name: &str, vk_digest: &str) {
+    let (features, _) = request_instances(pkg, name);
+    let wallet = parse_wallet(WALLET).unwrap();
+    let request = ProofRequest { features: &features, wallet, salt: Fr::from(SALT) };
+    let (witness, instances) = witness(&pkg.package.quantized, &request).expect("witness");
+    let keys = pkg.keys().expect("keys");
+    let circuit = ModelCircuit::with_witness(pkg.package.quantized.clone(), keys.header.shape, witness);
+    let proof = prove_circuit(&circuit, &keys, &pkg.srs().expect("srs"), instances).expect("proof");
+    let file = ProofFile::new(&pkg.package, &keys.header, &proof, &wallet, request.salt, 0.0);
+    let vector = json!({
+        "circuit_version": CIRCUIT_VERSION,
+        "model_id": pkg.package.model_id,
+        "k": keys.header.shape.k,
+        "vk_digest": vk_digest,
+        "proof_file": file,
+    });
+    std::fs::create_dir_all(vector_path(name).parent().unwrap()).unwrap();
+    std::fs::write(vector_path(name), serde_json::to_string_pretty(&vector).unwrap() + "\n").unwrap();
+}
+
+#[test]
+fn bundled_models_keep_their_pinned_vk_digest_and_instances() {
+    let tmp = tempfile::tempdir().unwrap();
+    for name in BUNDLED {
+        let pkg = package(&tmp.path().join(name), name);
+        let claims = pkg.claim_verifier().expect("bound keys");
+        if std::env::var_os("LOOPX_UPDATE_VECTORS").is_some() {
+            regenerate(&pkg, name, claims.vk_digest());
+        }
+        let text = std::fs::read_to_string(vector_path(name)).unwrap_or_else(|e| {
+            panic!("{}: {e}; create it with `{REGENERATE}`", vector_path(name).display())
+        });
+        let vector: Value = serde_json::from_str(&text).unwrap();
+        let pinned_version = vector["circuit_version"].as_u64().unwrap();
+        assert_eq!(
+            pinned_version,
+            u64::from(CIRCUIT_VERSION),
+            "{name}: the vectors pin circuit version {pinned_version}, this build is {CIRCUIT_VERSION}; \
+             regenerate them with `{REGENERATE}`"
+        );
+        let bumped =
+            "bump loopx_circuits::CIRCUIT_VERSION if the change is meant, then regenerate the vectors";
+        assert_eq!(vector["model_id"], json!(pkg.package.model_id), "{name}: the model id changed; {bumped}");
+        assert_eq!(
+            vector["vk_digest"].as_str().unwrap(),
+            claims.vk_digest(),
+            "{name}: the verifying key changed under the same circuit version; {bumped}"
+        );
+
+        let pinned = ProofFile::parse(&vector["proof_file"].to_string()).expect("pinned proof file parses");
+        let (_, instances) = request_instances(&pkg, name);
+        let recomputed: Vec<String> = instances.to_vec().iter().map(fr_to_hex).collect();
+        assert_eq!(pinned.instances, recomputed, "{name}: the public instances changed; {bumped}");
+
+        // The pinned proof still verifies under the re-derived keys, and only with its own instances.
+        let claim = claims.verify(&pinned).expect("the pinned proof verifies");
+        assert_eq!(claim.proven.raw_outputs, pinned.raw_outputs);
+        let mut other = instances.to_vec();
+        other[0] += Fr::from(1);
+        let proof = hex::decode(pinned.proof.trim_start_matches("0x")).unwrap();
+        assert!(matches!(claims.verify_proof(&proof, &other), Err(ProverError::ProofRejected { .. })));
+    }
+}
