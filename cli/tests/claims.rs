@@ -115,7 +115,8 @@ fn verify_and_evm_report_only_what_the_proof_proves() {
     for command in ["verify", "evm"] {
         assert_refused(&loopx(&[command, &pkg, forged.to_str().unwrap(), "--json"]), "`wallet` says");
     }
-    let cases: [(&str, fn(&mut Value)); 4] = [
+    type Edit = fn(&mut Value);
+    let cases: [(&str, Edit); 4] = [
         ("`outputs` says", |f| f["outputs"] = serde_json::json!([3.0])),
         ("`dev_srs` says", |f| f["dev_srs"] = Value::Bool(false)),
         ("`commitment` says", |f| f["commitment"] = Value::String(fr_to_hex(&Fr::from(7)))),

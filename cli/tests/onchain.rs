@@ -128,6 +128,32 @@ fn quickstart_package_goes_through_solidity_evm_deploy_and_verify_onchain() {
     assert!(onchain_gas >= gas, "eth_estimateGas {onchain_gas} below revm's {gas}");
     eprintln!("risk_mlp: loopx evm {gas} gas, verify-onchain (eth_estimateGas) {onchain_gas} gas");
 
+    // With the package: the whole claim, decoded from the instances the chain accepted.
+    let out = loopx(&[
+        "verify-onchain",
+        &proof,
+        "--rpc-url",
+        &url,
+        "--address",
+        &address,
+        "--package",
+        &pkg,
+        "--json",
+    ]);
+    assert_ok(&out, "verify-onchain --package");
+    let claim = json(&out);
+    assert_eq!(claim["valid"], true);
+    assert_eq!(claim["wallet"], onchain["wallet"]);
+    assert!(claim["vk_digest"].as_str().is_some_and(|d| d.starts_with("0x")), "{claim}");
+    // A file whose descriptive wallet disagrees with its instances is refused before any call.
+    let mut file: Value = serde_json::from_str(&std::fs::read_to_string(&proof).unwrap()).unwrap();
+    file["wallet"] = Value::String("0x000000000000000000000000000000000000dead".into());
+    let forged = Path::new(&proof).with_file_name("forged-wallet.json");
+    std::fs::write(&forged, file.to_string()).unwrap();
+    let out = loopx(&["verify-onchain", forged.to_str().unwrap(), "--rpc-url", &url, "--address", &address]);
+    assert_clean_error(&out, &["`wallet` says"]);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("VALID"));
+
     let out = loopx(&["verify-onchain", &tampered, "--rpc-url", &url, "--address", &address, "--json"]);
     assert_eq!(out.status.code(), Some(1), "tampered proof on chain: {:?} {}", out.status, stderr(&out));
     assert_eq!(json(&out)["valid"], false);

@@ -1,5 +1,10 @@
 //! The versioned container every binary artifact (SRS, proving key, verifying key) is stored in:
-//! 8-byte magic, format version, a length-prefixed JSON header, then halo2's own raw bytes.
+//! 8-byte magic, format version, a length-prefixed JSON header, the SHA-256 of header and body,
+//! then halo2's own raw bytes.
+//!
+//! The checksum is checked before halo2 sees the body: halo2's readers trust the length prefixes
+//! inside it and allocate what they say, so a damaged key could otherwise abort the process with
+//! an allocation of tens of gigabytes (found by fuzzing) instead of returning an error.
 
 use std::io::Write;
 use std::path::Path;
@@ -8,8 +13,11 @@ use serde::{de::DeserializeOwned, Serialize};
 
 use crate::error::{ProverError, Result};
 
-/// Current artifact format version.
-pub const FORMAT_VERSION: u32 = 1;
+/// Current artifact format version (2: with the checksum).
+pub const FORMAT_VERSION: u32 = 2;
+
+/// Bytes of the checksum between header and body.
+const CHECKSUM_LEN: usize = 32;
 
 /// An artifact kind: its magic bytes and a human name for errors.
 #[derive(Clone, Copy, Debug)]
@@ -31,11 +39,12 @@ pub const VERIFYING_KEY: ArtifactKind = ArtifactKind { magic: b"LOOPX-VK", name:
 pub fn write<H: Serialize>(path: &Path, kind: ArtifactKind, header: &H, body: &[u8]) -> Result<()> {
     let header =
         serde_json::to_vec(header).map_err(|e| ProverError::corrupt(path, kind.name, e.to_string()))?;
-    let mut bytes = Vec::with_capacity(16 + header.len() + body.len());
+    let mut bytes = Vec::with_capacity(16 + header.len() + CHECKSUM_LEN + body.len());
     bytes.extend_from_slice(kind.magic);
     bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     bytes.extend_from_slice(&(header.len() as u32).to_le_bytes());
     bytes.extend_from_slice(&header);
+    bytes.extend_from_slice(&checksum(&header, body));
     bytes.extend_from_slice(body);
     write_atomically(path, &bytes)
 }
@@ -76,12 +85,27 @@ pub fn parse<H: DeserializeOwned>(
     let len = u32::from_le_bytes(bytes[12..16].try_into().expect("4 bytes")) as usize;
     let header_end = 16usize
         .checked_add(len)
-        .filter(|end| *end <= bytes.len())
+        .filter(|end| end + CHECKSUM_LEN <= bytes.len())
         .ok_or_else(|| corrupt("truncated header"))?;
-    let header =
-        serde_json::from_slice(&bytes[16..header_end]).map_err(|e| corrupt(&format!("bad header: {e}")))?;
-    let body = bytes.split_off(header_end);
+    let body = bytes.split_off(header_end + CHECKSUM_LEN);
+    let (header, stored) = bytes[16..].split_at(len);
+    if stored != checksum(header, &body).as_slice() {
+        return Err(corrupt(
+            "its contents do not match its checksum (damaged, truncated or edited); regenerate it",
+        ));
+    }
+    let header = serde_json::from_slice(header).map_err(|e| corrupt(&format!("bad header: {e}")))?;
     Ok((header, body))
+}
+
+/// SHA-256 over the header's length, the header and the body.
+fn checksum(header: &[u8], body: &[u8]) -> [u8; CHECKSUM_LEN] {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update((header.len() as u64).to_le_bytes());
+    hasher.update(header);
+    hasher.update(body);
+    hasher.finalize().into()
 }
 
 /// Runs a halo2 deserializer that may panic on malformed input, turning a panic into an error.

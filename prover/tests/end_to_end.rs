@@ -18,6 +18,9 @@ fn fixtures() -> PathBuf {
 struct Bundled {
     package: ModelPackage,
     keys: ModelKeys,
+    /// The shared SRS cut to this circuit's k once: proving and verifying with a larger SRS
+    /// downsizes it (an FFT over G1) on every call.
+    srs: Srs,
     heldout: Vec<Vec<f64>>,
 }
 
@@ -42,7 +45,8 @@ fn bundled(name: &str) -> &'static Bundled {
             package.features(),
         )
         .expect("held-out rows");
-        Box::leak(Box::new(Bundled { package, keys, heldout }))
+        let srs = srs().downsized(keys.header.shape.k).expect("SRS large enough");
+        Box::leak(Box::new(Bundled { package, keys, srs, heldout }))
     })
 }
 
@@ -56,11 +60,11 @@ fn prove_row(b: &Bundled, row: usize, wallet_byte: u8) -> (Proof, Vec<i64>) {
     let q = b.package.quantize_row(&b.heldout[row]).expect("held-out row in range");
     let request =
         ProofRequest { features: &q, wallet: wallet(wallet_byte), salt: Fr::from(1000 + row as u64) };
-    (prove(&b.package.quantized, &b.keys, srs(), &request).expect("proof"), q)
+    (prove(&b.package.quantized, &b.keys, &b.srs, &request).expect("proof"), q)
 }
 
 fn verifies(b: &Bundled, proof: &[u8], instances: &[Fr]) -> bool {
-    verify(b.keys.vk(), &b.keys.header, srs(), proof, instances).expect("verifier runs")
+    verify(b.keys.vk(), &b.keys.header, &b.srs, proof, instances).expect("verifier runs")
 }
 
 #[test]
@@ -120,9 +124,8 @@ fn rejects_changed_instances_truncation_and_trailing_bytes() {
 fn rejects_a_proof_made_for_another_model() {
     let (risk, credit) = (bundled("risk_mlp"), bundled("credit_mlp"));
     let (proof, _) = prove_row(credit, 1, 1);
-    assert!(
-        !verify(risk.keys.vk(), &risk.keys.header, srs(), &proof.bytes, &proof.instances.to_vec()).unwrap()
-    );
+    assert!(!verify(risk.keys.vk(), &risk.keys.header, &risk.srs, &proof.bytes, &proof.instances.to_vec())
+        .unwrap());
 }
 
 #[test]
@@ -147,7 +150,7 @@ fn real_proofs_with_tampered_witnesses_do_not_verify() {
         if let Tamper::ArgMax { index } = tamper {
             public.outputs = vec![Fr::from(index as u64)];
         }
-        let accepted = match prove_circuit(&circuit, &b.keys, srs(), public.clone()) {
+        let accepted = match prove_circuit(&circuit, &b.keys, &b.srs, public.clone()) {
             Ok(proof) => verifies(b, &proof.bytes, &public.to_vec()),
             Err(_) => false,
         };
@@ -169,7 +172,7 @@ fn keys_round_trip_through_files_and_setup_is_deterministic() {
         setup(&b.package.quantized, &b.package.model_id, &choose_shape(&b.package.quantized), srs()).unwrap();
     assert_eq!(again.vk().transcript_repr(), b.keys.vk().transcript_repr(), "two setups disagree");
     let (proof, _) = prove_row(b, 9, 9);
-    assert!(verify(&vk, &header, srs(), &proof.bytes, &proof.instances.to_vec()).unwrap());
+    assert!(verify(&vk, &header, &b.srs, &proof.bytes, &proof.instances.to_vec()).unwrap());
 }
 
 #[test]
@@ -213,9 +216,9 @@ fn out_of_range_and_miscounted_features_are_refused_before_proving() {
     let mut q = b.package.quantize_row(&b.heldout[0]).unwrap();
     q[4] = b.package.quantized.inputs[4].max + 1;
     let request = ProofRequest { features: &q, wallet: wallet(0), salt: Fr::ONE };
-    let err = prove(&b.package.quantized, &b.keys, srs(), &request).unwrap_err();
+    let err = prove(&b.package.quantized, &b.keys, &b.srs, &request).unwrap_err();
     assert!(err.to_string().contains(&b.package.quantized.inputs[4].name), "{err}");
     let short = &q[..3];
     let request = ProofRequest { features: short, wallet: wallet(0), salt: Fr::ONE };
-    assert!(prove(&b.package.quantized, &b.keys, srs(), &request).is_err());
+    assert!(prove(&b.package.quantized, &b.keys, &b.srs, &request).is_err());
 }
