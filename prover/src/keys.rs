@@ -31,7 +31,7 @@ pub struct KeyHeader {
 
 impl KeyHeader {
     /// Refuses keys made for other gates than this build's.
-    fn check_version(&self, path: &Path) -> Result<()> {
+    pub(crate) fn check_version(&self, path: &Path) -> Result<()> {
         if self.circuit_version == loopx_circuits::CIRCUIT_VERSION {
             return Ok(());
         }

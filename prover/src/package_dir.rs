@@ -9,6 +9,7 @@ use halo2curves::bn256::G1Affine;
 use loopx_circuits::{choose_shape, CircuitPlan};
 use loopx_models::ModelPackage;
 
+use crate::artifact::{self, VERIFYING_KEY};
 use crate::claim::ClaimVerifier;
 use crate::error::{ProverError, Result};
 use crate::keys::{self, KeyHeader, ModelKeys};
@@ -60,7 +61,7 @@ impl PackageDir {
             return Err(self.not_set_up());
         }
         let mut keys = ModelKeys::load(&self.dir)?;
-        let vk = keys.pk.get_vk().clone();
+        let vk = keys.pk.get_vk().to_bytes(SerdeFormat::RawBytes);
         self.bind(&path, &mut keys.header, &vk)?;
         Ok(keys)
     }
@@ -72,8 +73,11 @@ impl PackageDir {
         if !path.exists() {
             return Err(self.not_set_up());
         }
-        let (mut header, vk) = keys::load_vk(&path)?;
-        let srs = self.bind(&path, &mut header, &vk)?;
+        // The file's key is compared byte for byte with the re-derived one and never handed to
+        // halo2's reader: only the key this model's circuit gives is ever used.
+        let (mut header, body): (KeyHeader, Vec<u8>) = artifact::read(&path, VERIFYING_KEY)?;
+        header.check_version(&path)?;
+        let (srs, vk) = self.bind(&path, &mut header, &body)?;
         Ok(ClaimVerifier::new(self.package.clone(), header, vk, srs))
     }
 
@@ -90,8 +94,9 @@ impl PackageDir {
     /// plan's shape and instance count, and equal to the key its circuit gives under the
     /// package's SRS. The header is a free field of the file; only the re-derived key binds
     /// (swapping `vk.bin` and `srs.bin` for another package's, header rewritten, is caught here).
-    /// The header's dev-SRS flag is replaced by what the SRS's points say. Returns the SRS.
-    fn bind(&self, path: &Path, header: &mut KeyHeader, vk: &VerifyingKey<G1Affine>) -> Result<Srs> {
+    /// The header's dev-SRS flag is replaced by what the SRS's points say. `vk` is the key's
+    /// raw bytes. Returns the SRS and the verifying key.
+    fn bind(&self, path: &Path, header: &mut KeyHeader, vk: &[u8]) -> Result<(Srs, VerifyingKey<G1Affine>)> {
         let model_id = &self.package.model_id;
         if &header.model_id != model_id {
             return Err(ProverError::ModelMismatch {
@@ -113,15 +118,14 @@ impl PackageDir {
         }
         let srs = self.srs()?;
         let expected = keys::verifying_key_for(&self.package.quantized, plan.shape, &srs)?;
-        if vk.to_bytes(SerdeFormat::RawBytes) != expected.to_bytes(SerdeFormat::RawBytes) {
+        if vk != expected.to_bytes(SerdeFormat::RawBytes).as_slice() {
             return Err(unbound(format!(
-                "its digest is {} but the model's circuit under the package's SRS gives {}",
-                keys::vk_digest(vk),
+                "it differs from the key the model's circuit gives under the package's SRS (digest {})",
                 keys::vk_digest(&expected)
             )));
         }
         header.dev_srs = srs.is_dev();
-        Ok(srs)
+        Ok((srs, expected))
     }
 
     fn not_set_up(&self) -> ProverError {
