@@ -6,10 +6,10 @@
 use std::path::{Path, PathBuf};
 
 use halo2curves::bn256::Fr;
-use loopx_circuits::{ModelCircuit, CIRCUIT_VERSION};
+use loopx_circuits::CIRCUIT_VERSION;
 use loopx_models::{compile_files, OutputRequest};
-use loopx_prover::proof::{fr_to_hex, prove_circuit, witness};
-use loopx_prover::{parse_wallet, PackageDir, ProofFile, ProofRequest, ProverError, Srs};
+use loopx_prover::proof::{fr_to_hex, witness};
+use loopx_prover::{parse_wallet, prove, PackageDir, ProofFile, ProofRequest, ProverError, Srs};
 use serde_json::{json, Value};
 
 const BUNDLED: [&str; 4] = ["risk_mlp", "sybil_lr", "sybil_gbt", "credit_mlp"];
@@ -38,24 +38,21 @@ fn package(dir: &Path, name: &str) -> PackageDir {
     pkg
 }
 
-/// The bundled input's request, with a fixed wallet and salt so that its instances are fixed too.
-fn request_instances(pkg: &PackageDir, name: &str) -> (Vec<i64>, loopx_circuits::PublicInstances) {
-    let features = pkg.package.load_input(fixtures().join(format!("{name}.input.json"))).expect("input");
-    let request =
-        ProofRequest { features: &features, wallet: parse_wallet(WALLET).unwrap(), salt: Fr::from(SALT) };
-    let (_, instances) = witness(&pkg.package.quantized, &request).expect("witness");
-    (features, instances)
+/// The bundled input's features; with the fixed wallet and salt, its instances are fixed too.
+fn bundled_features(pkg: &PackageDir, name: &str) -> Vec<i64> {
+    pkg.package.load_input(fixtures().join(format!("{name}.input.json"))).expect("input")
+}
+
+fn request(features: &[i64]) -> ProofRequest<'_> {
+    ProofRequest { features, wallet: parse_wallet(WALLET).unwrap(), salt: Fr::from(SALT) }
 }
 
 fn regenerate(pkg: &PackageDir, name: &str, vk_digest: &str) {
-    let (features, _) = request_instances(pkg, name);
-    let wallet = parse_wallet(WALLET).unwrap();
-    let request = ProofRequest { features: &features, wallet, salt: Fr::from(SALT) };
-    let (witness, instances) = witness(&pkg.package.quantized, &request).expect("witness");
+    let features = bundled_features(pkg, name);
+    let request = request(&features);
     let keys = pkg.keys().expect("keys");
-    let circuit = ModelCircuit::with_witness(pkg.package.quantized.clone(), keys.header.shape, witness);
-    let proof = prove_circuit(&circuit, &keys, &pkg.srs().expect("srs"), instances).expect("proof");
-    let file = ProofFile::new(&pkg.package, &keys.header, &proof, &wallet, request.salt, 0.0);
+    let proof = prove(&pkg.package.quantized, &keys, &pkg.srs().expect("srs"), &request).expect("proof");
+    let file = ProofFile::new(&pkg.package, &keys.header, &proof, &request.wallet, request.salt, 0.0);
     let vector = json!({
         "circuit_version": CIRCUIT_VERSION,
         "model_id": pkg.package.model_id,
@@ -97,7 +94,8 @@ fn bundled_models_keep_their_pinned_vk_digest_and_instances() {
         );
 
         let pinned = ProofFile::parse(&vector["proof_file"].to_string()).expect("pinned proof file parses");
-        let (_, instances) = request_instances(&pkg, name);
+        let features = bundled_features(&pkg, name);
+        let (_, instances) = witness(&pkg.package.quantized, &request(&features)).expect("witness");
         let recomputed: Vec<String> = instances.to_vec().iter().map(fr_to_hex).collect();
         assert_eq!(pinned.instances, recomputed, "{name}: the public instances changed; {bumped}");
 
