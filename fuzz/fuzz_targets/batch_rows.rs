@@ -1,27 +1,11 @@
 //! The batch JSON Lines / CSV row reader, on in-memory file content.
 #![no_main]
-use std::sync::OnceLock;
-
 use libfuzzer_sys::fuzz_target;
-use loopx_models::ModelPackage;
 use loopx_prover::batch::{BatchInput, InputFormat};
-
-fn packages() -> &'static [ModelPackage] {
-    static PACKAGES: OnceLock<Vec<ModelPackage>> = OnceLock::new();
-    PACKAGES.get_or_init(|| {
-        [
-            include_str!("../seeds/model_package_json/sybil_lr.json"),
-            include_str!("../seeds/model_package_json/sybil_gbt.json"),
-        ]
-        .iter()
-        .map(|text| ModelPackage::from_json_str(text).expect("bundled package"))
-        .collect()
-    })
-}
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, rest)) = data.split_first() else { return };
-    let packages = packages();
+    let packages = loopx_fuzz::bundled_packages();
     let package = &packages[usize::from(selector) % packages.len()];
     let mut package_without_schema;
     let package = if selector & 0x80 != 0 {

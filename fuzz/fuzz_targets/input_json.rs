@@ -1,27 +1,12 @@
 //! Input rows and calibration files against the bundled packages (with and without a schema).
 #![no_main]
-use std::sync::OnceLock;
-
 use libfuzzer_sys::fuzz_target;
-use loopx_models::{parse_input_row, parse_rows, ModelPackage};
-
-fn packages() -> &'static [ModelPackage] {
-    static PACKAGES: OnceLock<Vec<ModelPackage>> = OnceLock::new();
-    PACKAGES.get_or_init(|| {
-        [
-            include_str!("../seeds/model_package_json/sybil_lr.json"),
-            include_str!("../seeds/model_package_json/sybil_gbt.json"),
-        ]
-        .iter()
-        .map(|text| ModelPackage::from_json_str(text).expect("bundled package"))
-        .collect()
-    })
-}
+use loopx_models::{parse_input_row, parse_rows};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, rest)) = data.split_first() else { return };
     let Ok(text) = std::str::from_utf8(rest) else { return };
-    let packages = packages();
+    let packages = loopx_fuzz::bundled_packages();
     let package = &packages[usize::from(selector) % packages.len()];
     let schema = if selector & 0x80 == 0 { package.schema.as_ref() } else { None };
     let features = if selector & 0x40 == 0 { package.features() } else { usize::from(selector & 7) };
