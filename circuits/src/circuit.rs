@@ -20,12 +20,12 @@ use crate::chips::argmax::ArgMaxConfig;
 use crate::chips::dense::DenseConfig;
 use crate::chips::mux::MuxConfig;
 use crate::chips::pool::ColumnPool;
-use crate::chips::poseidon::{PoseidonConfig, StateTamper};
+use crate::chips::poseidon::{PoseidonConfig, SpongeTamper};
 use crate::chips::range::{RangeConfig, RangeStrip};
 use crate::chips::rescale::{RescaleConfig, RescaleWitness};
 use crate::chips::threshold::ThresholdConfig;
 use crate::chips::trees::{self, TreeChips, TreeTampers};
-use crate::instances::WALLET_BITS;
+use crate::instances::{commitment_capacity, WALLET_BITS};
 use crate::plan::{self, CircuitShape};
 use crate::tamper::Tamper;
 use crate::wire::Wire;
@@ -354,7 +354,8 @@ impl ModelCircuit {
             }
         };
 
-        // Commitment = Poseidon(wallet, salt, features…).
+        // Commitment = Poseidon under the schema's domain (wallet, salt, features…), over the
+        // very wires the model read: the committed and the proven features cannot differ.
         let wallet = config.pool.assign(region, row, 0, self.value(|w| w.wallet));
         // The published wallet is an address: without this check `wallet + p` aliases and any
         // field element (p − 1, say) would pass as a wallet in native verification.
@@ -364,10 +365,15 @@ impl ModelCircuit {
         let mut message = vec![wallet, salt];
         message.extend(features);
         let tamper = match self.tamper {
-            Some(Tamper::PoseidonState { round, word }) => Some(StateTamper { round, word }),
+            Some(Tamper::PoseidonState { round, word }) => Some(SpongeTamper::State { round, word }),
+            Some(Tamper::PoseidonCapacity) => {
+                Some(SpongeTamper::Capacity(crate::poseidon::capacity_for_length(message.len())))
+            }
+            Some(Tamper::PoseidonMessage { index }) => Some(SpongeTamper::Message { index }),
             _ => None,
         };
-        let (commitment, rows) = config.poseidon.hash(region, row, &message, tamper)?;
+        let capacity = commitment_capacity(&model.schema_id(), message.len());
+        let (commitment, rows) = config.poseidon.hash(region, row, capacity, &message, tamper)?;
         if row + rows != plan.pool_rows || strip.next_row() != plan.pool_rows + plan.strip_rows {
             // The plan sized k from these counts; a mismatch would be a layouter bug.
             return Err(Error::Synthesis);

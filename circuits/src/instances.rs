@@ -3,7 +3,7 @@
 
 use halo2curves::bn256::Fr;
 use halo2curves::ff::PrimeField;
-use loopx_models::QuantizedModel;
+use loopx_models::{QuantizedModel, SchemaId};
 
 use crate::poseidon;
 use crate::wire::fr_from_i64;
@@ -18,7 +18,7 @@ pub const FIRST_OUTPUT_ROW: usize = 2;
 /// The public instances of one proof.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PublicInstances {
-    /// `Poseidon(wallet, salt, features…)`.
+    /// The feature commitment (see [`commitment`]).
     pub commitment: Fr,
     /// The wallet address as a field element.
     pub wallet: Fr,
@@ -55,11 +55,34 @@ pub fn wallet_to_fr(address: &[u8; 20]) -> Fr {
     Fr::from_repr(repr).expect("160-bit values are below the modulus")
 }
 
-/// The salted commitment to quantized features.
-pub fn commitment(wallet: Fr, salt: Fr, features: &[i64]) -> Fr {
+/// Domain tag of feature commitments, version 1 (hashed into the sponge's capacity).
+pub const COMMITMENT_DOMAIN: &[u8] = b"loopx.feature-commitment.v1";
+
+/// The sponge's initial capacity word for a commitment under `schema` to `len` message
+/// elements: `Poseidon(domain tag, schema id, len)`. Putting the domain in the capacity is the
+/// sponge's own separation mechanism, and it costs the circuit nothing: the capacity is a fixed
+/// cell the init gate already pins, so the schema id is part of the verifying key.
+pub fn commitment_capacity(schema: &SchemaId, len: usize) -> Fr {
+    poseidon::hash(&[fr_from_be_bytes(COMMITMENT_DOMAIN), fr_from_be_bytes(&schema.0), Fr::from(len as u64)])
+}
+
+/// The feature commitment of a credential and of a proof:
+/// `Poseidon_{capacity(domain, schema id, n + 2)}(wallet, salt, e_1, …, e_n)` over the canonically
+/// encoded features `e_i` (the integers the model reads).
+pub fn commitment(schema: &SchemaId, wallet: Fr, salt: Fr, features: &[i64]) -> Fr {
     let mut message = vec![wallet, salt];
     message.extend(features.iter().map(|f| fr_from_i64(*f)));
-    poseidon::hash(&message)
+    poseidon::hash_with_capacity(commitment_capacity(schema, message.len()), &message)
+}
+
+/// A big-endian byte string of at most 31 bytes, or a 32-byte one whose value is below the
+/// modulus (a schema id), as a field element.
+fn fr_from_be_bytes(bytes: &[u8]) -> Fr {
+    let mut repr = [0u8; 32];
+    for (i, b) in bytes.iter().rev().enumerate() {
+        repr[i] = *b;
+    }
+    Fr::from_repr(repr).expect("a schema id (first byte 00) and the tag are below the modulus")
 }
 
 /// Signed integer value of a field element that encodes a small integer.

@@ -15,11 +15,12 @@ pub mod wire;
 /// Version of the gates and layout. Bumped whenever they change, so keys made by an earlier
 /// build are refused with a clear error instead of failing deep in halo2's key reader. Version
 /// 2 dropped the lookup argument (range checks by bits, multiplexer tables); version 3
-/// range-checks the published wallet to 160 bits.
-pub const CIRCUIT_VERSION: u32 = 3;
+/// range-checks the published wallet to 160 bits; version 4 commits under the feature schema's
+/// domain (the sponge's capacity holds the schema id).
+pub const CIRCUIT_VERSION: u32 = 4;
 
 pub use circuit::{ModelCircuit, ModelConfig, ModelWitness};
-pub use instances::{commitment, wallet_to_fr, PublicInstances};
+pub use instances::{commitment, commitment_capacity, wallet_to_fr, PublicInstances};
 pub use plan::{choose_shape, CircuitPlan, CircuitShape};
 pub use tamper::Tamper;
 

@@ -107,7 +107,13 @@ pub fn chunks(message: &[Fr]) -> Vec<[Fr; 2]> {
 
 /// Hashes a message of field elements.
 pub fn hash(message: &[Fr]) -> Fr {
-    let mut state = [capacity_for_length(message.len()), Fr::ZERO, Fr::ZERO];
+    hash_with_capacity(capacity_for_length(message.len()), message)
+}
+
+/// Hashes a message with the sponge's capacity word set to `capacity`: the domain separation
+/// of the feature commitment (see [`crate::instances::commitment_capacity`]).
+pub fn hash_with_capacity(capacity: Fr, message: &[Fr]) -> Fr {
+    let mut state = [capacity, Fr::ZERO, Fr::ZERO];
     for chunk in chunks(message) {
         state[1] += chunk[0];
         state[2] += chunk[1];

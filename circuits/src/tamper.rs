@@ -93,6 +93,15 @@ pub enum Tamper {
         /// State word.
         word: usize,
     },
+    /// Start the commitment's sponge from the capacity of a plain, schema-less hash (a cheater
+    /// committing outside the feature schema's domain).
+    PoseidonCapacity,
+    /// Hash message element `index` (0 = wallet, 1 = salt, then the features) plus one instead
+    /// of the wire the model reads (a commitment to other features than the ones proven).
+    PoseidonMessage {
+        /// Message element.
+        index: usize,
+    },
 }
 
 impl Tamper {

@@ -3,6 +3,7 @@
 use halo2_proofs::circuit::{Cell, Region, Value};
 use halo2_proofs::plonk::{Advice, Column, Fixed};
 use halo2curves::bn256::Fr;
+use halo2curves::ff::PrimeField;
 
 /// An assigned advice cell and its value, ready to be copied elsewhere.
 #[derive(Clone, Copy, Debug)]
@@ -49,4 +50,24 @@ pub fn copy(region: &mut Region<'_, Fr>, wire: &Wire, column: Column<Advice>, ro
 /// Assigns a constant to a fixed cell.
 pub fn fix(region: &mut Region<'_, Fr>, column: Column<Fixed>, row: usize, value: Fr) {
     region.assign_fixed(column, row, value);
+}
+
+/// A scalar as 0x-prefixed big-endian hex (the EVM's uint256 encoding).
+pub fn fr_to_hex(f: &Fr) -> String {
+    let mut repr = f.to_repr().as_ref().to_vec();
+    repr.reverse();
+    format!("0x{}", hex::encode(repr))
+}
+
+/// Parses a 0x-prefixed big-endian hex scalar; `None` if malformed or not below the modulus.
+pub fn fr_from_hex(s: &str) -> Option<Fr> {
+    let digits = s.strip_prefix("0x").unwrap_or(s);
+    if digits.is_empty() || digits.len() > 64 {
+        return None;
+    }
+    let mut bytes = hex::decode(format!("{digits:0>64}")).ok()?;
+    bytes.reverse();
+    let mut repr = <Fr as PrimeField>::Repr::default();
+    repr.as_mut().copy_from_slice(&bytes);
+    Option::from(Fr::from_repr(repr))
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::prove_mock;
+use common::{failures_publishing, prove_mock, SALT, WALLET};
 use halo2_proofs::dev::MockProver;
 use halo2curves::bn256::Fr;
 use halo2curves::ff::{Field, PrimeField};
@@ -181,6 +181,55 @@ fn rejects_wrong_poseidon_state() {
 }
 
 #[test]
+fn rejects_a_commitment_outside_the_schema_domain() {
+    // The cheater hashes with a plain sponge (no schema id in the capacity) and publishes that
+    // digest: only the init gate, which pins the capacity to the schema's, can refuse it.
+    let m = logistic();
+    let q = features(&m, 2);
+    let mut message = vec![Fr::from(WALLET), Fr::from(SALT)];
+    message.extend(q.iter().map(|v| fr_from_i64(*v)));
+    let plain = loopx_circuits::poseidon::hash(&message);
+    assert_ne!(plain, commitment(&m.schema_id(), Fr::from(WALLET), Fr::from(SALT), &q));
+    let text = failures_publishing(&m, &q, Tamper::PoseidonCapacity, plain).join("\n");
+    assert!(text.contains("poseidon init"), "{text}");
+    assert!(!text.contains("public instance"), "the published digest is the witness's own: {text}");
+}
+
+#[test]
+fn rejects_a_commitment_to_other_features_than_the_model_reads() {
+    // The sponge absorbs an edited feature (or wallet, or salt) while the model reads the
+    // original, and the cheater publishes the digest of the edited message: the copy constraint
+    // from the model's input wire to the absorbed cell refuses it.
+    let m = mlp_argmax();
+    let q = features(&m, 4);
+    for index in [0, 1, 2, 2 + q.len() - 1] {
+        let mut message = vec![Fr::from(WALLET), Fr::from(SALT)];
+        message.extend(q.iter().map(|v| fr_from_i64(*v)));
+        message[index] += Fr::ONE;
+        let capacity = loopx_circuits::commitment_capacity(&m.schema_id(), message.len());
+        let digest = loopx_circuits::poseidon::hash_with_capacity(capacity, &message);
+        let text = failures_publishing(&m, &q, Tamper::PoseidonMessage { index }, digest).join("\n");
+        assert!(text.contains("Equality constraint not satisfied"), "message element {index}: {text}");
+    }
+}
+
+#[test]
+fn the_commitment_depends_on_the_schema_id() {
+    // Same features, wallet and salt under two schemas (another scale of one feature): the
+    // commitments differ, so a credential of one schema never opens under the other.
+    let m = logistic();
+    let q = features(&m, 1);
+    let mut other = m.inputs.clone();
+    other[0].scale_bits += 1;
+    let other = loopx_models::SchemaId::of_encoding(&other);
+    assert_ne!(other, m.schema_id());
+    assert_ne!(
+        commitment(&other, Fr::from(WALLET), Fr::from(SALT), &q),
+        commitment(&m.schema_id(), Fr::from(WALLET), Fr::from(SALT), &q)
+    );
+}
+
+#[test]
 fn a_shape_without_a_chip_the_model_needs_does_not_synthesize() {
     // Chips are configured only when the model uses them; a circuit missing one must fail to
     // build rather than leave those values unchecked.
@@ -194,7 +243,7 @@ fn a_shape_without_a_chip_the_model_needs_does_not_synthesize() {
         let q = features(&m, 3);
         let trace = m.forward(&q).expect("features in range");
         let public = PublicInstances {
-            commitment: commitment(Fr::from(1), Fr::from(2), &q),
+            commitment: commitment(&m.schema_id(), Fr::from(1), Fr::from(2), &q),
             wallet: Fr::from(1),
             outputs: trace.public_outputs.iter().map(|v| fr_from_i64(*v)).collect(),
         };
@@ -220,7 +269,7 @@ fn prove_for_wallet(m: &QuantizedModel, wallet: Fr) -> MockProver<Fr> {
     let q = features(m, 5);
     let trace = m.forward(&q).expect("features in range");
     let public = PublicInstances {
-        commitment: commitment(wallet, Fr::from(2), &q),
+        commitment: commitment(&m.schema_id(), wallet, Fr::from(2), &q),
         wallet,
         outputs: trace.public_outputs.iter().map(|v| fr_from_i64(*v)).collect(),
     };

@@ -38,7 +38,7 @@ pub use quantized::{
     Activation, Bounds, DenseLayer, InferenceTrace, LayerTrace, OutputSpec, QuantizedInput, QuantizedModel,
     SigmoidTable,
 };
-pub use schema::{FeatureSpec, Schema};
+pub use schema::{FeatureSpec, Schema, SchemaId, SCHEMA_ENCODING_FORMAT};
 pub use trees::{
     QuantizedSplit, QuantizedTree, QuantizedTrees, SplitRule, Tree, TreeEnsemble, TreeNode, TreePath,
     TreesTrace,

@@ -324,7 +324,12 @@ fn quantize_inputs(
         .into_iter()
         .enumerate()
         .map(|(i, col)| {
-            let (name, lo, hi) = match schema.and_then(|s| s.features.get(i)) {
+            let feature = schema.and_then(|s| s.features.get(i));
+            // A canonical encoding is the schema's contract with credential issuers: keep it.
+            if let Some((f, bits)) = feature.and_then(|f| f.scale_bits.map(|b| (f, b))) {
+                return crate::schema::encoded_input(f, bits);
+            }
+            let (name, lo, hi) = match feature {
                 Some(f) => (f.name.clone(), f.min, f.max),
                 None => (
                     format!("x{i}"),

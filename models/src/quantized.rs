@@ -287,6 +287,12 @@ impl QuantizedModel {
         self.layers.last().map_or_else(|| self.layer_input_bounds(), |l| l.out_bounds.clone())
     }
 
+    /// The id of the feature encoding the model reads (its inputs' scales and ranges): equal to
+    /// the schema's id when compiled against a schema with a canonical encoding.
+    pub fn schema_id(&self) -> crate::SchemaId {
+        crate::SchemaId::of_encoding(&self.inputs)
+    }
+
     /// Number of public output values.
     pub fn public_output_len(&self) -> usize {
         match self.output {

@@ -17,13 +17,29 @@
 //! The ranges are part of the model's contract: an input outside them is refused (never clamped
 //! silently), and the quantizer sizes the fixed-point scales and the circuit's range checks from
 //! them.
+//!
+//! **Canonical encoding.** A schema that gives every feature `scale_bits` fixes how a value is
+//! written as an integer: `round(value · 2^scale_bits)`. That encoding is what issuers' credentials
+//! commit to, and every model compiled against the schema reads exactly those integers (the
+//! quantizer takes the declared scales instead of choosing its own), so one credential serves
+//! every model of the schema. The encoding (names, scales, encoded ranges) is hashed into the
+//! [`SchemaId`]; names of the schema and of units and descriptions are not part of it.
 
 use std::collections::HashSet;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+use sha3::{Digest, Keccak256};
 
 use crate::error::ModelError;
+use crate::quantized::QuantizedInput;
+
+/// Version tag hashed into every [`SchemaId`]; bumped if the canonical encoding ever changes.
+pub const SCHEMA_ENCODING_FORMAT: &str = "loopx-feature-schema/1";
+
+/// Largest `|value · 2^scale_bits|` an encoding may reach: encoded values stay exact in an `f64`
+/// and far from the `i64` limits of the layers that follow.
+pub const MAX_ENCODED_MAGNITUDE: f64 = (1u64 << 52) as f64;
 
 /// One input feature of a schema.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -41,6 +57,10 @@ pub struct FeatureSpec {
     /// What the feature means.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Fractional bits of the canonical encoding, `round(value · 2^scale_bits)` (see the module
+    /// docs); declared for every feature or for none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale_bits: Option<u32>,
 }
 
 /// The ordered list of a model's input features.
@@ -114,8 +134,59 @@ impl Schema {
                     f.name, f.min, f.max
                 )));
             }
+            if let Some(bits) = f.scale_bits {
+                let magnitude = f.min.abs().max(f.max.abs()) * 2f64.powi(bits as i32);
+                if bits > 62 || magnitude > MAX_ENCODED_MAGNITUDE {
+                    return Err(ModelError::InvalidSchema(format!(
+                        "feature `{}`: scale_bits = {bits} encodes its range [{}, {}] past 2^52; lower scale_bits",
+                        f.name, f.min, f.max
+                    )));
+                }
+            }
+        }
+        let declared = self.features.iter().filter(|f| f.scale_bits.is_some()).count();
+        if declared != 0 && declared != self.features.len() {
+            let missing = self.features.iter().find(|f| f.scale_bits.is_none()).map_or("", |f| &f.name);
+            return Err(ModelError::InvalidSchema(format!(
+                "feature `{missing}` declares no scale_bits while others do: a canonical encoding gives \
+                 every feature its scale_bits"
+            )));
         }
         Ok(())
+    }
+
+    /// The canonical encoding of every feature (scale and encoded range), or an error saying that
+    /// the schema declares none (credentials need one).
+    pub fn encoding(&self) -> Result<Vec<QuantizedInput>, ModelError> {
+        self.features
+            .iter()
+            .map(|f| {
+                let bits = f.scale_bits.ok_or_else(|| {
+                    ModelError::InvalidSchema(format!(
+                        "feature `{}` declares no scale_bits: the schema has no canonical encoding; add \
+                         `scale_bits = N` (fractional bits) to every [[feature]]",
+                        f.name
+                    ))
+                })?;
+                Ok(encoded_input(f, bits))
+            })
+            .collect()
+    }
+
+    /// The schema's id: see [`SchemaId`]. Fails when the schema declares no canonical encoding.
+    pub fn id(&self) -> Result<SchemaId, ModelError> {
+        Ok(SchemaId::of_encoding(&self.encoding()?))
+    }
+
+    /// Checks a row against the ranges and encodes it canonically.
+    pub fn encode_row(&self, row: &[f64]) -> Result<Vec<i64>, ModelError> {
+        self.check_row(row)?;
+        Ok(self
+            .encoding()?
+            .iter()
+            .zip(row)
+            .map(|(e, v)| (v * 2f64.powi(e.scale_bits as i32)).round() as i64)
+            .collect())
     }
 
     /// Number of features.
@@ -152,5 +223,85 @@ impl Schema {
             }
         }
         Ok(())
+    }
+}
+
+/// A feature's quantized input at `bits` fractional bits: its encoded range.
+pub(crate) fn encoded_input(f: &FeatureSpec, bits: u32) -> QuantizedInput {
+    let scale = 2f64.powi(bits as i32);
+    QuantizedInput {
+        name: f.name.clone(),
+        scale_bits: bits,
+        min: (f.min * scale).round() as i64,
+        max: (f.max * scale).round() as i64,
+    }
+}
+
+/// The id of a canonical feature encoding: Keccak-256 of the canonical JSON
+/// `{"format":"loopx-feature-schema/1","features":[{"name","scale_bits","min","max"},…]}` (no
+/// whitespace, fields in that order, encoded integer ranges), with its first byte cleared so the
+/// same 32 bytes are a BN254 scalar (the circuit hashes it) and a Solidity `bytes32` (EIP-712
+/// credentials and EAS attestations carry it).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SchemaId(pub [u8; 32]);
+
+impl SchemaId {
+    /// The id of the encoding `features` (a schema's, or a compiled model's inputs).
+    pub fn of_encoding(features: &[QuantizedInput]) -> Self {
+        #[derive(Serialize)]
+        struct Canonical<'a> {
+            format: &'a str,
+            features: &'a [QuantizedInput],
+        }
+        let bytes = serde_json::to_vec(&Canonical { format: SCHEMA_ENCODING_FORMAT, features })
+            .expect("plain structs serialize");
+        let mut id: [u8; 32] = Keccak256::digest(bytes).into();
+        id[0] = 0;
+        SchemaId(id)
+    }
+
+    /// `0x` + 64 hex digits.
+    pub fn to_hex(&self) -> String {
+        format!("0x{}", hex::encode(self.0))
+    }
+
+    /// Parses `0x` + 64 hex digits (a first byte other than zero is not a schema id).
+    pub fn from_hex(text: &str) -> Result<Self, ModelError> {
+        let bad = || {
+            ModelError::InvalidSchema(format!(
+                "`{text}` is not a schema id (0x + 64 hex digits, first byte 00)"
+            ))
+        };
+        let digits = text.trim().strip_prefix("0x").ok_or_else(bad)?;
+        let bytes: [u8; 32] = hex::decode(digits).map_err(|_| bad())?.try_into().map_err(|_| bad())?;
+        if bytes[0] != 0 {
+            return Err(bad());
+        }
+        Ok(SchemaId(bytes))
+    }
+}
+
+impl std::fmt::Debug for SchemaId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl std::fmt::Display for SchemaId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl Serialize for SchemaId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de> Deserialize<'de> for SchemaId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        SchemaId::from_hex(&text).map_err(serde::de::Error::custom)
     }
 }

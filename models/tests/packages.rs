@@ -20,6 +20,7 @@ fn package(seed: u64) -> ModelPackage {
                 min: -1.0,
                 max: 1.0,
                 description: None,
+                scale_bits: None,
             })
             .collect(),
     )

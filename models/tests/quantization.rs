@@ -15,7 +15,14 @@ fn graph(inputs: usize, ops: Vec<Op>) -> Graph {
 
 fn schema(n: usize, min: f64, max: f64) -> Schema {
     let features = (0..n)
-        .map(|i| FeatureSpec { name: format!("f{i}"), unit: String::new(), min, max, description: None })
+        .map(|i| FeatureSpec {
+            name: format!("f{i}"),
+            unit: String::new(),
+            min,
+            max,
+            description: None,
+            scale_bits: None,
+        })
         .collect();
     Schema::new(features).expect("schema")
 }
@@ -118,9 +125,30 @@ fn bias_holds_the_rounding_offset_and_weights_the_scaled_values() {
 fn input_scales_follow_the_feature_ranges() {
     let g = graph(3, vec![Op::Relu]);
     let s = Schema::new(vec![
-        FeatureSpec { name: "ratio".into(), unit: "".into(), min: 0.0, max: 1.0, description: None },
-        FeatureSpec { name: "count".into(), unit: "".into(), min: 0.0, max: 100_000.0, description: None },
-        FeatureSpec { name: "signed".into(), unit: "".into(), min: -40.0, max: 10.0, description: None },
+        FeatureSpec {
+            name: "ratio".into(),
+            unit: "".into(),
+            min: 0.0,
+            max: 1.0,
+            description: None,
+            scale_bits: None,
+        },
+        FeatureSpec {
+            name: "count".into(),
+            unit: "".into(),
+            min: 0.0,
+            max: 100_000.0,
+            description: None,
+            scale_bits: None,
+        },
+        FeatureSpec {
+            name: "signed".into(),
+            unit: "".into(),
+            min: -40.0,
+            max: 10.0,
+            description: None,
+            scale_bits: None,
+        },
     ])
     .expect("schema");
     let (model, _) = quantize(&g, &[vec![0.5, 10.0, 0.0]], Some(&s), &OutputRequest::Vector).expect("q");

@@ -5,7 +5,7 @@ use halo2_proofs::poly::kzg::commitment::{KZGCommitmentScheme, ParamsKZG};
 use halo2_proofs::poly::kzg::multiopen::{ProverSHPLONK, VerifierSHPLONK};
 use halo2_proofs::poly::kzg::strategy::SingleStrategy;
 use halo2curves::bn256::{Bn256, Fr, G1Affine};
-use halo2curves::ff::PrimeField;
+pub use loopx_circuits::wire::{fr_from_hex, fr_to_hex};
 use loopx_circuits::{commitment, ModelCircuit, ModelWitness, PublicInstances};
 use loopx_models::QuantizedModel;
 use rand::rngs::OsRng;
@@ -50,7 +50,7 @@ pub fn witness(
     let trace = model.forward(request.features)?;
     let wallet = loopx_circuits::wallet_to_fr(&request.wallet);
     let instances = PublicInstances {
-        commitment: commitment(wallet, request.salt, request.features),
+        commitment: commitment(&model.schema_id(), wallet, request.salt, request.features),
         wallet,
         outputs: trace.public_outputs.iter().map(|v| loopx_circuits::wire::fr_from_i64(*v)).collect(),
     };
@@ -136,24 +136,4 @@ pub fn verify(
     drop(transcript);
     let consumed_all = unread.is_empty();
     Ok(matches!(outcome, Ok(Ok(_))) && consumed_all)
-}
-
-/// A scalar as 0x-prefixed big-endian hex (the EVM's uint256 encoding).
-pub fn fr_to_hex(f: &Fr) -> String {
-    let mut repr = f.to_repr().as_ref().to_vec();
-    repr.reverse();
-    format!("0x{}", hex::encode(repr))
-}
-
-/// Parses a 0x-prefixed big-endian hex scalar; `None` if malformed or not below the modulus.
-pub fn fr_from_hex(s: &str) -> Option<Fr> {
-    let digits = s.strip_prefix("0x").unwrap_or(s);
-    if digits.is_empty() || digits.len() > 64 {
-        return None;
-    }
-    let mut bytes = hex::decode(format!("{digits:0>64}")).ok()?;
-    bytes.reverse();
-    let mut repr = <Fr as PrimeField>::Repr::default();
-    repr.as_mut().copy_from_slice(&bytes);
-    Option::from(Fr::from_repr(repr))
 }

@@ -146,7 +146,8 @@ fn wallet_instances_of_160_bits_or_more_are_refused() {
         let request = ProofRequest { features: &features, wallet: [0; 20], salt: Fr::from(1) };
         let (honest, mut instances) = witness(&f.risk.package.quantized, &request).unwrap();
         instances.wallet = wallet;
-        instances.commitment = loopx_circuits::commitment(wallet, request.salt, &features);
+        let schema = f.risk.package.quantized.schema_id();
+        instances.commitment = loopx_circuits::commitment(&schema, wallet, request.salt, &features);
         let cheat = ModelWitness { wallet, ..honest };
         let circuit = ModelCircuit::with_witness(f.risk.package.quantized.clone(), keys.header.shape, cheat);
         let proof = prove_circuit(&circuit, &keys, claims.srs(), instances.clone()).expect("prover runs");

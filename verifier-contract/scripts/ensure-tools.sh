@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the pinned EVM toolchain (solc-js, anvil, snarkjs) into ./node_modules.
+# Installs the pinned EVM toolchain (solc-js, anvil, snarkjs, and the EAS 1.8.0 contracts with
+# their OpenZeppelin imports and solc-js 0.8.27 as `solc-eas`) into ./node_modules.
 #
 # Idempotent: runs `npm ci` only when node_modules is missing or older than the
 # lockfile (npm writes node_modules/.package-lock.json on every install, so its
@@ -42,7 +43,15 @@ else
       if (path === "" || meta.optional) continue;
       if (!have[path] || have[path].version !== meta.version) process.exit(1);
     }
-    for (const bin of ["solc/soljson.js", "@foundry-rs/anvil/bin.mjs", "snarkjs/package.json"]) {
+    for (const bin of [
+      "solc/soljson.js",
+      "solc-eas/soljson.js",
+      "@foundry-rs/anvil/bin.mjs",
+      "snarkjs/package.json",
+      "@ethereum-attestation-service/eas-contracts/contracts/EAS.sol",
+      "@ethereum-attestation-service/eas-contracts/contracts/SchemaRegistry.sol",
+      "@openzeppelin/contracts/package.json",
+    ]) {
       require("fs").accessSync("node_modules/" + bin);
     }
   ' 2>/dev/null; then

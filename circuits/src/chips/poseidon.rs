@@ -46,14 +46,23 @@ pub struct PoseidonConfig {
     pool: ColumnPool,
 }
 
-/// Tampering with the sponge, for soundness tests: add one to state word `word` at the start
-/// of round `round` of the first permutation.
+/// Tampering with the sponge, for soundness tests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct StateTamper {
-    /// Round index.
-    pub round: usize,
-    /// State word.
-    pub word: usize,
+pub enum SpongeTamper {
+    /// Add one to state word `word` at the start of round `round` of the first permutation.
+    State {
+        /// Round index.
+        round: usize,
+        /// State word.
+        word: usize,
+    },
+    /// Start from this capacity word instead of the fixed one.
+    Capacity(Fr),
+    /// Absorb message element `index` plus one instead of its wire's value.
+    Message {
+        /// Message element.
+        index: usize,
+    },
 }
 
 impl PoseidonConfig {
@@ -114,19 +123,24 @@ impl PoseidonConfig {
         config
     }
 
-    /// Hashes `message` from `row`; returns the digest wire and the rows used.
+    /// Hashes `message` from `row`, the sponge starting from the fixed capacity word `capacity`;
+    /// returns the digest wire and the rows used.
     pub fn hash(
         &self,
         region: &mut Region<'_, Fr>,
         row: usize,
+        capacity: Fr,
         message: &[Wire],
-        tamper: Option<StateTamper>,
+        tamper: Option<SpongeTamper>,
     ) -> Result<(Wire, usize), Error> {
         let pool = &self.pool;
         let rc = &constants().round_constants;
-        let capacity = poseidon::capacity_for_length(message.len());
+        let start = match tamper {
+            Some(SpongeTamper::Capacity(other)) => other,
+            _ => capacity,
+        };
         let mut state: [Value<Fr>; WIDTH] =
-            [Value::known(capacity), Value::known(Fr::ZERO), Value::known(Fr::ZERO)];
+            [Value::known(start), Value::known(Fr::ZERO), Value::known(Fr::ZERO)];
         self.q_init.enable(region, row)?;
         pool.fix(region, row, 0, capacity);
         let mut at = row;
@@ -134,9 +148,9 @@ impl PoseidonConfig {
             for (i, s) in state.iter().enumerate() {
                 pool.assign(region, at, i, *s);
             }
-            let m0 = pool.copy(region, at, WIDTH, &pair[0]);
+            let m0 = self.absorbed(region, at, WIDTH, &pair[0], 2 * c, tamper);
             let m1 = match pair.get(1) {
-                Some(w) => pool.copy(region, at, WIDTH + 1, w),
+                Some(w) => self.absorbed(region, at, WIDTH + 1, w, 2 * c + 1, tamper),
                 None => {
                     pool.fix(region, at, 1, Fr::ONE);
                     pool.assign(region, at, WIDTH + 1, Value::known(Fr::ZERO))
@@ -147,8 +161,10 @@ impl PoseidonConfig {
             state[2] = state[2] + m1.value;
             at += pool.rows_for(ABSORB_CELLS);
             for (r, round_constants) in rc.iter().enumerate().take(ROUNDS) {
-                if let Some(t) = tamper.filter(|t| c == 0 && t.round == r) {
-                    state[t.word] = state[t.word].map(|v| v + Fr::ONE);
+                if let Some(SpongeTamper::State { round, word }) = tamper {
+                    if c == 0 && round == r {
+                        state[word] = state[word].map(|v| v + Fr::ONE);
+                    }
                 }
                 for (i, s) in state.iter().enumerate() {
                     pool.assign(region, at, i, *s);
@@ -170,5 +186,25 @@ impl PoseidonConfig {
         let words: Vec<Wire> =
             state.iter().enumerate().map(|(i, s)| pool.assign(region, at, i, *s)).collect();
         Ok((words[1], at + pool.rows_for(WIDTH) - row))
+    }
+
+    /// Copies message element `index` into cell `cell` of the absorb record at `row`; a message
+    /// tamper writes a different value under the same copy constraint.
+    fn absorbed(
+        &self,
+        region: &mut Region<'_, Fr>,
+        row: usize,
+        cell: usize,
+        wire: &Wire,
+        index: usize,
+        tamper: Option<SpongeTamper>,
+    ) -> Wire {
+        let copy = self.pool.copy(region, row, cell, wire);
+        match tamper {
+            Some(SpongeTamper::Message { index: i }) if i == index => {
+                self.pool.assign(region, row, cell, copy.value.map(|v| v + Fr::ONE))
+            }
+            _ => copy,
+        }
     }
 }

@@ -6,8 +6,12 @@ use halo2curves::ff::Field;
 use loopx_circuits::{choose_shape, commitment, ModelCircuit, ModelWitness, PublicInstances, Tamper};
 use loopx_models::QuantizedModel;
 
-const WALLET: u64 = 0xabcdef;
-const SALT: u64 = 77;
+/// The wallet every mock proof is bound to.
+#[allow(dead_code)] // each test binary uses its own part of this module
+pub const WALLET: u64 = 0xabcdef;
+/// The salt of every mock commitment.
+#[allow(dead_code)]
+pub const SALT: u64 = 77;
 
 /// The model's circuit with an honest (or tampered) witness for features `q`.
 fn circuit(m: &QuantizedModel, q: &[i64], tamper: Option<Tamper>) -> ModelCircuit {
@@ -30,7 +34,7 @@ pub fn prove_mock(
     let circuit = circuit(m, q, tamper);
     let claimed = circuit.claimed_outputs().expect("witness");
     let public = PublicInstances {
-        commitment: commitment(Fr::from(WALLET), Fr::from(SALT), q),
+        commitment: commitment(&m.schema_id(), Fr::from(WALLET), Fr::from(SALT), q),
         wallet: Fr::from(WALLET),
         outputs: claimed.iter().map(|v| loopx_circuits::wire::fr_from_i64(*v)).collect(),
     };
@@ -42,6 +46,23 @@ pub fn prove_mock(
 /// The constraints MockProver reports broken by `tamper`; panics if the tampered witness passes.
 pub fn failures(m: &QuantizedModel, q: &[i64], tamper: Tamper) -> Vec<String> {
     let (prover, _) = prove_mock(m, q, Some(tamper));
+    let failures = prover.verify().expect_err(&format!("{tamper:?} was accepted"));
+    failures.iter().map(|f| f.to_string()).collect()
+}
+
+/// The constraints MockProver reports broken by `tamper` when the cheater publishes
+/// `commitment` (the digest its own witness computes); panics if that passes.
+#[allow(dead_code)]
+pub fn failures_publishing(m: &QuantizedModel, q: &[i64], tamper: Tamper, commitment: Fr) -> Vec<String> {
+    let circuit = circuit(m, q, Some(tamper));
+    let claimed = circuit.claimed_outputs().expect("witness");
+    let public = PublicInstances {
+        commitment,
+        wallet: Fr::from(WALLET),
+        outputs: claimed.iter().map(|v| loopx_circuits::wire::fr_from_i64(*v)).collect(),
+    };
+    let prover =
+        MockProver::run(choose_shape(m).shape.k, &circuit, vec![public.to_vec()]).expect("synthesis");
     let failures = prover.verify().expect_err(&format!("{tamper:?} was accepted"));
     failures.iter().map(|f| f.to_string()).collect()
 }
