@@ -45,6 +45,16 @@ enum Command {
     Deploy(cmd::evm::DeployArgs),
     /// Verify a proof with a deployed verifier over JSON-RPC (exit code 0 iff valid).
     VerifyOnchain(cmd::evm::VerifyOnchainArgs),
+    /// Issuer credentials over wallet features: issue, check, publish in EAS, revoke.
+    #[command(subcommand)]
+    Credential(cmd::credential::CredentialCommand),
+    /// The Ethereum Attestation Service and the AttestedAttributes consumer.
+    #[command(subcommand)]
+    Eas(cmd::eas::EasCommand),
+    /// Submit a proof with its issuer evidence to an AttestedAttributes consumer.
+    Submit(cmd::eas::SubmitArgs),
+    /// Read the attribute a consumer recorded for a wallet.
+    Attribute(cmd::eas::AttributeArgs),
     /// Structured reference strings.
     #[command(subcommand)]
     Srs(cmd::srs::SrsCommand),
@@ -65,6 +75,10 @@ fn main() {
         Command::Evm(args) => cmd::evm::run_evm(args, out),
         Command::Deploy(args) => cmd::evm::run_deploy(args, out),
         Command::VerifyOnchain(args) => cmd::evm::run_verify_onchain(args, out),
+        Command::Credential(command) => cmd::credential::run(command, out),
+        Command::Eas(command) => cmd::eas::run(command, out),
+        Command::Submit(args) => cmd::eas::run_submit(args, out),
+        Command::Attribute(args) => cmd::eas::run_attribute(args, out),
         Command::Srs(command) => cmd::srs::run(command, out),
     };
     if let Err(error) = result {

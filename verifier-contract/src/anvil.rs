@@ -18,9 +18,11 @@ pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Private keys of anvil's default funded accounts (derived from the public test mnemonic
 /// `test test … junk`; every copy of anvil has them, so they protect nothing).
-pub const ANVIL_DEV_PRIVATE_KEYS: [&str; 2] = [
+pub const ANVIL_DEV_PRIVATE_KEYS: [&str; 4] = [
     "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
     "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+    "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+    "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
 ];
 
 /// A running anvil node. Dropping it kills the npm wrapper and the anvil binary it spawned

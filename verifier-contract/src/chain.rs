@@ -117,7 +117,8 @@ pub fn verify_onchain_blocking(
     block_on(verify_onchain(rpc_url, address, proof, instances))
 }
 
-fn block_on<T>(future: impl Future<Output = Result<T, VerifierError>>) -> Result<T, VerifierError> {
+/// Runs an RPC future to completion on a fresh single-threaded runtime (for callers without one).
+pub fn block_on<T>(future: impl Future<Output = Result<T, VerifierError>>) -> Result<T, VerifierError> {
     if tokio::runtime::Handle::try_current().is_ok() {
         return Err(VerifierError::InvalidInput(
             "a *_blocking function was called inside an async runtime; await the async version".into(),
@@ -130,7 +131,7 @@ fn block_on<T>(future: impl Future<Output = Result<T, VerifierError>>) -> Result
         .block_on(future)
 }
 
-fn parse_url(rpc_url: &str) -> Result<Url, VerifierError> {
+pub(crate) fn parse_url(rpc_url: &str) -> Result<Url, VerifierError> {
     let url: Url = rpc_url.parse().map_err(|err| VerifierError::InvalidRpcUrl {
         url: rpc_url.to_string(),
         message: format!("{err}"),
@@ -158,11 +159,32 @@ fn parse_url(rpc_url: &str) -> Result<Url, VerifierError> {
 
 /// Awaits one RPC request with [`RPC_TIMEOUT`], classifying failures: no answer at the
 /// transport level is "not reachable", an error answer is the node's message.
-async fn with_timeout<T>(
+pub(crate) async fn with_timeout<T>(
     rpc_url: &str,
     request: impl std::future::IntoFuture<Output = Result<T, RpcError<TransportErrorKind>>>,
 ) -> Result<T, VerifierError> {
+    classify(rpc_url, tokio::time::timeout(RPC_TIMEOUT, request.into_future()).await)
+}
+
+/// Like [`with_timeout`], but a call the node ran and reverted comes back as its revert data
+/// (`Ok(Err(data))`) for the caller to decode.
+pub(crate) async fn with_timeout_or_revert<T>(
+    rpc_url: &str,
+    request: impl std::future::IntoFuture<Output = Result<T, RpcError<TransportErrorKind>>>,
+) -> Result<Result<T, (String, Option<Vec<u8>>)>, VerifierError> {
     match tokio::time::timeout(RPC_TIMEOUT, request.into_future()).await {
+        Ok(Err(RpcError::ErrorResp(payload))) if payload.message.to_lowercase().contains("revert") => {
+            Ok(Err((payload.message.to_string(), payload.as_revert_data().map(|d| d.to_vec()))))
+        }
+        other => classify(rpc_url, other).map(Ok),
+    }
+}
+
+fn classify<T>(
+    rpc_url: &str,
+    outcome: Result<Result<T, RpcError<TransportErrorKind>>, tokio::time::error::Elapsed>,
+) -> Result<T, VerifierError> {
+    match outcome {
         Err(_) => Err(VerifierError::RpcUnreachable {
             url: rpc_url.to_string(),
             message: format!("no answer within {} s", RPC_TIMEOUT.as_secs()),

@@ -95,6 +95,12 @@ pub enum VerifierError {
         /// What is known about the failure.
         message: String,
     },
+    /// The contract refused the transaction (the reason decoded when it is a known custom error).
+    #[error("the transaction was refused: {reason}")]
+    Reverted {
+        /// The revert reason.
+        reason: String,
+    },
     /// The local anvil node could not be started.
     #[error("anvil: {0}")]
     Anvil(String),

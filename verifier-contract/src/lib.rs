@@ -11,7 +11,9 @@
 //! * [`generate_family_verifier`] / [`vk_data_contract`]: one verifier for every model of the
 //!   same constraint system, each model's verifying key in a small data contract passed by
 //!   address (`verifyProof(address vk, bytes proof, uint256[] instances)`; see `FAMILY.md`).
-//! * [`WALLET_ATTRIBUTES_SOL`] is the consumer contract that records a verified attribute.
+//! * [`WALLET_ATTRIBUTES_SOL`] is the consumer contract that records a verified attribute;
+//!   [`eas`] deploys the real EAS and `AttestedAttributes`, which records it only when a trusted
+//!   issuer vouched for the features (an EAS attestation or an EIP-712 credential).
 //!
 //! Node tooling (solc-js, anvil, snarkjs) is pinned in this crate's `package.json` and
 //! installed on first use by `scripts/ensure-tools.sh` (see [`tools`]).
@@ -22,6 +24,7 @@ mod anvil;
 mod calldata;
 mod chain;
 mod consumer;
+pub mod eas;
 mod error;
 mod evm;
 mod generate;
@@ -35,7 +38,7 @@ pub use calldata::{
     verify_proof_selector, VERIFIER_ABI_JSON, VERIFY_PROOF_SIGNATURE,
 };
 pub use chain::{
-    deploy, deploy_blocking, verify_calldata_onchain, verify_onchain, verify_onchain_blocking,
+    block_on, deploy, deploy_blocking, verify_calldata_onchain, verify_onchain, verify_onchain_blocking,
     RECEIPT_TIMEOUT, RPC_TIMEOUT,
 };
 pub use consumer::{compile_wallet_attributes, WALLET_ATTRIBUTES_CONTRACT_NAME, WALLET_ATTRIBUTES_SOL};

@@ -29,8 +29,15 @@ pub struct BatchArgs {
     pub package: PathBuf,
     /// The rows: JSON Lines `{"wallet": "0x…", "features": [...] | {"name": value}}`, or CSV
     /// (`.csv`) with a header `wallet,<feature names>`.
+    #[arg(long, conflicts_with = "credentials", required_unless_present = "credentials")]
+    pub inputs: Option<PathBuf>,
+    /// Or a directory of issuer credentials (`loopx credential issue --inputs … -o DIR`): each
+    /// is checked and its committed features proven with its salt.
     #[arg(long)]
-    pub inputs: PathBuf,
+    pub credentials: Option<PathBuf>,
+    /// With `--credentials`: only credentials of this issuer are proven (others are failed rows).
+    #[arg(long, requires = "credentials")]
+    pub issuer: Option<String>,
     /// Directory for the proofs, `manifest.jsonl` and `errors.jsonl` (created if missing). Rows
     /// whose proof is already there are skipped, so rerunning resumes a stopped batch.
     #[arg(short = 'o', long = "out")]
@@ -47,7 +54,15 @@ pub struct BatchArgs {
 /// Runs `loopx batch`; exits with 1 when some rows failed.
 pub fn run_batch(args: BatchArgs, out: Reporter) -> anyhow::Result<()> {
     let dir = PackageDir::open(&args.package)?;
-    let input = BatchInput::new(&args.inputs);
+    let input = match (&args.credentials, &args.inputs) {
+        (Some(dir), _) => {
+            let issuer =
+                args.issuer.as_deref().map(|i| super::credential::parse_address(i, "--issuer")).transpose()?;
+            BatchInput::credentials(dir, issuer)
+        }
+        (None, Some(file)) => BatchInput::new(file),
+        (None, None) => bail!("give --inputs ROWS.jsonl|csv or --credentials DIR"),
+    };
     let shard = args.shard.unwrap_or(Shard::ALL);
     let parallelism =
         args.jobs.map_or_else(Parallelism::default, |jobs| Parallelism::with_jobs(jobs as usize));
@@ -72,7 +87,7 @@ pub fn run_batch(args: BatchArgs, out: Reporter) -> anyhow::Result<()> {
                 }
             }
         })
-        .with_context(|| format!("proving the rows of {}", args.inputs.display()))?;
+        .with_context(|| format!("proving the rows of {}", input.path().display()))?;
     progress.finish();
     let mut value = serde_json::to_value(&summary)?;
     value["rows"] = json!(summary.proved + summary.skipped + summary.failed);
@@ -165,7 +180,7 @@ pub fn run_batch_verify(args: BatchVerifyArgs, out: Reporter) -> anyhow::Result<
 
 /// Progress of a long run on stderr: a bar with rate and ETA on a terminal, a plain line every
 /// [`PROGRESS_LINE_INTERVAL`] otherwise.
-struct Progress {
+pub(crate) struct Progress {
     bar: Option<ProgressBar>,
     unit: &'static str,
     total: u64,
@@ -176,7 +191,7 @@ struct Progress {
 }
 
 impl Progress {
-    fn new(total: u64, unit: &'static str) -> Self {
+    pub(crate) fn new(total: u64, unit: &'static str) -> Self {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
             let template = format!(
@@ -202,7 +217,7 @@ impl Progress {
     }
 
     /// One item done with work (it counts toward the rate).
-    fn advance(&mut self, what: &'static str) {
+    pub(crate) fn advance(&mut self, what: &'static str) {
         self.count(what);
         self.done += 1;
         if let Some(bar) = &self.bar {
@@ -213,7 +228,7 @@ impl Progress {
     }
 
     /// One item done without work: it leaves the bar so rate and ETA describe the real work.
-    fn skip(&mut self) {
+    pub(crate) fn skip(&mut self) {
         self.count("skipped");
         self.total = self.total.saturating_sub(1);
         if let Some(bar) = &self.bar {
@@ -241,14 +256,14 @@ impl Progress {
         );
     }
 
-    fn println(&self, line: &str) {
+    pub(crate) fn println(&self, line: &str) {
         match &self.bar {
             Some(bar) => bar.println(line),
             None => eprintln!("{line}"),
         }
     }
 
-    fn finish(self) {
+    pub(crate) fn finish(self) {
         if let Some(bar) = self.bar {
             bar.finish_and_clear();
         }

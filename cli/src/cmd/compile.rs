@@ -78,8 +78,13 @@ pub fn run(args: CompileArgs, out: Reporter) -> anyhow::Result<()> {
             "leaf_scale_bits": t.leaf_scale_bits,
         })
     });
+    // Credentials back only a model whose inputs are a schema's canonical encoding.
+    let canonical = package.schema.as_ref().is_some_and(|s| s.id().is_ok());
+    let schema_id = package.quantized.schema_id();
     let value = json!({
         "model_id": package.model_id,
+        "schema_id": schema_id,
+        "canonical_encoding": canonical,
         "name": package.name,
         "package": path,
         "scales": {
@@ -100,6 +105,14 @@ pub fn run(args: CompileArgs, out: Reporter) -> anyhow::Result<()> {
         let mut lines = vec![
             format!("model     {} ({})", package.name, package.model_id),
             format!("package   {}", path.display()),
+            if canonical {
+                format!("schema    {schema_id}: credentials issued under the schema feed this model")
+            } else {
+                format!(
+                    "schema    {schema_id} (the quantizer's own scales: add `scale_bits` to every schema \
+                     feature for a canonical encoding that issuers' credentials can back)"
+                )
+            },
         ];
         if let Some(t) = &package.quantized.trees {
             lines.push(format!(

@@ -2,6 +2,8 @@
 
 pub mod batch;
 pub mod compile;
+pub mod credential;
+pub mod eas;
 pub mod evm;
 pub mod keys;
 pub mod prove;

@@ -2,14 +2,16 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use clap::Args;
 use loopx_prover::proof::fr_from_hex;
 use loopx_prover::{
     parse_wallet, prove, random_salt, Claim, ClaimVerifier, PackageDir, ProofFile, ProofRequest, ProverError,
 };
+use loopx_credentials::{now_unix, Address, Credential};
 use serde_json::json;
 
+use super::credential::parse_address;
 use crate::report::Reporter;
 
 /// Arguments of `loopx prove`.
@@ -18,13 +20,21 @@ pub struct ProveArgs {
     /// The package directory (after `loopx setup`).
     pub package: PathBuf,
     /// The private features: `{"input_data": [[…]]}` or `{"features": {"name": value}}`.
+    #[arg(long, conflicts_with = "credential", required_unless_present = "credential")]
+    pub input: Option<PathBuf>,
+    /// Or an issuer's credential (`loopx credential issue`): proves its committed features with
+    /// its salt, so the proof's commitment is the one the issuer signed.
     #[arg(long)]
-    pub input: PathBuf,
-    /// The wallet the attribute is bound to (0x + 40 hex digits).
+    pub credential: Option<PathBuf>,
+    /// With `--credential`: require this issuer.
+    #[arg(long, requires = "credential")]
+    pub issuer: Option<String>,
+    /// The wallet the attribute is bound to (0x + 40 hex digits); with `--credential`, it must
+    /// be the credential's wallet.
     #[arg(long)]
     pub wallet: Option<String>,
     /// Commitment salt (hex field element); drawn from the OS CSPRNG when omitted.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "credential")]
     pub salt: Option<String>,
     /// Where to write the proof.
     #[arg(short = 'o', long = "out")]
@@ -46,9 +56,44 @@ pub fn prove_file(
             .with_context(|| format!("--salt `{text}` is not a hex field element below the BN254 modulus"))?,
         None => random_salt(),
     };
+    prove_features(dir, &features, wallet, salt, out)
+}
+
+/// Proves a credential's committed features for its wallet; refuses a credential that does not
+/// check (signature, issuer, validity, commitment), of another schema, or of another wallet.
+pub fn prove_credential(
+    dir: &PackageDir,
+    path: &Path,
+    wallet: Option<[u8; 20]>,
+    issuer: Option<&str>,
+    out: Reporter,
+) -> anyhow::Result<ProofFile> {
+    let credential = Credential::load(path)?;
+    let issuer = issuer.map(|i| parse_address(i, "--issuer")).transpose()?;
+    let what = || format!("the credential {} cannot be proven", path.display());
+    credential.check(now_unix(), issuer).with_context(what)?;
+    credential.check_for_model(&dir.package.quantized, wallet.map(Address::from)).with_context(what)?;
+    if let Some(schema) = &dir.package.schema {
+        credential.check_schema(schema).with_context(what)?;
+    }
+    let file = prove_features(dir, &credential.encoded(), credential.wallet.0 .0, credential.salt_fr()?, out)?;
+    if file.commitment != credential.commitment.to_string() {
+        bail!("the proof commits to {}, not to the credential's {}", file.commitment, credential.commitment);
+    }
+    Ok(file)
+}
+
+/// Proves quantized `features` for `wallet` under `salt`.
+fn prove_features(
+    dir: &PackageDir,
+    features: &[i64],
+    wallet: [u8; 20],
+    salt: loopx_circuits::Fr,
+    out: Reporter,
+) -> anyhow::Result<ProofFile> {
     let (keys, _) = out.step("Loading the proving key", || dir.keys())?;
     let srs = dir.srs()?;
-    let request = ProofRequest { features: &features, wallet, salt };
+    let request = ProofRequest { features, wallet, salt };
     let (proof, took) = out.step("Proving", || prove(&dir.package.quantized, &keys, &srs, &request))?;
     Ok(ProofFile::new(&dir.package, &keys.header, &proof, &wallet, salt, took.as_secs_f64()))
 }
@@ -56,14 +101,18 @@ pub fn prove_file(
 /// Runs `loopx prove`.
 pub fn run_prove(args: ProveArgs, out: Reporter) -> anyhow::Result<()> {
     let dir = PackageDir::open(&args.package)?;
-    let wallet = match &args.wallet {
-        Some(text) => parse_wallet(text)?,
-        None => {
-            out.warn("no --wallet given: binding the proof to the zero address");
-            [0u8; 20]
+    let wallet = args.wallet.as_deref().map(parse_wallet).transpose()?;
+    let file = match (&args.credential, &args.input) {
+        (Some(credential), _) => prove_credential(&dir, credential, wallet, args.issuer.as_deref(), out)?,
+        (None, Some(input)) => {
+            let wallet = wallet.unwrap_or_else(|| {
+                out.warn("no --wallet given: binding the proof to the zero address");
+                [0u8; 20]
+            });
+            prove_file(&dir, input, wallet, args.salt.as_deref(), out)?
         }
+        (None, None) => bail!("give --input FEATURES.json or --credential CRED.json"),
     };
-    let file = prove_file(&dir, &args.input, wallet, args.salt.as_deref(), out)?;
     file.save(&args.out).with_context(|| format!("writing {}", args.out.display()))?;
     let value = json!({
         "model_id": file.model_id,

@@ -7,6 +7,10 @@
 //!   order, or taken in order when the model has no schema. One record per line; fields may be
 //!   double-quoted (`""` inside quotes is a quote).
 //!
+//! - a directory of issuer credentials (`loopx credential issue --inputs … -o DIR`): each
+//!   `*.json` file, in name order, is one row that proves the credential's committed features
+//!   with its salt (see [`Opening`]).
+//!
 //! Rows are numbered from 1 over the data rows (blank lines and the CSV header do not count), the
 //! numbering that error reports, the manifest and [`Shard`](super::Shard) use. A row that does
 //! not parse is reported as a [`FailedRow`] and the stream goes on; only an unreadable file or an
@@ -16,10 +20,12 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
-use loopx_models::ModelPackage;
+use halo2curves::bn256::Fr;
+use loopx_credentials::Address;
+use loopx_models::{ModelPackage, Schema};
 use serde_json::Value;
 
-use super::{FailedRow, Shard};
+use super::{credentials, FailedRow, Shard};
 use crate::error::{ProverError, Result};
 use crate::proof_file::parse_wallet;
 
@@ -30,12 +36,17 @@ pub enum InputFormat {
     JsonLines,
     /// Comma-separated values with a header.
     Csv,
+    /// A directory of credential files.
+    Credentials,
 }
 
 impl InputFormat {
-    /// The format a file name implies: `.csv` is CSV, anything else (`.jsonl`, `.ndjson`, …)
-    /// JSON Lines.
+    /// The format a path implies: a directory holds credentials, `.csv` is CSV, anything else
+    /// (`.jsonl`, `.ndjson`, …) JSON Lines.
     pub fn of_path(path: &Path) -> Self {
+        if path.is_dir() {
+            return InputFormat::Credentials;
+        }
         match path.extension() {
             Some(ext) if ext.eq_ignore_ascii_case("csv") => InputFormat::Csv,
             _ => InputFormat::JsonLines,
@@ -48,6 +59,7 @@ impl InputFormat {
 pub struct BatchInput {
     path: PathBuf,
     format: InputFormat,
+    issuer: Option<Address>,
 }
 
 /// One parsed data row: the wallet and its float features in the model's order.
@@ -59,6 +71,40 @@ pub struct WalletRow {
     pub wallet: [u8; 20],
     /// Float features, in the model's order (not yet range-checked).
     pub values: Vec<f64>,
+    /// For a credential row, the commitment's opening to prove (instead of a fresh salt).
+    pub opening: Option<Opening>,
+}
+
+/// What a credential's owner proves: the committed, canonically encoded features and the
+/// issuer's salt, so the proof's commitment is the one the issuer signed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Opening {
+    /// The encoded features (the model's quantized inputs).
+    pub features: Vec<i64>,
+    /// The commitment's salt.
+    pub salt: Fr,
+}
+
+/// What a row must hold: the features of a schema (by name), or a bare count (in order) for a
+/// model compiled without one.
+#[derive(Clone, Copy, Debug)]
+pub struct FeatureLayout<'a> {
+    /// The schema naming the features, if any.
+    pub schema: Option<&'a Schema>,
+    /// The number of features.
+    pub features: usize,
+}
+
+impl<'a> From<&'a ModelPackage> for FeatureLayout<'a> {
+    fn from(package: &'a ModelPackage) -> Self {
+        FeatureLayout { schema: package.schema.as_ref(), features: package.features() }
+    }
+}
+
+impl<'a> From<&'a Schema> for FeatureLayout<'a> {
+    fn from(schema: &'a Schema) -> Self {
+        FeatureLayout { schema: Some(schema), features: schema.len() }
+    }
 }
 
 /// A data row as read: parsed, or why it could not be.
@@ -69,12 +115,17 @@ impl BatchInput {
     pub fn new(path: impl Into<PathBuf>) -> Self {
         let path = path.into();
         let format = InputFormat::of_path(&path);
-        BatchInput { path, format }
+        BatchInput { path, format, issuer: None }
     }
 
     /// An input file of an explicit format.
     pub fn with_format(path: impl Into<PathBuf>, format: InputFormat) -> Self {
-        BatchInput { path: path.into(), format }
+        BatchInput { path: path.into(), format, issuer: None }
+    }
+
+    /// A directory of credentials; with `issuer`, credentials signed by anyone else are failed rows.
+    pub fn credentials(dir: impl Into<PathBuf>, issuer: Option<Address>) -> Self {
+        BatchInput { path: dir.into(), format: InputFormat::Credentials, issuer }
     }
 
     /// The file.
@@ -89,6 +140,9 @@ impl BatchInput {
 
     /// Counts the data rows (one streaming pass; nothing is parsed).
     pub fn count_rows(&self) -> Result<usize> {
+        if self.format == InputFormat::Credentials {
+            return Ok(credentials::list(&self.path)?.len());
+        }
         let mut lines = Lines::open(&self.path)?;
         let mut rows = 0usize;
         while let Some(line) = lines.next_nonblank()? {
@@ -97,28 +151,35 @@ impl BatchInput {
         }
         Ok(match self.format {
             InputFormat::Csv => rows.saturating_sub(1),
-            InputFormat::JsonLines => rows,
+            InputFormat::JsonLines | InputFormat::Credentials => rows,
         })
     }
 
     /// Opens the file for reading the rows of `shard` for `package` (rows of other shards are
     /// counted, not parsed). Fails if the file cannot be opened or, for CSV, if the header does
     /// not name the wallet and the model's features.
-    pub fn rows<'a>(&self, package: &'a ModelPackage, shard: Shard) -> Result<RowReader<'a>> {
-        let mut lines = Lines::open(&self.path)?;
-        let columns = match self.format {
-            InputFormat::JsonLines => None,
+    pub fn rows<'a>(&self, layout: impl Into<FeatureLayout<'a>>, shard: Shard) -> Result<RowReader<'a>> {
+        let layout = layout.into();
+        let source = match self.format {
+            InputFormat::Credentials => {
+                Source::Credentials(credentials::CredentialRows::open(&self.path, self.issuer)?)
+            }
+            InputFormat::JsonLines => Source::Lines { lines: Lines::open(&self.path)?, columns: None },
             InputFormat::Csv => {
-                Some(csv_columns(lines.next_nonblank()?, package).map_err(|reason| self.invalid(&reason))?)
+                let mut lines = Lines::open(&self.path)?;
+                let columns =
+                    csv_columns(lines.next_nonblank()?, layout).map_err(|reason| self.invalid(&reason))?;
+                Source::Lines { lines, columns: Some(columns) }
             }
         };
-        Ok(RowReader { lines, columns, package, shard, row: 0 })
+        Ok(RowReader { source, layout, shard, row: 0 })
     }
 
     /// Parses the whole file's content held in memory (`bytes`, as if read from this file), every
     /// row, the way [`BatchInput::rows`] reads the file: the same line splitting, CSV header and
     /// row parsers. Fails only on an unusable CSV header.
-    pub fn parse_bytes(&self, bytes: &[u8], package: &ModelPackage) -> Result<Vec<InputRow>> {
+    pub fn parse_bytes<'a>(&self, bytes: &[u8], layout: impl Into<FeatureLayout<'a>>) -> Result<Vec<InputRow>> {
+        let layout = layout.into();
         let mut lines = bytes
             .split_inclusive(|b| *b == b'\n')
             .enumerate()
@@ -126,10 +187,11 @@ impl BatchInput {
         let columns = match self.format {
             InputFormat::JsonLines => None,
             InputFormat::Csv => {
-                Some(csv_columns(lines.next(), package).map_err(|reason| self.invalid(&reason))?)
+                Some(csv_columns(lines.next(), layout).map_err(|reason| self.invalid(&reason))?)
             }
+            InputFormat::Credentials => return Err(self.invalid("a credentials directory is not a byte stream")),
         };
-        Ok(lines.enumerate().map(|(i, line)| parse_line(i + 1, line, columns.as_ref(), package)).collect())
+        Ok(lines.enumerate().map(|(i, line)| parse_line(i + 1, line, columns.as_ref(), layout)).collect())
     }
 
     fn invalid(&self, reason: &str) -> ProverError {
@@ -141,9 +203,8 @@ impl BatchInput {
 /// row is an `Ok(Err(FailedRow))`.
 #[derive(Debug)]
 pub struct RowReader<'a> {
-    lines: Lines,
-    columns: Option<CsvColumns>,
-    package: &'a ModelPackage,
+    source: Source,
+    layout: FeatureLayout<'a>,
     shard: Shard,
     row: usize,
 }
@@ -152,8 +213,21 @@ impl Iterator for RowReader<'_> {
     type Item = Result<InputRow>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        let (lines, columns) = match &mut self.source {
+            Source::Credentials(files) => {
+                let path = loop {
+                    let path = files.next()?;
+                    self.row += 1;
+                    if self.shard.contains(self.row) {
+                        break path;
+                    }
+                };
+                return Some(Ok(files.parse(self.row, &path, self.layout)));
+            }
+            Source::Lines { lines, columns } => (lines, columns),
+        };
         let line = loop {
-            match self.lines.next_nonblank() {
+            match lines.next_nonblank() {
                 Ok(Some(line)) => {
                     self.row += 1;
                     if self.shard.contains(self.row) {
@@ -164,18 +238,27 @@ impl Iterator for RowReader<'_> {
                 Err(e) => return Some(Err(e)),
             }
         };
-        Some(Ok(parse_line(self.row, line, self.columns.as_ref(), self.package)))
+        Some(Ok(parse_line(self.row, line, columns.as_ref(), self.layout)))
     }
+}
+
+/// Where a reader's rows come from.
+#[derive(Debug)]
+enum Source {
+    /// A JSON Lines or CSV file.
+    Lines { lines: Lines, columns: Option<CsvColumns> },
+    /// A directory of credentials.
+    Credentials(credentials::CredentialRows),
 }
 
 /// The CSV columns named by the first non-blank line, if any.
 fn csv_columns(
     header: Option<std::result::Result<String, ()>>,
-    package: &ModelPackage,
+    layout: FeatureLayout<'_>,
 ) -> std::result::Result<CsvColumns, String> {
     let header = header.ok_or("the CSV file is empty")?;
     let header = header.map_err(|_| "the CSV header is not valid UTF-8")?;
-    CsvColumns::from_header(&header, package)
+    CsvColumns::from_header(&header, layout)
 }
 
 /// Parses data row number `row` (a CSV record when `columns` is given, else a JSON line).
@@ -183,13 +266,13 @@ fn parse_line(
     row: usize,
     line: std::result::Result<String, ()>,
     columns: Option<&CsvColumns>,
-    package: &ModelPackage,
+    layout: FeatureLayout<'_>,
 ) -> InputRow {
     match line {
         Err(_) => Err(FailedRow::new(row, None, "the line is not valid UTF-8")),
         Ok(text) => match columns {
             Some(columns) => columns.parse(row, &text),
-            None => parse_json_row(row, &text, package),
+            None => parse_json_row(row, &text, layout),
         },
     }
 }
@@ -241,7 +324,7 @@ impl Lines {
 }
 
 /// `{"wallet": "0x…", "features": [...] | {...}}`.
-fn parse_json_row(row: usize, text: &str, package: &ModelPackage) -> InputRow {
+fn parse_json_row(row: usize, text: &str, layout: FeatureLayout<'_>) -> InputRow {
     let fail = |wallet: Option<String>, reason: String| FailedRow::new(row, wallet, reason);
     let value: Value = serde_json::from_str(text).map_err(|e| fail(None, json_reason(&e)))?;
     let Value::Object(object) = value else {
@@ -261,7 +344,7 @@ fn parse_json_row(row: usize, text: &str, package: &ModelPackage) -> InputRow {
             .map(|(i, v)| v.as_f64().ok_or_else(|| fail(format!("feature {i} is {v}, not a number"))))
             .collect::<std::result::Result<Vec<f64>, _>>()?,
         Some(Value::Object(named)) => {
-            let Some(schema) = package.schema.as_ref() else {
+            let Some(schema) = layout.schema else {
                 return Err(fail(
                     "features by name need a model compiled with a schema; give a list in the model's order"
                         .into(),
@@ -270,7 +353,7 @@ fn parse_json_row(row: usize, text: &str, package: &ModelPackage) -> InputRow {
             // The input module owns the name → order mapping; hand it the same document shape
             // `loopx prove` reads so both commands accept and reject the same rows.
             let document = serde_json::json!({ "features": named }).to_string();
-            loopx_models::parse_input_row(&document, &format!("row {row}"), Some(schema), package.features())
+            loopx_models::parse_input_row(&document, &format!("row {row}"), Some(schema), layout.features)
                 .map_err(|e| fail(e.to_string()))?
         }
         Some(other) => {
@@ -278,7 +361,7 @@ fn parse_json_row(row: usize, text: &str, package: &ModelPackage) -> InputRow {
         }
         None => return Err(fail("the row has no `features`".into())),
     };
-    Ok(WalletRow { row, wallet, values })
+    Ok(WalletRow { row, wallet, values, opening: None })
 }
 
 /// serde_json's message without its "at line 1 column N" (each row is one line).
@@ -300,14 +383,14 @@ struct CsvColumns {
 }
 
 impl CsvColumns {
-    fn from_header(header: &str, package: &ModelPackage) -> std::result::Result<Self, String> {
+    fn from_header(header: &str, layout: FeatureLayout<'_>) -> std::result::Result<Self, String> {
         let names = split_csv(header)?;
         let names: Vec<&str> = names.iter().map(|n| n.trim()).collect();
         let position = |name: &str| names.iter().position(|n| n.eq_ignore_ascii_case(name));
         let wallet = position("wallet").ok_or("the CSV header has no `wallet` column")?;
         let others: Vec<(usize, &str)> =
             names.iter().enumerate().filter(|(i, _)| *i != wallet).map(|(i, n)| (i, *n)).collect();
-        let features = match &package.schema {
+        let features = match layout.schema {
             Some(schema) => {
                 if let Some((_, unknown)) = others.iter().find(|(_, n)| !schema.names().contains(n)) {
                     return Err(format!(
@@ -327,12 +410,12 @@ impl CsvColumns {
                 features
             }
             None => {
-                if others.len() != package.features() {
+                if others.len() != layout.features {
                     return Err(format!(
                         "the CSV header has {} feature columns but the model takes {} (the model has no \
                          schema, so columns are taken in order)",
                         others.len(),
-                        package.features()
+                        layout.features
                     ));
                 }
                 others.iter().map(|(i, n)| (*i, n.to_string())).collect()
@@ -365,7 +448,7 @@ impl CsvColumns {
                 field.parse::<f64>().map_err(|_| fail(format!("feature `{name}` is `{field}`, not a number")))
             })
             .collect::<std::result::Result<Vec<f64>, _>>()?;
-        Ok(WalletRow { row, wallet, values })
+        Ok(WalletRow { row, wallet, values, opening: None })
     }
 }
 

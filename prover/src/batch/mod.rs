@@ -10,6 +10,7 @@
 //!
 //! [`BatchVerifier`] checks a directory of proofs in parallel.
 
+mod credentials;
 mod input;
 mod shard;
 mod store;
@@ -24,7 +25,7 @@ use std::time::{Duration, Instant};
 use loopx_models::ModelPackage;
 use serde::{Deserialize, Serialize};
 
-pub use input::{BatchInput, InputFormat, InputRow, RowReader, WalletRow};
+pub use input::{BatchInput, FeatureLayout, InputFormat, InputRow, Opening, RowReader, WalletRow};
 pub use shard::Shard;
 pub use store::{ManifestEntry, ProofStore};
 pub use verify::{BatchVerifier, ProofCheck, VerifySummary};
@@ -222,15 +223,19 @@ impl BatchProver {
         let wallet = format_wallet(&row.wallet);
         let fail =
             |reason: String| Ok(RowOutcome::Failed(FailedRow::new(row.row, Some(wallet.clone()), reason)));
-        let features = match self.package.quantize_row(&row.values) {
-            Ok(features) => features,
-            Err(e) => return fail(e.to_string()),
+        let features = match &row.opening {
+            // A credential's integers are proven as committed (the model checks their ranges).
+            Some(opening) => opening.features.clone(),
+            None => match self.package.quantize_row(&row.values) {
+                Ok(features) => features,
+                Err(e) => return fail(e.to_string()),
+            },
         };
         let name = ProofStore::proof_name(&self.package.model_id, &row.wallet, &features);
         if store.proof_path(&name).exists() {
             return Ok(self.existing(row.row, &name, store));
         }
-        let salt = random_salt();
+        let salt = row.opening.as_ref().map_or_else(random_salt, |o| o.salt);
         let request = ProofRequest { features: &features, wallet: row.wallet, salt };
         let start = Instant::now();
         // halo2 asserts on some internal inconsistencies instead of returning errors; one row

@@ -1,0 +1,529 @@
+//! Attested attributes on chain: the real Ethereum Attestation Service (EAS 1.8.0, compiled from
+//! the pinned npm package with the solc it is written for) and `AttestedAttributes.sol`, the
+//! consumer that records a model's attribute only when a trusted issuer vouched for the
+//! features behind it.
+//!
+//! Two kinds of issuer evidence reach the consumer:
+//! * an **EAS attestation** of the feature commitment ([`COMMITMENT_SCHEMA`], recipient = the
+//!   wallet), made by the issuer with `attest` ([`attest_commitment`]), revocable in EAS;
+//! * the **off-chain EIP-712 credential** itself, whose signature the consumer recovers
+//!   (`submitWithCredential`): no issuer transaction per wallet, and the issuer revokes it with
+//!   EAS's off-chain revocation registry (`revokeOffchain(uid)`), which the consumer reads. EAS's
+//!   delegated attestations were the alternative; they bind the issuer's signature to one EAS
+//!   deployment and to the attester's sequential EAS nonce, which breaks bulk, offline issuance.
+
+use alloy::{
+    network::TransactionBuilder,
+    primitives::{keccak256, Address, Bytes, B256, U256},
+    providers::{Provider, ProviderBuilder},
+    rpc::types::TransactionRequest,
+    signers::local::PrivateKeySigner,
+    sol,
+    sol_types::{SolCall, SolInterface, SolValue},
+};
+use halo2curves::bn256::Fr;
+use serde::{Deserialize, Serialize};
+use std::process::Command;
+
+use crate::{calldata::fr_to_u256, chain, tools, CompiledContract, VerifierError};
+
+/// The EAS schema of an issuer's feature commitment (revocable, no resolver).
+pub const COMMITMENT_SCHEMA: &str = "bytes32 commitment, bytes32 featureSchemaId";
+
+/// The EAS schema of a proven LoopX attribute, attested by the consumer (not revocable).
+pub const ATTRIBUTE_SCHEMA: &str = "bytes32 modelId, uint256[] outputs, bytes32 featureCommitment";
+
+/// Source of `AttestedAttributes.sol`.
+pub const ATTESTED_ATTRIBUTES_SOL: &str = include_str!("../contracts/AttestedAttributes.sol");
+
+sol! {
+    #[sol(rpc)]
+    interface ISchemaRegistry {
+        function register(string calldata schema, address resolver, bool revocable) external returns (bytes32);
+    }
+
+    struct AttestationRequestData {
+        address recipient;
+        uint64 expirationTime;
+        bool revocable;
+        bytes32 refUID;
+        bytes data;
+        uint256 value;
+    }
+    struct AttestationRequest {
+        bytes32 schema;
+        AttestationRequestData data;
+    }
+    struct RevocationRequestData {
+        bytes32 uid;
+        uint256 value;
+    }
+    struct RevocationRequest {
+        bytes32 schema;
+        RevocationRequestData data;
+    }
+    struct Attestation {
+        bytes32 uid;
+        bytes32 schema;
+        uint64 time;
+        uint64 expirationTime;
+        uint64 revocationTime;
+        bytes32 refUID;
+        address recipient;
+        address attester;
+        bool revocable;
+        bytes data;
+    }
+
+    #[sol(rpc)]
+    interface IEAS {
+        event Attested(address indexed recipient, address indexed attester, bytes32 uid, bytes32 indexed schemaUID);
+        function attest(AttestationRequest calldata request) external payable returns (bytes32);
+        function revoke(RevocationRequest calldata request) external payable;
+        function revokeOffchain(bytes32 data) external returns (uint64);
+        function getAttestation(bytes32 uid) external view returns (Attestation memory);
+    }
+
+    #[derive(Debug, PartialEq, Eq)]
+    struct FeatureCredential {
+        address wallet;
+        bytes32 commitment;
+        bytes32 schemaId;
+        uint64 issuedAt;
+        uint64 expiresAt;
+        bytes32 uid;
+    }
+    #[derive(Debug)]
+    struct Attribute {
+        bool proven;
+        uint256[] outputs;
+        uint256 commitment;
+        address issuer;
+        bytes32 source;
+        bytes32 attributeUid;
+        uint64 provenAt;
+    }
+
+    #[sol(rpc)]
+    interface IAttestedAttributes {
+        error NotOwner();
+        error ZeroAddress();
+        error UnknownModel(bytes32 modelId);
+        error ModelAlreadyRegistered(bytes32 modelId);
+        error TooFewInstances(uint256 count);
+        error WalletNotAnAddress(uint256 instance);
+        error NotAuthorized(address wallet, address sender);
+        error UnknownAttestation(bytes32 uid);
+        error WrongAttestationSchema(bytes32 schema);
+        error AttestationRevoked(bytes32 uid);
+        error AttestationExpired(bytes32 uid);
+        error UntrustedIssuer(address issuer);
+        error WrongRecipient(address recipient, address wallet);
+        error WrongFeatureSchema(bytes32 stated, bytes32 expected);
+        error CommitmentMismatch(uint256 attested, uint256 proven);
+        error BadSignature();
+        error CredentialExpired(uint64 expiresAt);
+        error CredentialNotYetValid(uint64 issuedAt);
+        error CredentialRevoked(bytes32 uid);
+        error InvalidProof();
+
+        function registerModel(bytes32 modelId, address verifier, bytes32 featureSchemaId) external;
+        function models(bytes32 modelId) external view returns (address verifier, bytes32 featureSchemaId);
+        function setIssuer(bytes32 featureSchemaId, address issuer, bool trusted) external;
+        function setSubmitter(address submitter, bool allowed) external;
+        function submit(bytes32 modelId, bytes calldata proof, uint256[] calldata instances, bytes32 attestationUid)
+            external returns (uint256[] memory outputs);
+        function submitWithCredential(
+            bytes32 modelId,
+            bytes calldata proof,
+            uint256[] calldata instances,
+            FeatureCredential calldata credential,
+            bytes calldata signature
+        ) external returns (uint256[] memory outputs);
+        function attributeOf(address wallet, bytes32 modelId) external view returns (Attribute memory);
+        function credentialDigest(FeatureCredential calldata credential) external view returns (bytes32);
+    }
+}
+
+/// The EAS schema UID of `schema`: `keccak256(abi.encodePacked(schema, resolver, revocable))`.
+pub fn schema_uid(schema: &str, resolver: Address, revocable: bool) -> B256 {
+    let mut packed = schema.as_bytes().to_vec();
+    packed.extend_from_slice(resolver.as_slice());
+    packed.push(u8::from(revocable));
+    keccak256(packed)
+}
+
+/// UID of [`COMMITMENT_SCHEMA`] (revocable, no resolver).
+pub fn commitment_schema_uid() -> B256 {
+    schema_uid(COMMITMENT_SCHEMA, Address::ZERO, true)
+}
+
+/// UID of [`ATTRIBUTE_SCHEMA`] (not revocable, no resolver).
+pub fn attribute_schema_uid() -> B256 {
+    schema_uid(ATTRIBUTE_SCHEMA, Address::ZERO, false)
+}
+
+/// EAS's two contracts, compiled from the pinned npm package.
+#[derive(Clone, Debug)]
+pub struct EasContracts {
+    /// `SchemaRegistry` creation code.
+    pub schema_registry: Vec<u8>,
+    /// `EAS` creation code (constructor argument: the registry).
+    pub eas: Vec<u8>,
+    /// The solc version that compiled them.
+    pub solc: String,
+}
+
+/// Compiles (or reads from the tools' cache) the real EAS contracts with `scripts/compile-eas.js`.
+pub fn compile_eas() -> Result<EasContracts, VerifierError> {
+    let dir = tools::ensure_tools()?;
+    let script = dir.join("scripts").join("compile-eas.js");
+    let output = Command::new("node")
+        .arg(&script)
+        .current_dir(&dir)
+        .output()
+        .map_err(|err| VerifierError::io(format!("running node {}", script.display()), err))?;
+    let fail = |message: String| VerifierError::Compile { contract: "EAS".into(), message };
+    if !output.status.success() {
+        return Err(fail(String::from_utf8_lossy(&output.stderr).trim().to_string()));
+    }
+    let json: serde_json::Value =
+        serde_json::from_slice(&output.stdout).map_err(|e| fail(format!("unreadable compiler output: {e}")))?;
+    let code = |name: &str| -> Result<Vec<u8>, VerifierError> {
+        let text = json[name]["bytecode"].as_str().ok_or_else(|| fail(format!("no bytecode for {name}")))?;
+        hex::decode(text.trim_start_matches("0x")).map_err(|e| fail(format!("{name}: {e}")))
+    };
+    Ok(EasContracts {
+        schema_registry: code("SchemaRegistry")?,
+        eas: code("EAS")?,
+        solc: json["solc"].as_str().unwrap_or_default().to_string(),
+    })
+}
+
+/// Compiles `AttestedAttributes.sol` with the pinned solc 0.8.19.
+pub fn compile_attested_attributes() -> Result<CompiledContract, VerifierError> {
+    let compiled =
+        crate::compile_solidity(&[("AttestedAttributes.sol", ATTESTED_ATTRIBUTES_SOL)], "AttestedAttributes")?;
+    compiled.check_code_size()?;
+    Ok(compiled)
+}
+
+/// Where EAS and the consumer live on a chain (`loopx eas deploy --json`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EasDeployment {
+    /// The EAS contract.
+    pub eas: Address,
+    /// EAS's schema registry.
+    pub schema_registry: Address,
+    /// The `AttestedAttributes` consumer.
+    pub consumer: Address,
+    /// UID of [`COMMITMENT_SCHEMA`].
+    pub commitment_schema: B256,
+    /// UID of [`ATTRIBUTE_SCHEMA`].
+    pub attribute_schema: B256,
+}
+
+/// A mined transaction that the consumer accepted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Receipt {
+    /// Transaction hash.
+    pub tx_hash: B256,
+    /// Gas used by the whole transaction.
+    pub gas_used: u64,
+}
+
+/// A signer and a provider for `rpc_url`, checked to answer.
+async fn connect(rpc_url: &str, private_key: &str) -> Result<(impl Provider, Address), VerifierError> {
+    let url = chain::parse_url(rpc_url)?;
+    let signer: PrivateKeySigner = private_key.trim().parse().map_err(|_| {
+        VerifierError::InvalidPrivateKey("expected 32 bytes of hex (64 hex digits, optional 0x)".into())
+    })?;
+    let sender = signer.address();
+    let provider = ProviderBuilder::new().wallet(signer).connect_http(url);
+    chain::with_timeout(rpc_url, provider.get_chain_id()).await?;
+    Ok((provider, sender))
+}
+
+/// Sends `calldata` to `to` from the key's account and waits for a successful receipt. A revert
+/// becomes [`VerifierError::Reverted`] with the consumer's or EAS's error decoded when possible.
+async fn transact(
+    rpc_url: &str,
+    private_key: &str,
+    to: Address,
+    calldata: Vec<u8>,
+) -> Result<(Receipt, Vec<alloy::rpc::types::Log>), VerifierError> {
+    let (provider, sender) = connect(rpc_url, private_key).await?;
+    let tx = TransactionRequest::default().with_from(sender).with_to(to).with_input(Bytes::from(calldata));
+    let estimate = match chain::with_timeout_or_revert(rpc_url, provider.estimate_gas(tx.clone())).await? {
+        Ok(gas) => gas,
+        Err((message, data)) => return Err(reverted(message, data.as_deref())),
+    };
+    // Nodes estimate the gas a transaction uses after refunds, and a submission that rewrites a
+    // recorded attribute (or a nested EAS call under the 63/64 rule) needs more than that as
+    // its limit: an exact estimate ran out of gas on anvil. A quarter more is never charged.
+    let tx = tx.with_gas_limit(estimate + estimate / 4);
+    let pending = match chain::with_timeout_or_revert(rpc_url, provider.send_transaction(tx)).await? {
+        Ok(pending) => pending,
+        Err((message, data)) => return Err(reverted(message, data.as_deref())),
+    };
+    let tx_hash = *pending.tx_hash();
+    let receipt = pending.with_timeout(Some(chain::RECEIPT_TIMEOUT)).get_receipt().await.map_err(|err| {
+        VerifierError::TransactionFailed { tx_hash: tx_hash.to_string(), message: format!("no receipt: {err}") }
+    })?;
+    if !receipt.status() {
+        return Err(VerifierError::TransactionFailed {
+            tx_hash: tx_hash.to_string(),
+            message: format!("reverted (gas used {})", receipt.gas_used),
+        });
+    }
+    let logs = receipt.inner.logs().to_vec();
+    Ok((Receipt { tx_hash, gas_used: receipt.gas_used }, logs))
+}
+
+/// A revert, its custom error named when it is one of the consumer's.
+fn reverted(message: String, data: Option<&[u8]>) -> VerifierError {
+    let reason = data
+        .and_then(|d| IAttestedAttributes::IAttestedAttributesErrors::abi_decode(d).ok())
+        .map(|e| describe_consumer_error(&e));
+    VerifierError::Reverted { reason: reason.unwrap_or(message) }
+}
+
+fn describe_consumer_error(e: &IAttestedAttributes::IAttestedAttributesErrors) -> String {
+    use IAttestedAttributes::IAttestedAttributesErrors as E;
+    match e {
+        E::NotOwner(_) => "NotOwner: only the consumer's owner may do this".into(),
+        E::ZeroAddress(_) => "ZeroAddress".into(),
+        E::UnknownModel(x) => format!("UnknownModel({}): the consumer has no verifier for this model", x.modelId),
+        E::ModelAlreadyRegistered(x) => format!("ModelAlreadyRegistered({})", x.modelId),
+        E::TooFewInstances(x) => format!("TooFewInstances({})", x.count),
+        E::WalletNotAnAddress(x) => format!("WalletNotAnAddress({})", x.instance),
+        E::NotAuthorized(x) => format!(
+            "NotAuthorized: {} may not submit for wallet {} (only the wallet or a submitter it allowed)",
+            x.sender, x.wallet
+        ),
+        E::UnknownAttestation(x) => format!("UnknownAttestation({}): no such attestation in EAS", x.uid),
+        E::WrongAttestationSchema(x) => {
+            format!("WrongAttestationSchema({}): not a LoopX feature-commitment attestation", x.schema)
+        }
+        E::AttestationRevoked(x) => format!("AttestationRevoked({})", x.uid),
+        E::AttestationExpired(x) => format!("AttestationExpired({})", x.uid),
+        E::UntrustedIssuer(x) => format!("UntrustedIssuer({}): the consumer does not trust this issuer", x.issuer),
+        E::WrongRecipient(x) => {
+            format!("WrongRecipient: the evidence is for {}, the proof for {}", x.recipient, x.wallet)
+        }
+        E::WrongFeatureSchema(x) => {
+            format!("WrongFeatureSchema: the evidence is for schema {}, the model reads {}", x.stated, x.expected)
+        }
+        E::CommitmentMismatch(x) => format!(
+            "CommitmentMismatch: the issuer vouched for commitment {:#x}, the proof commits to {:#x}",
+            x.attested, x.proven
+        ),
+        E::BadSignature(_) => "BadSignature: the credential's signature is malformed".into(),
+        E::CredentialExpired(x) => format!("CredentialExpired(at {})", x.expiresAt),
+        E::CredentialNotYetValid(x) => format!("CredentialNotYetValid(from {})", x.issuedAt),
+        E::CredentialRevoked(x) => format!("CredentialRevoked({}): the issuer revoked it in EAS", x.uid),
+        E::InvalidProof(_) => "InvalidProof: the verifier rejected the proof".into(),
+    }
+}
+
+/// Deploys EAS's `SchemaRegistry` and `EAS`, registers the LoopX schemas, and deploys an
+/// `AttestedAttributes` consumer over them (owned by the key's account).
+pub async fn deploy_eas(rpc_url: &str, private_key: &str) -> Result<EasDeployment, VerifierError> {
+    let contracts = compile_eas()?;
+    let schema_registry = chain::deploy(rpc_url, private_key, &contracts.schema_registry).await?;
+    let mut eas_code = contracts.eas.clone();
+    eas_code.extend(schema_registry.abi_encode());
+    let eas = chain::deploy(rpc_url, private_key, &eas_code).await?;
+    for (schema, revocable) in [(COMMITMENT_SCHEMA, true), (ATTRIBUTE_SCHEMA, false)] {
+        let call = ISchemaRegistry::registerCall {
+            schema: schema.to_string(),
+            resolver: Address::ZERO,
+            revocable,
+        };
+        transact(rpc_url, private_key, schema_registry, call.abi_encode()).await?;
+    }
+    let consumer = deploy_consumer(rpc_url, private_key, eas).await?;
+    Ok(EasDeployment {
+        eas,
+        schema_registry,
+        consumer,
+        commitment_schema: commitment_schema_uid(),
+        attribute_schema: attribute_schema_uid(),
+    })
+}
+
+/// Deploys an `AttestedAttributes` consumer over the EAS at `eas` (recording attributes in EAS).
+pub async fn deploy_consumer(rpc_url: &str, private_key: &str, eas: Address) -> Result<Address, VerifierError> {
+    let consumer = compile_attested_attributes()?;
+    let mut code = consumer.bytecode.clone();
+    code.extend((eas, commitment_schema_uid(), attribute_schema_uid()).abi_encode_params());
+    chain::deploy(rpc_url, private_key, &code).await
+}
+
+/// Trusts (or stops trusting) `issuer` for feature schema `schema_id` (consumer owner only).
+pub async fn set_issuer(
+    rpc_url: &str,
+    owner_key: &str,
+    consumer: Address,
+    schema_id: B256,
+    issuer: Address,
+    trusted: bool,
+) -> Result<Receipt, VerifierError> {
+    let call = IAttestedAttributes::setIssuerCall { featureSchemaId: schema_id, issuer, trusted };
+    Ok(transact(rpc_url, owner_key, consumer, call.abi_encode()).await?.0)
+}
+
+/// Registers a model's verifier and feature schema with the consumer (owner only).
+pub async fn register_model(
+    rpc_url: &str,
+    owner_key: &str,
+    consumer: Address,
+    model_id: B256,
+    verifier: Address,
+    schema_id: B256,
+) -> Result<Receipt, VerifierError> {
+    let call = IAttestedAttributes::registerModelCall { modelId: model_id, verifier, featureSchemaId: schema_id };
+    Ok(transact(rpc_url, owner_key, consumer, call.abi_encode()).await?.0)
+}
+
+/// The issuer attests a feature commitment for `wallet` in EAS; returns the attestation's uid.
+/// `expiration` 0 means none.
+pub async fn attest_commitment(
+    rpc_url: &str,
+    issuer_key: &str,
+    eas: Address,
+    wallet: Address,
+    commitment: B256,
+    schema_id: B256,
+    expiration: u64,
+) -> Result<(B256, Receipt), VerifierError> {
+    let call = IEAS::attestCall {
+        request: AttestationRequest {
+            schema: commitment_schema_uid(),
+            data: AttestationRequestData {
+                recipient: wallet,
+                expirationTime: expiration,
+                revocable: true,
+                refUID: B256::ZERO,
+                data: Bytes::from((commitment, schema_id).abi_encode_params()),
+                value: U256::ZERO,
+            },
+        },
+    };
+    let (receipt, logs) = transact(rpc_url, issuer_key, eas, call.abi_encode()).await?;
+    let uid = logs
+        .iter()
+        .find_map(|log| log.log_decode::<IEAS::Attested>().ok().map(|l| l.inner.data.uid))
+        .ok_or_else(|| VerifierError::TransactionFailed {
+            tx_hash: receipt.tx_hash.to_string(),
+            message: "EAS emitted no Attested event".into(),
+        })?;
+    Ok((uid, receipt))
+}
+
+/// The attester revokes a commitment attestation in EAS.
+pub async fn revoke_attestation(
+    rpc_url: &str,
+    issuer_key: &str,
+    eas: Address,
+    uid: B256,
+) -> Result<Receipt, VerifierError> {
+    let call = IEAS::revokeCall {
+        request: RevocationRequest {
+            schema: commitment_schema_uid(),
+            data: RevocationRequestData { uid, value: U256::ZERO },
+        },
+    };
+    Ok(transact(rpc_url, issuer_key, eas, call.abi_encode()).await?.0)
+}
+
+/// The issuer revokes an off-chain credential (by its uid) in EAS's off-chain revocation registry.
+pub async fn revoke_offchain(
+    rpc_url: &str,
+    issuer_key: &str,
+    eas: Address,
+    uid: B256,
+) -> Result<Receipt, VerifierError> {
+    Ok(transact(rpc_url, issuer_key, eas, IEAS::revokeOffchainCall { data: uid }.abi_encode()).await?.0)
+}
+
+/// The issuer evidence a submission carries.
+#[derive(Clone, Debug)]
+pub enum Evidence {
+    /// The uid of the issuer's EAS attestation of the commitment.
+    Attestation(B256),
+    /// The off-chain credential's signed fields and the issuer's signature.
+    Credential {
+        /// The EIP-712 struct.
+        credential: FeatureCredential,
+        /// 65 bytes r‖s‖v.
+        signature: Bytes,
+    },
+}
+
+/// Submits a proof to the consumer; the consumer checks the evidence, verifies the proof and
+/// records the attribute for the proof's wallet.
+pub async fn submit(
+    rpc_url: &str,
+    sender_key: &str,
+    consumer: Address,
+    model_id: B256,
+    proof: &[u8],
+    instances: &[Fr],
+    evidence: &Evidence,
+) -> Result<Receipt, VerifierError> {
+    let instances: Vec<U256> = instances.iter().map(fr_to_u256).collect();
+    let proof = Bytes::from(proof.to_vec());
+    let calldata = match evidence {
+        Evidence::Attestation(uid) => {
+            IAttestedAttributes::submitCall { modelId: model_id, proof, instances, attestationUid: *uid }
+                .abi_encode()
+        }
+        Evidence::Credential { credential, signature } => IAttestedAttributes::submitWithCredentialCall {
+            modelId: model_id,
+            proof,
+            instances,
+            credential: credential.clone(),
+            signature: signature.clone(),
+        }
+        .abi_encode(),
+    };
+    Ok(transact(rpc_url, sender_key, consumer, calldata).await?.0)
+}
+
+/// The attribute the consumer recorded for `wallet` under `model_id` (`proven` false if none).
+pub async fn attribute_of(
+    rpc_url: &str,
+    consumer: Address,
+    wallet: Address,
+    model_id: B256,
+) -> Result<Attribute, VerifierError> {
+    let call = IAttestedAttributes::attributeOfCall { wallet, modelId: model_id };
+    let output = read(rpc_url, consumer, call.abi_encode()).await?;
+    IAttestedAttributes::attributeOfCall::abi_decode_returns(&output)
+        .map_err(|e| VerifierError::InvalidInput(format!("attributeOf returned undecodable data: {e}")))
+}
+
+/// The EIP-712 digest the consumer computes for `credential` (what the issuer must have signed).
+pub async fn credential_digest(
+    rpc_url: &str,
+    consumer: Address,
+    credential: &FeatureCredential,
+) -> Result<B256, VerifierError> {
+    let call = IAttestedAttributes::credentialDigestCall { credential: credential.clone() };
+    let output = read(rpc_url, consumer, call.abi_encode()).await?;
+    IAttestedAttributes::credentialDigestCall::abi_decode_returns(&output)
+        .map_err(|e| VerifierError::InvalidInput(format!("credentialDigest returned undecodable data: {e}")))
+}
+
+/// An `eth_call` to a contract that must have code.
+async fn read(rpc_url: &str, to: Address, calldata: Vec<u8>) -> Result<Vec<u8>, VerifierError> {
+    let url = chain::parse_url(rpc_url)?;
+    let provider = ProviderBuilder::new().connect_http(url);
+    let code = chain::with_timeout(rpc_url, provider.get_code_at(to)).await?;
+    if code.is_empty() {
+        return Err(VerifierError::NoCode { address: to.to_string(), url: rpc_url.to_string() });
+    }
+    let tx = TransactionRequest::default().with_to(to).with_input(Bytes::from(calldata));
+    Ok(chain::with_timeout(rpc_url, provider.call(tx)).await?.to_vec())
+}
