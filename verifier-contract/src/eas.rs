@@ -22,6 +22,7 @@ use alloy::{
     sol_types::{SolCall, SolInterface, SolValue},
 };
 use halo2curves::bn256::Fr;
+use loopx_credentials::Credential;
 use serde::{Deserialize, Serialize};
 use std::process::Command;
 
@@ -187,8 +188,8 @@ pub fn compile_eas() -> Result<EasContracts, VerifierError> {
     if !output.status.success() {
         return Err(fail(String::from_utf8_lossy(&output.stderr).trim().to_string()));
     }
-    let json: serde_json::Value =
-        serde_json::from_slice(&output.stdout).map_err(|e| fail(format!("unreadable compiler output: {e}")))?;
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .map_err(|e| fail(format!("unreadable compiler output: {e}")))?;
     let code = |name: &str| -> Result<Vec<u8>, VerifierError> {
         let text = json[name]["bytecode"].as_str().ok_or_else(|| fail(format!("no bytecode for {name}")))?;
         hex::decode(text.trim_start_matches("0x")).map_err(|e| fail(format!("{name}: {e}")))
@@ -202,8 +203,10 @@ pub fn compile_eas() -> Result<EasContracts, VerifierError> {
 
 /// Compiles `AttestedAttributes.sol` with the pinned solc 0.8.19.
 pub fn compile_attested_attributes() -> Result<CompiledContract, VerifierError> {
-    let compiled =
-        crate::compile_solidity(&[("AttestedAttributes.sol", ATTESTED_ATTRIBUTES_SOL)], "AttestedAttributes")?;
+    let compiled = crate::compile_solidity(
+        &[("AttestedAttributes.sol", ATTESTED_ATTRIBUTES_SOL)],
+        "AttestedAttributes",
+    )?;
     compiled.check_code_size()?;
     Ok(compiled)
 }
@@ -268,7 +271,10 @@ async fn transact(
     };
     let tx_hash = *pending.tx_hash();
     let receipt = pending.with_timeout(Some(chain::RECEIPT_TIMEOUT)).get_receipt().await.map_err(|err| {
-        VerifierError::TransactionFailed { tx_hash: tx_hash.to_string(), message: format!("no receipt: {err}") }
+        VerifierError::TransactionFailed {
+            tx_hash: tx_hash.to_string(),
+            message: format!("no receipt: {err}"),
+        }
     })?;
     if !receipt.status() {
         return Err(VerifierError::TransactionFailed {
@@ -293,7 +299,9 @@ fn describe_consumer_error(e: &IAttestedAttributes::IAttestedAttributesErrors) -
     match e {
         E::NotOwner(_) => "NotOwner: only the consumer's owner may do this".into(),
         E::ZeroAddress(_) => "ZeroAddress".into(),
-        E::UnknownModel(x) => format!("UnknownModel({}): the consumer has no verifier for this model", x.modelId),
+        E::UnknownModel(x) => {
+            format!("UnknownModel({}): the consumer has no verifier for this model", x.modelId)
+        }
         E::ModelAlreadyRegistered(x) => format!("ModelAlreadyRegistered({})", x.modelId),
         E::TooFewInstances(x) => format!("TooFewInstances({})", x.count),
         E::WalletNotAnAddress(x) => format!("WalletNotAnAddress({})", x.instance),
@@ -307,12 +315,17 @@ fn describe_consumer_error(e: &IAttestedAttributes::IAttestedAttributesErrors) -
         }
         E::AttestationRevoked(x) => format!("AttestationRevoked({})", x.uid),
         E::AttestationExpired(x) => format!("AttestationExpired({})", x.uid),
-        E::UntrustedIssuer(x) => format!("UntrustedIssuer({}): the consumer does not trust this issuer", x.issuer),
+        E::UntrustedIssuer(x) => {
+            format!("UntrustedIssuer({}): the consumer does not trust this issuer", x.issuer)
+        }
         E::WrongRecipient(x) => {
             format!("WrongRecipient: the evidence is for {}, the proof for {}", x.recipient, x.wallet)
         }
         E::WrongFeatureSchema(x) => {
-            format!("WrongFeatureSchema: the evidence is for schema {}, the model reads {}", x.stated, x.expected)
+            format!(
+                "WrongFeatureSchema: the evidence is for schema {}, the model reads {}",
+                x.stated, x.expected
+            )
         }
         E::CommitmentMismatch(x) => format!(
             "CommitmentMismatch: the issuer vouched for commitment {:#x}, the proof commits to {:#x}",
@@ -327,22 +340,24 @@ fn describe_consumer_error(e: &IAttestedAttributes::IAttestedAttributesErrors) -
 }
 
 /// Deploys EAS's `SchemaRegistry` and `EAS`, registers the LoopX schemas, and deploys an
-/// `AttestedAttributes` consumer over them (owned by the key's account).
-pub async fn deploy_eas(rpc_url: &str, private_key: &str) -> Result<EasDeployment, VerifierError> {
+/// `AttestedAttributes` consumer over them (owned by the key's account), which also attests each
+/// recorded attribute in EAS when `record_in_eas`.
+pub async fn deploy_eas(
+    rpc_url: &str,
+    private_key: &str,
+    record_in_eas: bool,
+) -> Result<EasDeployment, VerifierError> {
     let contracts = compile_eas()?;
     let schema_registry = chain::deploy(rpc_url, private_key, &contracts.schema_registry).await?;
     let mut eas_code = contracts.eas.clone();
     eas_code.extend(schema_registry.abi_encode());
     let eas = chain::deploy(rpc_url, private_key, &eas_code).await?;
     for (schema, revocable) in [(COMMITMENT_SCHEMA, true), (ATTRIBUTE_SCHEMA, false)] {
-        let call = ISchemaRegistry::registerCall {
-            schema: schema.to_string(),
-            resolver: Address::ZERO,
-            revocable,
-        };
+        let call =
+            ISchemaRegistry::registerCall { schema: schema.to_string(), resolver: Address::ZERO, revocable };
         transact(rpc_url, private_key, schema_registry, call.abi_encode()).await?;
     }
-    let consumer = deploy_consumer(rpc_url, private_key, eas).await?;
+    let consumer = deploy_consumer(rpc_url, private_key, eas, record_in_eas).await?;
     Ok(EasDeployment {
         eas,
         schema_registry,
@@ -352,11 +367,19 @@ pub async fn deploy_eas(rpc_url: &str, private_key: &str) -> Result<EasDeploymen
     })
 }
 
-/// Deploys an `AttestedAttributes` consumer over the EAS at `eas` (recording attributes in EAS).
-pub async fn deploy_consumer(rpc_url: &str, private_key: &str, eas: Address) -> Result<Address, VerifierError> {
+/// Deploys an `AttestedAttributes` consumer over the EAS at `eas`; with `record_in_eas`, each
+/// recorded attribute is also an EAS attestation of [`ATTRIBUTE_SCHEMA`] (about 300k gas more
+/// per submission, but any DApp then reads it through EAS).
+pub async fn deploy_consumer(
+    rpc_url: &str,
+    private_key: &str,
+    eas: Address,
+    record_in_eas: bool,
+) -> Result<Address, VerifierError> {
     let consumer = compile_attested_attributes()?;
     let mut code = consumer.bytecode.clone();
-    code.extend((eas, commitment_schema_uid(), attribute_schema_uid()).abi_encode_params());
+    let attribute_schema = if record_in_eas { attribute_schema_uid() } else { B256::ZERO };
+    code.extend((eas, commitment_schema_uid(), attribute_schema).abi_encode_params());
     chain::deploy(rpc_url, private_key, &code).await
 }
 
@@ -382,7 +405,8 @@ pub async fn register_model(
     verifier: Address,
     schema_id: B256,
 ) -> Result<Receipt, VerifierError> {
-    let call = IAttestedAttributes::registerModelCall { modelId: model_id, verifier, featureSchemaId: schema_id };
+    let call =
+        IAttestedAttributes::registerModelCall { modelId: model_id, verifier, featureSchemaId: schema_id };
     Ok(transact(rpc_url, owner_key, consumer, call.abi_encode()).await?.0)
 }
 
@@ -397,27 +421,41 @@ pub async fn attest_commitment(
     schema_id: B256,
     expiration: u64,
 ) -> Result<(B256, Receipt), VerifierError> {
+    let data = (commitment, schema_id).abi_encode_params();
+    attest(rpc_url, issuer_key, eas, (commitment_schema_uid(), true), wallet, data, expiration).await
+}
+
+/// Attests `data` for `recipient` under the EAS schema `(uid, revocable)`; returns the uid.
+pub async fn attest(
+    rpc_url: &str,
+    attester_key: &str,
+    eas: Address,
+    (schema, revocable): (B256, bool),
+    recipient: Address,
+    data: Vec<u8>,
+    expiration: u64,
+) -> Result<(B256, Receipt), VerifierError> {
     let call = IEAS::attestCall {
         request: AttestationRequest {
-            schema: commitment_schema_uid(),
+            schema,
             data: AttestationRequestData {
-                recipient: wallet,
+                recipient,
                 expirationTime: expiration,
-                revocable: true,
+                revocable,
                 refUID: B256::ZERO,
-                data: Bytes::from((commitment, schema_id).abi_encode_params()),
+                data: Bytes::from(data),
                 value: U256::ZERO,
             },
         },
     };
-    let (receipt, logs) = transact(rpc_url, issuer_key, eas, call.abi_encode()).await?;
+    let (receipt, logs) = transact(rpc_url, attester_key, eas, call.abi_encode()).await?;
     let uid = logs
         .iter()
         .find_map(|log| log.log_decode::<IEAS::Attested>().ok().map(|l| l.inner.data.uid))
         .ok_or_else(|| VerifierError::TransactionFailed {
-            tx_hash: receipt.tx_hash.to_string(),
-            message: "EAS emitted no Attested event".into(),
-        })?;
+        tx_hash: receipt.tx_hash.to_string(),
+        message: "EAS emitted no Attested event".into(),
+    })?;
     Ok((uid, receipt))
 }
 
@@ -459,6 +497,24 @@ pub enum Evidence {
         /// 65 bytes r‖s‖v.
         signature: Bytes,
     },
+}
+
+impl Evidence {
+    /// The on-chain form of an off-chain credential.
+    pub fn from_credential(credential: &Credential) -> Self {
+        let c = credential.typed();
+        Evidence::Credential {
+            credential: FeatureCredential {
+                wallet: c.wallet,
+                commitment: c.commitment,
+                schemaId: c.schemaId,
+                issuedAt: c.issuedAt,
+                expiresAt: c.expiresAt,
+                uid: c.uid,
+            },
+            signature: credential.signature.clone(),
+        }
+    }
 }
 
 /// Submits a proof to the consumer; the consumer checks the evidence, verifies the proof and

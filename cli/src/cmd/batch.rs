@@ -56,8 +56,11 @@ pub fn run_batch(args: BatchArgs, out: Reporter) -> anyhow::Result<()> {
     let dir = PackageDir::open(&args.package)?;
     let input = match (&args.credentials, &args.inputs) {
         (Some(dir), _) => {
-            let issuer =
-                args.issuer.as_deref().map(|i| super::credential::parse_address(i, "--issuer")).transpose()?;
+            let issuer = args
+                .issuer
+                .as_deref()
+                .map(|i| super::credential::parse_address(i, "--issuer"))
+                .transpose()?;
             BatchInput::credentials(dir, issuer)
         }
         (None, Some(file)) => BatchInput::new(file),

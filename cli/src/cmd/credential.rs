@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use loopx_credentials::{
-    issue, now_unix, parse_private_key, Address, Credential, IssueRequest, PrivateKeySigner, DEFAULT_CHAIN_ID,
-    DEFAULT_VALIDITY_DAYS,
+    issue, now_unix, parse_private_key, Address, Credential, IssueRequest, PrivateKeySigner,
+    DEFAULT_CHAIN_ID, DEFAULT_VALIDITY_DAYS,
 };
 use loopx_models::{load_input_row, Schema};
 use loopx_prover::batch::{FailedRow, FeatureLayout};
@@ -145,11 +145,14 @@ fn run_issue(args: IssueArgs, out: Reporter) -> anyhow::Result<()> {
         return issue_bulk(inputs, &args.out, &schema, &signer, terms, out);
     }
     let input = args.input.as_ref().expect("clap requires --input or --inputs");
-    let Some(wallet) = &args.wallet else { bail!("--wallet is required with --input (the wallet the features describe)") };
+    let Some(wallet) = &args.wallet else {
+        bail!("--wallet is required with --input (the wallet the features describe)")
+    };
     let wallet = Address::from(parse_wallet(wallet)?);
     let values = load_input_row(input, Some(&schema), schema.len())
         .with_context(|| format!("reading the features {}", input.display()))?;
-    let (credential, took) = out.step("Issuing", || issue(&terms.request(&schema, &values, wallet), &signer))?;
+    let (credential, took) =
+        out.step("Issuing", || issue(&terms.request(&schema, &values, wallet), &signer))?;
     credential.save(&args.out).with_context(|| format!("writing {}", args.out.display()))?;
     let value = json!({
         "credential": args.out,
@@ -210,7 +213,8 @@ fn issue_bulk(
     let input = BatchInput::new(inputs);
     let total = input.count_rows()?;
     let errors_path = dir.join("errors.jsonl");
-    let mut errors = std::fs::File::create(&errors_path).with_context(|| format!("creating {}", errors_path.display()))?;
+    let mut errors =
+        std::fs::File::create(&errors_path).with_context(|| format!("creating {}", errors_path.display()))?;
     let mut progress = Progress::new(total as u64, "wallets");
     let (mut issued, mut skipped, mut failed) = (0usize, 0usize, 0usize);
     let start = std::time::Instant::now();
@@ -223,7 +227,8 @@ fn issue_bulk(
                 return Ok(None);
             }
             let fail = |reason: String| FailedRow::new(row.row, Some(wallet.to_string()), reason);
-            let credential = issue(&terms.request(schema, &row.values, wallet), signer).map_err(|e| fail(e.to_string()))?;
+            let credential = issue(&terms.request(schema, &row.values, wallet), signer)
+                .map_err(|e| fail(e.to_string()))?;
             credential.save(&path).map_err(|e| fail(e.to_string()))?;
             Ok(Some(path))
         });
@@ -338,7 +343,8 @@ fn run_revoke(args: RevokeArgs, out: Reporter) -> anyhow::Result<()> {
     let eas_address = parse_address(&args.eas, "--eas")?;
     let (what, receipt) = match (&args.attestation, &args.credential) {
         (Some(uid), _) => {
-            let uid = uid.parse().with_context(|| format!("--attestation `{uid}` is not a 32-byte hex uid"))?;
+            let uid =
+                uid.parse().with_context(|| format!("--attestation `{uid}` is not a 32-byte hex uid"))?;
             let (receipt, _) = out.step("Revoking the attestation in EAS", || {
                 block_on(eas::revoke_attestation(&args.rpc_url, &args.private_key, eas_address, uid))
             })?;

@@ -6,7 +6,7 @@ use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use loopx_credentials::{now_unix, Credential};
 use loopx_prover::{PackageDir, ProofFile};
-use loopx_verifier_contract::eas::{self, Evidence, FeatureCredential};
+use loopx_verifier_contract::eas::{self, Evidence};
 use loopx_verifier_contract::{block_on, deploy_blocking, Address};
 use serde_json::json;
 
@@ -38,6 +38,10 @@ pub struct EasDeployArgs {
     /// A package whose verifier is deployed and registered with its feature schema (repeatable).
     #[arg(long = "package")]
     pub packages: Vec<PathBuf>,
+    /// Do not attest each recorded attribute in EAS (saves about 300k gas per submission; the
+    /// attribute is then read from the consumer only).
+    #[arg(long)]
+    pub no_eas_record: bool,
 }
 
 /// Arguments of `loopx submit`.
@@ -88,23 +92,31 @@ pub fn run(command: EasCommand, out: Reporter) -> anyhow::Result<()> {
 }
 
 fn run_deploy(args: EasDeployArgs, out: Reporter) -> anyhow::Result<()> {
-    let issuers: Vec<Address> =
-        args.trust_issuer.iter().map(|i| parse_address(i, "--trust-issuer")).collect::<anyhow::Result<_>>()?;
-    let (deployment, _) = out.step("Deploying EAS, its schemas and the AttestedAttributes consumer", || {
-        block_on(eas::deploy_eas(&args.rpc_url, &args.private_key))
-    })?;
+    let issuers: Vec<Address> = args
+        .trust_issuer
+        .iter()
+        .map(|i| parse_address(i, "--trust-issuer"))
+        .collect::<anyhow::Result<_>>()?;
+    let (deployment, _) = out
+        .step("Deploying EAS, its schemas and the AttestedAttributes consumer", || {
+            block_on(eas::deploy_eas(&args.rpc_url, &args.private_key, !args.no_eas_record))
+        })?;
     let mut models = Vec::new();
     for path in &args.packages {
         let dir = PackageDir::open(path)?;
         let claims = claim_verifier(&dir, out)?;
         if claims.dev_srs() {
-            out.warn(&format!("{}: keys from an INSECURE dev SRS; anyone can forge its proofs", path.display()));
+            out.warn(&format!(
+                "{}: keys from an INSECURE dev SRS; anyone can forge its proofs",
+                path.display()
+            ));
         }
         let compiled = verifier(&dir, &claims, out)?;
         let (address, _) = out.step("Deploying the verifier", || {
             deploy_blocking(&args.rpc_url, &args.private_key, &compiled.creation_code)
         })?;
-        let model_id = dir.package.model_id.parse().context("the package's model id is not 32 bytes of hex")?;
+        let model_id =
+            dir.package.model_id.parse().context("the package's model id is not 32 bytes of hex")?;
         let schema_id = dir.package.quantized.schema_id();
         block_on(eas::register_model(
             &args.rpc_url,
@@ -134,13 +146,21 @@ fn run_deploy(args: EasDeployArgs, out: Reporter) -> anyhow::Result<()> {
             format!("EAS             {}", deployment.eas),
             format!("schema registry {}", deployment.schema_registry),
             format!("consumer        {} (AttestedAttributes)", deployment.consumer),
-            format!("schemas         commitment {} · attribute {}", deployment.commitment_schema, deployment.attribute_schema),
+            format!(
+                "schemas         commitment {} · attribute {}",
+                deployment.commitment_schema, deployment.attribute_schema
+            ),
         ];
         for m in &models {
-            lines.push(format!("model {} verifier {} schema {}", m["model_id"], m["verifier"], m["schema_id"]));
+            lines.push(format!(
+                "model {} verifier {} schema {}",
+                m["model_id"], m["verifier"], m["schema_id"]
+            ));
         }
         if models.is_empty() && !issuers.is_empty() {
-            lines.push("no --package given: issuers are trusted per feature schema, so none was registered".into());
+            lines.push(
+                "no --package given: issuers are trusted per feature schema, so none was registered".into(),
+            );
         }
         lines
     })
@@ -162,18 +182,7 @@ pub fn run_submit(args: SubmitArgs, out: Reporter) -> anyhow::Result<()> {
         (None, Some(path)) => {
             let credential = Credential::load(path)?;
             credential.check(now_unix(), None).context("the credential does not check")?;
-            let c = credential.typed();
-            Evidence::Credential {
-                credential: FeatureCredential {
-                    wallet: c.wallet,
-                    commitment: c.commitment,
-                    schemaId: c.schemaId,
-                    issuedAt: c.issuedAt,
-                    expiresAt: c.expiresAt,
-                    uid: c.uid,
-                },
-                signature: credential.signature.clone(),
-            }
+            Evidence::from_credential(&credential)
         }
         (None, None) => bail!("give --attestation UID or --credential CRED.json"),
     };
@@ -181,7 +190,15 @@ pub fn run_submit(args: SubmitArgs, out: Reporter) -> anyhow::Result<()> {
     let model_id = dir.package.model_id.parse().context("the package's model id is not 32 bytes of hex")?;
     let instances = file.instance_values()?;
     let (receipt, _) = out.step("Submitting the proof to the consumer", || {
-        block_on(eas::submit(&args.rpc_url, &args.private_key, consumer, model_id, &file.proof_bytes()?, &instances, &evidence))
+        block_on(eas::submit(
+            &args.rpc_url,
+            &args.private_key,
+            consumer,
+            model_id,
+            &file.proof_bytes()?,
+            &instances,
+            &evidence,
+        ))
     })?;
     let wallet = parse_address(&claim.proven.wallet, "the proven wallet")?;
     let attribute = block_on(eas::attribute_of(&args.rpc_url, consumer, wallet, model_id))?;
@@ -210,7 +227,10 @@ pub fn run_submit(args: SubmitArgs, out: Reporter) -> anyhow::Result<()> {
 pub fn run_attribute(args: AttributeArgs, out: Reporter) -> anyhow::Result<()> {
     let wallet = parse_address(&args.wallet, "the wallet")?;
     let consumer = parse_address(&args.consumer, "--consumer")?;
-    let model_id = args.model.parse().with_context(|| format!("--model `{}` is not a 32-byte hex model id", args.model))?;
+    let model_id = args
+        .model
+        .parse()
+        .with_context(|| format!("--model `{}` is not a 32-byte hex model id", args.model))?;
     let attribute = block_on(eas::attribute_of(&args.rpc_url, consumer, wallet, model_id))?;
     let outputs: Vec<String> = attribute.outputs.iter().map(|o| o.to_string()).collect();
     let value = json!({
@@ -228,7 +248,10 @@ pub fn run_attribute(args: AttributeArgs, out: Reporter) -> anyhow::Result<()> {
         if attribute.proven {
             vec![
                 format!("{wallet}: outputs {outputs:?} under model {}", args.model),
-                format!("vouched for by {} ({}) at {}", attribute.issuer, attribute.source, attribute.provenAt),
+                format!(
+                    "vouched for by {} ({}) at {}",
+                    attribute.issuer, attribute.source, attribute.provenAt
+                ),
             ]
         } else {
             vec![format!("nothing recorded for {wallet} under model {}", args.model)]

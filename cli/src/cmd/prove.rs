@@ -4,11 +4,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use clap::Args;
+use loopx_credentials::{now_unix, Address, Credential};
 use loopx_prover::proof::fr_from_hex;
 use loopx_prover::{
     parse_wallet, prove, random_salt, Claim, ClaimVerifier, PackageDir, ProofFile, ProofRequest, ProverError,
 };
-use loopx_credentials::{now_unix, Address, Credential};
 use serde_json::json;
 
 use super::credential::parse_address;
@@ -76,7 +76,8 @@ pub fn prove_credential(
     if let Some(schema) = &dir.package.schema {
         credential.check_schema(schema).with_context(what)?;
     }
-    let file = prove_features(dir, &credential.encoded(), credential.wallet.0 .0, credential.salt_fr()?, out)?;
+    let file =
+        prove_features(dir, &credential.encoded(), credential.wallet.0 .0, credential.salt_fr()?, out)?;
     if file.commitment != credential.commitment.to_string() {
         bail!("the proof commits to {}, not to the credential's {}", file.commitment, credential.commitment);
     }

@@ -48,11 +48,13 @@ impl CredentialRows {
         let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
         let credential =
             Credential::load(path).map_err(|e| FailedRow::new(row, None, format!("{name}: {e}")))?;
-        let fail = |reason: String| FailedRow::new(row, Some(credential.wallet.to_string()), format!("{name}: {reason}"));
+        let fail = |reason: String| {
+            FailedRow::new(row, Some(credential.wallet.to_string()), format!("{name}: {reason}"))
+        };
         credential.check(self.now, self.issuer).map_err(|e| fail(e.to_string()))?;
-        let schema = layout
-            .schema
-            .ok_or_else(|| fail("the model was compiled without a schema, so it reads no credential".into()))?;
+        let schema = layout.schema.ok_or_else(|| {
+            fail("the model was compiled without a schema, so it reads no credential".into())
+        })?;
         credential.check_schema(schema).map_err(|e| fail(e.to_string()))?;
         let salt = credential.salt_fr().map_err(|e| fail(e.to_string()))?;
         Ok(WalletRow {

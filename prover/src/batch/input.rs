@@ -178,7 +178,11 @@ impl BatchInput {
     /// Parses the whole file's content held in memory (`bytes`, as if read from this file), every
     /// row, the way [`BatchInput::rows`] reads the file: the same line splitting, CSV header and
     /// row parsers. Fails only on an unusable CSV header.
-    pub fn parse_bytes<'a>(&self, bytes: &[u8], layout: impl Into<FeatureLayout<'a>>) -> Result<Vec<InputRow>> {
+    pub fn parse_bytes<'a>(
+        &self,
+        bytes: &[u8],
+        layout: impl Into<FeatureLayout<'a>>,
+    ) -> Result<Vec<InputRow>> {
         let layout = layout.into();
         let mut lines = bytes
             .split_inclusive(|b| *b == b'\n')
@@ -189,7 +193,9 @@ impl BatchInput {
             InputFormat::Csv => {
                 Some(csv_columns(lines.next(), layout).map_err(|reason| self.invalid(&reason))?)
             }
-            InputFormat::Credentials => return Err(self.invalid("a credentials directory is not a byte stream")),
+            InputFormat::Credentials => {
+                return Err(self.invalid("a credentials directory is not a byte stream"))
+            }
         };
         Ok(lines.enumerate().map(|(i, line)| parse_line(i + 1, line, columns.as_ref(), layout)).collect())
     }
