@@ -68,6 +68,18 @@ fn quickstart_package_goes_through_solidity_evm_deploy_and_verify_onchain() {
     assert!(verifier_bytes > 0 && verifier_bytes <= 24_576, "{verifier_bytes}");
     let pkg = path("risk_mlp");
     let proof = quickstart["proof"].as_str().expect("proof path").to_string();
+    // The attested path: the consumer over EAS recorded what the credential's proof proves.
+    let attested = &quickstart["attested"];
+    let attested_proof: Value =
+        serde_json::from_str(&std::fs::read_to_string(attested["proof"].as_str().unwrap()).unwrap()).unwrap();
+    let raw: Vec<String> =
+        attested_proof["raw_outputs"].as_array().unwrap().iter().map(|v| v.to_string()).collect();
+    assert_eq!(attested["outputs"], serde_json::json!(raw), "{attested}");
+    let credential: Value =
+        serde_json::from_str(&std::fs::read_to_string(attested["credential"].as_str().unwrap()).unwrap())
+            .unwrap();
+    assert_eq!(attested_proof["commitment"], credential["commitment"]);
+    assert!(attested["submit_gas"].as_u64().unwrap() > quickstart_gas);
     assert!(Path::new(&proof).is_file());
     eprintln!("quickstart risk_mlp: evm gas {quickstart_gas}, verifier {verifier_bytes} bytes");
 

@@ -69,6 +69,11 @@ impl EmbeddedEvm {
         Self { evm }
     }
 
+    /// Sets the block timestamp (unix seconds) later transactions see.
+    pub fn set_timestamp(&mut self, unix_seconds: u64) {
+        self.evm.ctx.modify_block(|block| block.timestamp = revm::primitives::U256::from(unix_seconds));
+    }
+
     /// Deploys `creation_code` from [`DEFAULT_CALLER`] and returns the new contract's address.
     pub fn deploy(&mut self, creation_code: &[u8]) -> Result<Address, VerifierError> {
         let outcome = self.execute(DEFAULT_CALLER, TxKind::Create, creation_code.to_vec(), true)?;

@@ -222,7 +222,7 @@ fn issue_bulk(
     for row in rows {
         let outcome = row?.and_then(|row| {
             let wallet = Address::from(row.wallet);
-            let path = dir.join(format!("{}.json", format!("{wallet:#x}")));
+            let path = dir.join(format!("{wallet:#x}.json"));
             if path.exists() {
                 return Ok(None);
             }

@@ -1,5 +1,7 @@
 //! `loopx quickstart`: a bundled wallet model end to end — compile, dev SRS, setup, prove,
-//! verify natively and in the embedded EVM — with a short summary, timings and gas.
+//! verify natively and in the embedded EVM — then the attested path: a demo issuer signs a
+//! credential over the wallet's features, the owner proves from it, and `AttestedAttributes`
+//! over the real EAS (in the embedded EVM) records the attribute. A short summary, timings, gas.
 
 use std::path::{Path, PathBuf};
 
@@ -8,7 +10,7 @@ use clap::Args;
 use loopx_prover::{parse_wallet, PackageDir, Srs};
 use serde_json::json;
 
-use crate::cmd::prove::{prove_file, verify_file};
+use crate::cmd::prove::{prove_credential, prove_file, verify_file};
 use crate::report::Reporter;
 
 /// The bundled models.
@@ -68,7 +70,9 @@ pub fn run(args: QuickstartArgs, out: Reporter) -> anyhow::Result<()> {
     if evm.claim.as_ref() != Some(&claim) {
         bail!("the quickstart proof did not verify in the EVM — please report this");
     }
+    let attested = attested_path(&dir, &file("features.json"), &package_dir, out)?;
     let value = json!({
+        "attested": attested,
         "model": name,
         "model_id": claim.model_id,
         "vk_digest": claim.vk_digest,
@@ -91,6 +95,7 @@ pub fn run(args: QuickstartArgs, out: Reporter) -> anyhow::Result<()> {
         },
         "proof": proof_path,
     });
+    let text = |key: &str| attested[key].as_str().map_or_else(|| attested[key].to_string(), String::from);
     out.finish(&value, || {
         vec![
             String::new(),
@@ -112,6 +117,85 @@ pub fn run(args: QuickstartArgs, out: Reporter) -> anyhow::Result<()> {
             ),
             format!("  proof        {} — VALID (dev SRS: for testing only)", proof_path.display()),
             format!("  EVM          VALID in revm: {gas_used} gas, verifier {verifier_bytes} bytes of runtime code"),
+            String::new(),
+            "Attested path (issuer → owner → contract, in revm with the real EAS contracts):".into(),
+            format!("  issuer       {} signed {}", text("issuer"), text("credential")),
+            format!("  schema id    {}", text("schema_id")),
+            format!("  owner proof  {} (commits to the issuer's commitment)", text("proof")),
+            format!(
+                "  consumer     AttestedAttributes recorded outputs {} for {}: {} gas (verification, EAS checks, storage, EAS record)",
+                text("outputs"),
+                text("wallet"),
+                text("submit_gas")
+            ),
         ]
     })
+}
+
+/// The attested path on the demo wallet: issue, prove from the credential, submit in revm.
+fn attested_path(
+    dir: &PackageDir,
+    features: &Path,
+    package_dir: &Path,
+    out: Reporter,
+) -> anyhow::Result<serde_json::Value> {
+    use loopx_credentials::{issue, now_unix, parse_private_key, Address, IssueRequest, DEFAULT_CHAIN_ID};
+    use loopx_verifier_contract::eas::{EmbeddedAttestation, Evidence};
+    use rand::RngCore;
+
+    let Some(schema) = &dir.package.schema else { bail!("the bundled model has no schema") };
+    let mut key = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut key);
+    let issuer = parse_private_key(&hex::encode(key))?;
+    let values = loopx_models::load_input_row(features, Some(schema), schema.len())?;
+    let wallet = Address::from(parse_wallet(DEMO_WALLET)?);
+    let now = now_unix();
+    let request = IssueRequest {
+        schema,
+        values: &values,
+        wallet,
+        issued_at: now,
+        expires_at: now + 86_400,
+        chain_id: DEFAULT_CHAIN_ID,
+    };
+    let (credential, _) = out.step("Issuing a credential (demo issuer)", || issue(&request, &issuer))?;
+    let credential_path = package_dir.join("credential.json");
+    credential.save(&credential_path)?;
+    let issuer_text = issuer.address().to_string();
+    let proof = prove_credential(dir, &credential_path, Some(wallet.0 .0), Some(&issuer_text), out)?;
+    let proof_path = package_dir.join("attested-proof.json");
+    proof.save(&proof_path)?;
+    let claims = crate::cmd::evm::claim_verifier(dir, out)?;
+    let verifier = crate::cmd::evm::verifier(dir, &claims, out)?;
+    let model_id = dir.package.model_id.parse()?;
+    let (submission, _) = out.step("Submitting to AttestedAttributes over EAS in revm", || {
+        let mut chain = EmbeddedAttestation::deploy(now)?;
+        chain.register_model(
+            &verifier.creation_code,
+            model_id,
+            credential.schema_id.0.into(),
+            issuer.address(),
+        )?;
+        chain.submit(
+            wallet,
+            model_id,
+            &proof.proof_bytes()?,
+            &proof.instance_values()?,
+            &Evidence::from_credential(&credential),
+        )
+    })?;
+    let outputs: Vec<String> = submission.attribute.outputs.iter().map(|o| o.to_string()).collect();
+    let proven: Vec<String> = proof.raw_outputs.iter().map(|o| o.to_string()).collect();
+    if !submission.attribute.proven || outputs != proven {
+        bail!("the consumer recorded {outputs:?}, not the proof's {proven:?} — please report this");
+    }
+    Ok(json!({
+        "issuer": issuer_text,
+        "credential": credential_path,
+        "schema_id": credential.schema_id,
+        "wallet": wallet,
+        "proof": proof_path,
+        "outputs": outputs,
+        "submit_gas": submission.gas_used,
+    }))
 }
