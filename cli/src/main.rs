@@ -27,6 +27,8 @@ enum Command {
     Quickstart(cmd::quickstart::QuickstartArgs),
     /// Import an ONNX model, quantize it with calibration rows and write a model package.
     Compile(cmd::compile::CompileArgs),
+    /// Run the quantized (circuit-exact) model on many rows against the float ONNX model: agreement, error, refusals.
+    Eval(cmd::eval::EvalArgs),
     /// Generate proving and verifying keys for a package.
     Setup(cmd::keys::SetupArgs),
     /// Prove the model's output on private features, bound to a wallet.
@@ -66,6 +68,7 @@ fn main() {
     let result = match cli.command {
         Command::Quickstart(args) => cmd::quickstart::run(args, out),
         Command::Compile(args) => cmd::compile::run(args, out),
+        Command::Eval(args) => cmd::eval::run(args, out),
         Command::Setup(args) => cmd::keys::run(args, out),
         Command::Prove(args) => cmd::prove::run_prove(args, out),
         Command::Verify(args) => cmd::prove::run_verify(args, out),

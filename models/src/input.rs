@@ -2,7 +2,9 @@
 //!
 //! Accepted JSON shapes (`n` = the model's feature count):
 //! - EZKL-style `{"input_data": [[f1, …, fn]]}` (other keys, e.g. `output_data`, are ignored);
-//!   `input_data` may hold several rows (calibration) or one flat list;
+//!   `input_data` may hold several rows (calibration) or one flat list; for rows (calibration),
+//!   one inner list holding a multiple of `n` values is EZKL's flattened calibration layout and
+//!   is cut into rows of `n`;
 //! - a bare list of rows `[[…], […]]`;
 //! - one flat list whose length is a multiple of `n`, cut into rows of `n`;
 //! - with a schema, `{"features": {"name": value, …}}` (one row) or `{"features": [{…}, …]}`.
@@ -129,14 +131,21 @@ fn number(v: &Value, at: impl Fn() -> String) -> Result<f64, String> {
 /// A list that is either rows of numbers or one flat list of numbers.
 fn rows_from_array(items: &[Value], features: usize, many: bool) -> Result<Vec<Vec<f64>>, String> {
     if items.iter().all(Value::is_array) {
-        return items
+        let rows: Vec<Vec<f64>> = items
             .iter()
             .enumerate()
             .map(|(r, row)| {
                 let values = row.as_array().map(Vec::as_slice).unwrap_or_default();
                 values.iter().enumerate().map(|(c, v)| number(v, || format!("row {r}, value {c}"))).collect()
             })
-            .collect();
+            .collect::<Result<_, _>>()?;
+        // EZKL writes calibration data as one flattened row, `[[r1 ‖ r2 ‖ …]]`.
+        if let [only] = rows.as_slice() {
+            if many && features > 0 && only.len() > features && only.len().is_multiple_of(features) {
+                return Ok(only.chunks(features).map(<[f64]>::to_vec).collect());
+            }
+        }
+        return Ok(rows);
     }
     let flat: Vec<f64> = items
         .iter()

@@ -220,8 +220,40 @@ fn unrepresentable_weights_are_a_quantization_error() {
 fn quantized_inputs_outside_the_declared_range_are_refused() {
     let g = Graph::logistic_regression(2, 1).expect("lr");
     let (model, _) = quantize(&g, &[vec![0.0, 0.0], vec![1.0, 1.0]], None, &OutputRequest::Auto).expect("q");
-    let err = model.quantize_features(&[0.5, 3.0]).expect_err("out of calibration range");
+    // Calibration saw [0, 1]; the headroom reaches 64 (see `headroom_range`), not 100.
+    model.quantize_features(&[0.5, 3.0]).expect("within the headroom");
+    let err = model.quantize_features(&[0.5, 100.0]).expect_err("out of the widened range");
     assert!(matches!(err, ModelError::FeatureOutOfRange { ref name, .. } if name == "x1"), "{err}");
     assert!(matches!(model.quantize_features(&[f64::NAN, 0.0]), Err(ModelError::NonFiniteFeature { .. })));
     assert!(matches!(model.quantize_features(&[0.0]), Err(ModelError::FeatureCount { .. })));
+}
+
+#[test]
+fn schema_less_ranges_have_headroom_so_wallets_of_the_same_distribution_are_accepted() {
+    // 32 calibration rows in EZKL's flattened layout, no schema: the scenario. Wallets
+    // drawn from the same distribution (the held-out rows) must be accepted ≥ 99 % of the time.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
+    for name in ["sybil_lr", "risk_mlp"] {
+        let all = loopx_models::load_rows(dir.join(format!("{name}.calibration.json")), None, 24).unwrap();
+        let flat: Vec<f64> = all[..32].concat();
+        let ezkl = serde_json::json!({ "input_data": [flat] }).to_string();
+        let rows = loopx_models::parse_rows(&ezkl, "calibration", None, 24).expect("EZKL layout reads as rows");
+        assert_eq!(rows, all[..32].to_vec());
+        let (package, _) = loopx_models::compile(
+            dir.join(format!("{name}.onnx")),
+            &rows,
+            None,
+            &loopx_models::OutputRequest::Auto,
+            name,
+        )
+        .unwrap();
+        let heldout = loopx_models::load_rows(dir.join(format!("{name}.heldout.json")), None, 24).unwrap();
+        let accepted = heldout.iter().filter(|row| package.quantize_row(row).is_ok()).count();
+        eprintln!("{name}: {accepted}/{} held-out wallets accepted", heldout.len());
+        assert!(accepted * 100 >= 99 * heldout.len(), "{name}: {accepted}/{}", heldout.len());
+        // The widened range still binds: far outside it is refused.
+        let mut far = heldout[0].clone();
+        far[0] = 1e12;
+        assert!(package.quantize_row(&far).is_err());
+    }
 }

@@ -68,8 +68,28 @@ pub fn run(args: CompileArgs, out: Reporter) -> anyhow::Result<()> {
     })?;
     let path =
         package.save(&args.out).with_context(|| format!("writing the package to {}", args.out.display()))?;
+    // `loopx eval` compares with the float model: keep it with the package.
+    let source = args.out.join(super::eval::SOURCE_ONNX);
+    std::fs::copy(&args.model, &source).with_context(|| format!("copying the model to {}", source.display()))?;
     let plan = choose_shape(&package.quantized);
     let cal = &report.calibration;
+    // What each input is allowed to be, in the feature's units: the contract every prover meets.
+    let ranges: Vec<serde_json::Value> = package
+        .quantized
+        .inputs
+        .iter()
+        .map(|i| {
+            let scale = 2f64.powi(i.scale_bits as i32);
+            json!({ "name": i.name, "min": i.min as f64 / scale, "max": i.max as f64 / scale, "scale_bits": i.scale_bits })
+        })
+        .collect();
+    if package.schema.is_none() {
+        out.warn(
+            "no --schema: each feature's allowed range is its calibration interval widened (two spans each \
+             side, or 64× the largest value seen; never below 0 if calibration never was) — wallets \
+             outside it are refused. Give a schema to set the ranges (and a canonical encoding) yourself.",
+        );
+    }
     let trees = package.quantized.trees.as_ref().map(|t| {
         json!({
             "trees": t.trees.len(),
@@ -100,11 +120,20 @@ pub fn run(args: CompileArgs, out: Reporter) -> anyhow::Result<()> {
         "output": package.quantized.output,
         "trees": trees,
         "circuit": plan,
+        "input_ranges": ranges,
     });
     out.finish(&value, || {
         let mut lines = vec![
             format!("model     {} ({})", package.name, package.model_id),
             format!("package   {}", path.display()),
+            format!(
+                "ranges    {}",
+                ranges
+                    .iter()
+                    .map(|r| format!("{} [{}, {}]", r["name"].as_str().unwrap_or("?"), r["min"], r["max"]))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             if canonical {
                 format!("schema    {schema_id}: credentials issued under the schema feed this model")
             } else {

@@ -4,6 +4,7 @@ pub mod batch;
 pub mod compile;
 pub mod credential;
 pub mod eas;
+pub mod eval;
 pub mod evm;
 pub mod keys;
 pub mod prove;
