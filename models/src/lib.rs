@@ -19,6 +19,7 @@ pub mod input;
 pub mod lower;
 pub mod onnx;
 mod onnx_ml;
+mod onnx_outputs;
 pub mod package;
 pub mod quantize;
 pub mod quantized;

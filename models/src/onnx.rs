@@ -40,10 +40,19 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "Softmax",
     "ArgMax",
     "Constant",
+    "Tanh",
+    "HardSigmoid",
     "ai.onnx.ml.TreeEnsembleClassifier",
     "ai.onnx.ml.TreeEnsembleRegressor",
     "ai.onnx.ml.ZipMap",
+    "ai.onnx.ml.Scaler",
+    "ai.onnx.ml.LinearClassifier",
+    "ai.onnx.ml.LinearRegressor",
+    "ai.onnx.ml.Normalizer",
 ];
+
+/// Classifiers whose outputs are `(label, scores)`: the chain follows the scores.
+const CLASSIFIERS: &[&str] = &["ai.onnx.ml.TreeEnsembleClassifier", "ai.onnx.ml.LinearClassifier"];
 
 /// Largest constant tensor accepted (elements), so a hostile header cannot make us allocate
 /// without bound.
@@ -287,6 +296,14 @@ impl<'a> Importer<'a> {
 
     fn run(mut self) -> Result<Graph, ModelError> {
         let (input_name, features) = self.data_input()?;
+        let side = crate::onnx_outputs::OutputSide::recognise(self.graph, &self.constants);
+        for &skipped in &side.skipped {
+            for input in &self.graph.node[skipped].input {
+                if let Some(n) = self.uses.get_mut(input.as_str()) {
+                    *n = n.saturating_sub(1);
+                }
+            }
+        }
         let mut current = input_name.to_string();
         let mut width = features;
         let mut nodes = Vec::new();
@@ -299,6 +316,20 @@ impl<'a> Importer<'a> {
                 format!("{}.{}", node.domain, node.op_type)
             };
             let at = At { node: name.clone(), op: &op_name };
+            if side.skipped.contains(&index) {
+                dropped.extend(node.output.iter().cloned());
+                continue;
+            }
+            if let Some(p) = side.pairs.get(&index) {
+                // [1 − p, p] is read as p, the positive class's probability.
+                if *p != current {
+                    return Err(
+                        at.err(format!("the binary pair is built from `{p}`, not the chain's `{current}`"))
+                    );
+                }
+                current = node.output.first().cloned().ok_or_else(|| at.err("the node has no output"))?;
+                continue;
+            }
             // Post-processing of a dropped label (e.g. a Cast) is dropped with it.
             if !node.input.is_empty() && node.input.iter().all(|i| i.is_empty() || dropped.contains(i)) {
                 dropped.extend(node.output.iter().cloned());
@@ -313,7 +344,7 @@ impl<'a> Importer<'a> {
             }
             // A classifier's outputs are (label, scores): the chain follows the scores, and the
             // label (the scores' argmax, which the circuit computes itself) is dropped.
-            let classifier = op_name == "ai.onnx.ml.TreeEnsembleClassifier";
+            let classifier = CLASSIFIERS.contains(&op_name.as_str());
             let output = node
                 .output
                 .get(usize::from(classifier))
@@ -369,7 +400,8 @@ impl<'a> Importer<'a> {
             }
             let consts: Vec<Option<&Constant>> =
                 node.input.iter().map(|i| if i.is_empty() { None } else { self.constants.get(i) }).collect();
-            let ops = self.map_node(node, &at, pos, &consts, width)?;
+            let after_softmax = matches!(nodes.last(), Some(Node { op: Op::Softmax, .. }));
+            let ops = self.map_node(node, &at, pos, &consts, width, after_softmax)?;
             for op in ops {
                 width = op.output_width(width).map_err(|e| at.err(e))?;
                 nodes.push(Node { name: name.clone(), op });
@@ -407,6 +439,7 @@ impl<'a> Importer<'a> {
         pos: usize,
         consts: &[Option<&Constant>],
         width: usize,
+        after_softmax: bool,
     ) -> Result<Vec<Op>, ModelError> {
         let other = |i: usize| {
             consts.get(i).copied().flatten().ok_or_else(|| at.err(format!("input {i} must be a constant")))
@@ -421,6 +454,25 @@ impl<'a> Importer<'a> {
             // Converters append ZipMap to turn the scores into {label: probability} maps; the
             // scores themselves are what the model computes.
             "ZipMap" => reshape(),
+            "Scaler" => crate::onnx_ml::scaler_ops(node, width).map_err(|e| at.err(e))?,
+            "LinearClassifier" => {
+                crate::onnx_ml::linear_classifier_ops(node, width).map_err(|e| at.err(e))?
+            }
+            "LinearRegressor" => crate::onnx_ml::linear_regressor_ops(node, width).map_err(|e| at.err(e))?,
+            "Normalizer" => crate::onnx_ml::normalizer_ops(node, after_softmax).map_err(|e| at.err(e))?,
+            // tanh(x) = 2·sigmoid(2x) − 1: the sigmoid table, with the affine parts folded into
+            // the layers around it.
+            "Tanh" => vec![
+                Op::Mul { c: Array1::from_elem(width, 2.0) },
+                Op::Sigmoid,
+                Op::Mul { c: Array1::from_elem(width, 2.0) },
+                Op::Add { c: Array1::from_elem(width, -1.0) },
+            ],
+            "HardSigmoid" => vec![
+                Op::Mul { c: Array1::from_elem(width, attr_f(node, "alpha", 0.2)) },
+                Op::Add { c: Array1::from_elem(width, attr_f(node, "beta", 0.5)) },
+                Op::Clip { min: 0.0, max: 1.0 },
+            ],
             "Gemm" => {
                 if pos != 0 {
                     return Err(at.err("the row must be input A; a constant A is not supported"));

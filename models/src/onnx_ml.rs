@@ -1,5 +1,7 @@
-//! ONNX-ML tree ensembles (`TreeEnsembleClassifier`, `TreeEnsembleRegressor`, as written by
-//! skl2onnx and onnxmltools) mapped onto a [`TreeEnsemble`] and the post-transform ops after it.
+//! ONNX-ML operators as skl2onnx and onnxmltools write them: tree ensembles
+//! (`TreeEnsembleClassifier`, `TreeEnsembleRegressor`) mapped onto a [`TreeEnsemble`] and the
+//! post-transform ops after it, and the linear family (`Scaler`, `LinearClassifier`,
+//! `LinearRegressor`, a no-op `Normalizer`) mapped onto affine ops.
 //!
 //! The attributes are parallel lists: one entry per node (`nodes_*`) and one per leaf weight
 //! (`class_*` / `target_*`), trees and nodes named by ids. Semantics follow the ONNX-ML spec and
@@ -11,6 +13,7 @@
 
 use std::collections::HashMap;
 
+use ndarray::{Array1, Array2};
 use tract_onnx::pb;
 
 use crate::graph::Op;
@@ -220,4 +223,95 @@ fn tensor_values(node: &pb::NodeProto, name: &str) -> Result<Vec<f64>, String> {
         .and_then(|a| a.t.as_ref())
         .ok_or_else(|| format!("attribute `{name}` is missing"))?;
     crate::onnx::decode_tensor(tensor).map(|c| c.values)
+}
+
+/// `Scaler`: `(x − offset) · scale`, per feature (or one value for all).
+pub(crate) fn scaler_ops(node: &pb::NodeProto, width: usize) -> Result<Vec<Op>, String> {
+    let per_feature = |name: &str| -> Result<Array1<f64>, String> {
+        let v = floats(node, name)?;
+        match v.len() {
+            1 => Ok(Array1::from_elem(width, v[0])),
+            n if n == width => Ok(Array1::from(v)),
+            n => Err(format!("`{name}` has {n} values for {width} features")),
+        }
+    };
+    Ok(vec![Op::Sub { c: per_feature("offset")?, reversed: false }, Op::Mul { c: per_feature("scale")? }])
+}
+
+/// The coefficient matrix `[in, out]` and intercepts of a linear model with `out` targets.
+fn linear(node: &pb::NodeProto, width: usize, out: usize) -> Result<(Array2<f64>, Array1<f64>), String> {
+    let coefficients = floats(node, "coefficients")?;
+    if out == 0 || coefficients.len() != out * width {
+        return Err(format!("{} coefficients for {out} outputs of {width} features", coefficients.len()));
+    }
+    let intercepts = attr(node, "intercepts")
+        .map_or_else(|| vec![0.0; out], |a| a.floats.iter().map(|v| f64::from(*v)).collect());
+    if intercepts.len() != out {
+        return Err(format!("{} intercepts for {out} outputs", intercepts.len()));
+    }
+    // The attribute is row-major [out][in]; MatMul takes [in][out].
+    let rows = Array2::from_shape_vec((out, width), coefficients).map_err(|e| e.to_string())?;
+    Ok((rows.t().to_owned(), Array1::from(intercepts)))
+}
+
+fn post_transform(node: &pb::NodeProto) -> Result<Vec<u8>, String> {
+    Ok(attr(node, "post_transform").map_or_else(|| b"NONE".to_vec(), |a| a.s.clone()))
+}
+
+/// `LinearClassifier`: scores `W·x + b`, then its post-transform. A binary model (one score, or
+/// two that are each other's negation, as scikit-learn exports) keeps the positive class only:
+/// with `LOGISTIC` its probability, what `[1 − p, p]` says.
+pub(crate) fn linear_classifier_ops(node: &pb::NodeProto, width: usize) -> Result<Vec<Op>, String> {
+    let coefficients = floats(node, "coefficients")?;
+    if width == 0 || coefficients.is_empty() || !coefficients.len().is_multiple_of(width) {
+        return Err(format!("{} coefficients do not fill rows of {width} features", coefficients.len()));
+    }
+    let out = coefficients.len() / width;
+    let (mut b, mut c) = linear(node, width, out)?;
+    let negated = out == 2
+        && (0..width).all(|i| (b[[i, 0]] + b[[i, 1]]).abs() <= 1e-6 * b[[i, 1]].abs().max(1.0))
+        && (c[0] + c[1]).abs() <= 1e-6 * c[1].abs().max(1.0);
+    if negated {
+        b = b.column(1).to_owned().insert_axis(ndarray::Axis(1));
+        c = Array1::from(vec![c[1]]);
+    }
+    let binary = b.ncols() == 1;
+    let mut ops = vec![Op::MatMul { b }, Op::Add { c }];
+    match post_transform(node)?.as_slice() {
+        b"NONE" => {}
+        b"LOGISTIC" => ops.push(Op::Sigmoid),
+        b"SOFTMAX" if !binary => ops.push(Op::Softmax),
+        other => {
+            return Err(format!(
+                "post_transform {} is not supported (NONE, LOGISTIC, or SOFTMAX for more than two classes)",
+                String::from_utf8_lossy(other)
+            ))
+        }
+    }
+    Ok(ops)
+}
+
+/// `LinearRegressor`: `W·x + b` for each target (no post-transform).
+pub(crate) fn linear_regressor_ops(node: &pb::NodeProto, width: usize) -> Result<Vec<Op>, String> {
+    let targets = attr(node, "targets").map_or(1, |a| a.i.max(1) as usize);
+    if post_transform(node)? != b"NONE" {
+        return Err("only post_transform NONE is supported for a regressor".into());
+    }
+    let (b, c) = linear(node, width, targets)?;
+    Ok(vec![Op::MatMul { b }, Op::Add { c }])
+}
+
+/// `Normalizer`: only an L1 normalization of probabilities straight after a softmax, where it
+/// changes nothing (they already sum to one). Any other is a division by a norm of the row,
+/// which is not affine.
+pub(crate) fn normalizer_ops(node: &pb::NodeProto, after_softmax: bool) -> Result<Vec<Op>, String> {
+    let norm = attr(node, "norm").map_or_else(|| b"MAX".to_vec(), |a| a.s.clone());
+    if norm == b"L1" && after_softmax {
+        return Ok(vec![Op::Reshape { onnx_op: "Normalizer".into() }]);
+    }
+    Err(format!(
+        "a {} normalizer divides the row by its norm, which is not affine; only an L1 normalizer of \
+         softmax probabilities (a no-op) is supported — drop the Normalizer from the pipeline",
+        String::from_utf8_lossy(&norm)
+    ))
 }

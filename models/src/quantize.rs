@@ -369,7 +369,8 @@ pub const CALIBRATION_HEADROOM_FACTOR: f64 = 64.0;
 pub fn headroom_range(lo: f64, hi: f64) -> (f64, f64) {
     let span = hi - lo;
     let widen = if span > 0.0 { CALIBRATION_HEADROOM_SPANS * span } else { lo.abs().max(1.0) };
-    let low = if lo >= 0.0 { (lo - widen).max(0.0) } else { (lo - widen).min(lo * CALIBRATION_HEADROOM_FACTOR) };
+    let low =
+        if lo >= 0.0 { (lo - widen).max(0.0) } else { (lo - widen).min(lo * CALIBRATION_HEADROOM_FACTOR) };
     let high = if hi > 0.0 { (hi + widen).max(hi * CALIBRATION_HEADROOM_FACTOR) } else { hi + widen };
     (low, high)
 }

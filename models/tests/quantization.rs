@@ -237,7 +237,8 @@ fn schema_less_ranges_have_headroom_so_wallets_of_the_same_distribution_are_acce
         let all = loopx_models::load_rows(dir.join(format!("{name}.calibration.json")), None, 24).unwrap();
         let flat: Vec<f64> = all[..32].concat();
         let ezkl = serde_json::json!({ "input_data": [flat] }).to_string();
-        let rows = loopx_models::parse_rows(&ezkl, "calibration", None, 24).expect("EZKL layout reads as rows");
+        let rows =
+            loopx_models::parse_rows(&ezkl, "calibration", None, 24).expect("EZKL layout reads as rows");
         assert_eq!(rows, all[..32].to_vec());
         let (package, _) = loopx_models::compile(
             dir.join(format!("{name}.onnx")),

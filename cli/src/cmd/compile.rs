@@ -70,7 +70,8 @@ pub fn run(args: CompileArgs, out: Reporter) -> anyhow::Result<()> {
         package.save(&args.out).with_context(|| format!("writing the package to {}", args.out.display()))?;
     // `loopx eval` compares with the float model: keep it with the package.
     let source = args.out.join(super::eval::SOURCE_ONNX);
-    std::fs::copy(&args.model, &source).with_context(|| format!("copying the model to {}", source.display()))?;
+    std::fs::copy(&args.model, &source)
+        .with_context(|| format!("copying the model to {}", source.display()))?;
     let plan = choose_shape(&package.quantized);
     let cal = &report.calibration;
     // What each input is allowed to be, in the feature's units: the contract every prover meets.

@@ -62,11 +62,15 @@ pub fn run(args: EvalArgs, out: Reporter) -> anyhow::Result<()> {
     if accepted.is_empty() {
         bail!("every one of the {} rows was refused: {refused:?}", rows.len());
     }
-    let (agreement, _) =
-        out.step("Running the quantized and the float model", || agreement_on_rows(&onnx.graph, &package.quantized, &accepted))?;
+    let (agreement, _) = out.step("Running the quantized and the float model", || {
+        agreement_on_rows(&onnx.graph, &package.quantized, &accepted)
+    })?;
     let refused_total: usize = refused.values().sum();
-    let reasons: Vec<_> =
-        refused.iter().take(REASONS_SHOWN).map(|(reason, rows)| json!({ "reason": reason, "rows": rows })).collect();
+    let reasons: Vec<_> = refused
+        .iter()
+        .take(REASONS_SHOWN)
+        .map(|(reason, rows)| json!({ "reason": reason, "rows": rows }))
+        .collect();
     let value = json!({
         "model_id": package.model_id,
         "rows": rows.len(),

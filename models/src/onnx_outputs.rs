@@ -1,0 +1,105 @@
+//! The output side converters add after a classifier's scores, read as the output forms the
+//! circuit already proves (class index, probability vector, positive-class probability) rather
+//! than as general DAG support:
+//!
+//! - the **label branch**: `ArgMax` of the probabilities, then `ArrayFeatureExtractor` (class
+//!   labels), `Reshape`, `Cast`, ending in a graph output — dropped, since the circuit computes
+//!   the argmax of the scores itself when the package asks for it;
+//! - the **binary pair** `[1 − p, p]`: `Sub(1, p)` and `Concat(axis 1)` of the two — read as `p`,
+//!   the positive class's probability (its complement carries no information).
+
+use std::collections::{HashMap, HashSet};
+
+use tract_onnx::pb;
+
+use crate::onnx::Constant;
+
+/// Ops a label branch may consist of.
+const LABEL_BRANCH_OPS: &[&str] =
+    &["ArgMax", "ArrayFeatureExtractor", "Reshape", "Cast", "Identity", "Squeeze"];
+
+/// What the importer skips or rewires.
+#[derive(Debug, Default)]
+pub(crate) struct OutputSide {
+    /// Nodes not imported (label branches, the `Sub` of a binary pair).
+    pub skipped: HashSet<usize>,
+    /// `Concat` nodes of a binary pair → the tensor `p` they stand for.
+    pub pairs: HashMap<usize, String>,
+}
+
+impl OutputSide {
+    /// Finds the converters' output patterns in `graph`.
+    pub(crate) fn recognise(graph: &pb::GraphProto, constants: &HashMap<String, Constant>) -> Self {
+        let mut side = OutputSide::default();
+        let graph_outputs: HashSet<&str> = graph.output.iter().map(|o| o.name.as_str()).collect();
+        let producer: HashMap<&str, usize> = graph
+            .node
+            .iter()
+            .enumerate()
+            .flat_map(|(i, n)| n.output.iter().map(move |o| (o.as_str(), i)))
+            .collect();
+        let consumers = |name: &str| -> Vec<usize> {
+            graph
+                .node
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| n.input.iter().any(|i| i == name))
+                .map(|(i, _)| i)
+                .collect()
+        };
+
+        for (index, node) in graph.node.iter().enumerate() {
+            // Binary pair: Concat(Sub(1, p), p).
+            if node.op_type == "Concat" && node.domain.is_empty() {
+                let axis = node.attribute.iter().find(|a| a.name == "axis").map_or(1, |a| a.i);
+                if let ([first, p], true) = (node.input.as_slice(), axis == 1 || axis == -1) {
+                    if let Some(&sub) = producer.get(first.as_str()) {
+                        let s = &graph.node[sub];
+                        let is_one = |name: &String| constants.get(name).is_some_and(|c| c.values == [1.0]);
+                        if s.op_type == "Sub"
+                            && s.input.len() == 2
+                            && is_one(&s.input[0])
+                            && &s.input[1] == p
+                            && consumers(first).len() == 1
+                        {
+                            side.skipped.insert(sub);
+                            side.pairs.insert(index, p.clone());
+                        }
+                    }
+                }
+            }
+            // Label branch: an ArgMax of a tensor that also feeds something else, whose whole
+            // downstream is label post-processing ending in graph outputs.
+            if node.op_type == "ArgMax" && node.input.len() == 1 {
+                let scores = node.input[0].as_str();
+                if consumers(scores).len() + usize::from(graph_outputs.contains(scores)) < 2 {
+                    continue;
+                }
+                let mut branch = vec![index];
+                let mut frontier: Vec<&str> = node.output.iter().map(String::as_str).collect();
+                let mut ok = true;
+                while let Some(name) = frontier.pop() {
+                    let next = consumers(name);
+                    if next.is_empty() && !graph_outputs.contains(name) {
+                        ok = false;
+                    }
+                    for n in next {
+                        let op = graph.node[n].op_type.as_str();
+                        if !LABEL_BRANCH_OPS.contains(&op) || graph.node[n].input.iter().any(|i| i == scores)
+                        {
+                            ok = false;
+                        }
+                        if !branch.contains(&n) {
+                            branch.push(n);
+                            frontier.extend(graph.node[n].output.iter().map(String::as_str));
+                        }
+                    }
+                }
+                if ok {
+                    side.skipped.extend(branch);
+                }
+            }
+        }
+        side
+    }
+}

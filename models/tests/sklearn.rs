@@ -1,0 +1,168 @@
+//! Real scikit-learn exports (skl2onnx, zipmap off, default opsets; `fixtures/generate_sklearn.py`)
+//! load unchanged: the float import matches onnxruntime, the quantized model agrees with it on
+//! held-out rows from 32 calibration rows in EZKL's layout and no schema, and what the circuit
+//! cannot prove is refused with a precise error.
+
+use std::path::PathBuf;
+
+use loopx_models::graph::row_view;
+use loopx_models::{agreement_on_rows, compile, import_onnx_bytes, load_onnx, ModelError, OutputRequest};
+use prost::Message;
+use serde_json::Value;
+use tract_onnx::pb;
+
+/// The fixtures that import, and whether their output is a class (argmax or positive-class
+/// probability ≥ 0.5) to compare with onnxruntime's label.
+const IMPORTED: [(&str, bool); 6] = [
+    ("sk_scaler_logreg", true),
+    ("sk_scaler_logreg_multi", true),
+    ("sk_mlp_tanh", true),
+    ("sk_mlp_logistic_binary", true),
+    ("sk_linreg", false),
+    ("sk_minmax_mlp_relu", true),
+];
+
+fn dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/sklearn")
+}
+
+struct Heldout {
+    rows: Vec<Vec<f64>>,
+    /// onnxruntime's outputs: probabilities (classifiers) or predictions (the regressor).
+    reference: Vec<Vec<f64>>,
+    labels: Option<Vec<usize>>,
+}
+
+fn heldout(name: &str) -> Heldout {
+    let text = std::fs::read_to_string(dir().join(format!("{name}.heldout.json"))).unwrap();
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    let matrix = |v: &Value| -> Vec<Vec<f64>> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect())
+            .collect()
+    };
+    let reference =
+        doc.get("probabilities").or_else(|| doc.get("output")).map(matrix).expect("reference outputs");
+    let labels = doc
+        .get("label")
+        .map(|l| l.as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect());
+    Heldout { rows: matrix(&doc["input_data"]), reference, labels }
+}
+
+#[test]
+fn float_import_matches_onnxruntime() {
+    for (name, _) in IMPORTED {
+        let onnx = load_onnx(dir().join(format!("{name}.onnx"))).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let h = heldout(name);
+        let mut worst = 0.0f64;
+        for (row, reference) in h.rows.iter().zip(&h.reference) {
+            let ours = onnx.graph.eval_rows(row_view(row)).unwrap().into_raw_vec_and_offset().0;
+            // A binary classifier is imported as P(positive) — the second of onnxruntime's pair.
+            let expected: &[f64] =
+                if ours.len() == 1 && reference.len() == 2 { &reference[1..] } else { reference };
+            assert_eq!(ours.len(), expected.len(), "{name}");
+            for (a, b) in ours.iter().zip(expected) {
+                worst = worst.max((a - b).abs());
+            }
+        }
+        eprintln!("{name}: max |float import − onnxruntime| = {worst:.2e}");
+        assert!(worst <= 1e-5, "{name}: {worst}");
+    }
+}
+
+#[test]
+fn quantized_models_from_32_ezkl_rows_agree_with_onnxruntime_on_heldout_rows() {
+    for (name, classifier) in IMPORTED {
+        let calibration =
+            loopx_models::load_rows(dir().join(format!("{name}.calibration.json")), None, 24).unwrap();
+        assert_eq!(calibration.len(), 32, "{name}: EZKL's flattened layout reads as 32 rows");
+        let (package, _) =
+            compile(dir().join(format!("{name}.onnx")), &calibration, None, &OutputRequest::Auto, name)
+                .unwrap();
+        let h = heldout(name);
+        let accepted: Vec<usize> =
+            (0..h.rows.len()).filter(|i| package.quantize_row(&h.rows[*i]).is_ok()).collect();
+        assert!(
+            accepted.len() * 100 >= 99 * h.rows.len(),
+            "{name}: {} of {} accepted",
+            accepted.len(),
+            h.rows.len()
+        );
+        let rows: Vec<Vec<f64>> = accepted.iter().map(|i| h.rows[*i].clone()).collect();
+        let onnx = load_onnx(dir().join(format!("{name}.onnx"))).unwrap();
+        let agreement = agreement_on_rows(&onnx.graph, &package.quantized, &rows).unwrap();
+        if classifier {
+            // The class the circuit would publish against onnxruntime's label.
+            let labels = h.labels.as_ref().expect("labels");
+            let same = accepted
+                .iter()
+                .filter(|i| {
+                    let q = package.quantize_row(&h.rows[**i]).unwrap();
+                    let trace = package.quantized.forward(&q).unwrap();
+                    let scores = package.quantized.dequantize_vector(trace.final_vector());
+                    let class = if scores.len() == 1 {
+                        usize::from(scores[0] >= 0.5)
+                    } else {
+                        loopx_models::graph::argmax_f64(scores.iter().copied())
+                    };
+                    class == labels[**i]
+                })
+                .count();
+            eprintln!("{name}: class = onnxruntime label on {same}/{} rows", accepted.len());
+            assert!(same * 100 >= 99 * accepted.len(), "{name}: {same}/{}", accepted.len());
+        }
+        eprintln!("{name}: max |score error| {:.5}", agreement.max_abs_error);
+    }
+}
+
+/// The fixture's ONNX proto with `edit` applied to the first node of type `op`.
+fn edited(name: &str, op: &str, edit: impl Fn(&mut pb::NodeProto)) -> Vec<u8> {
+    let bytes = std::fs::read(dir().join(format!("{name}.onnx"))).unwrap();
+    let mut model = pb::ModelProto::decode(bytes.as_slice()).unwrap();
+    let node = model.graph.as_mut().unwrap().node.iter_mut().find(|n| n.op_type == op).expect("node");
+    edit(node);
+    model.encode_to_vec()
+}
+
+fn set_floats(node: &mut pb::NodeProto, attr: &str, values: Vec<f32>) {
+    node.attribute.iter_mut().find(|a| a.name == attr).expect("attribute").floats = values;
+}
+
+#[test]
+fn what_the_circuit_cannot_prove_is_refused_precisely() {
+    let refused = |bytes: &[u8], needle: &str| {
+        let err = import_onnx_bytes(bytes, "model.onnx").expect_err(needle).to_string();
+        assert!(err.contains(needle), "expected `{needle}` in: {err}");
+    };
+    let file = |name: &str| std::fs::read(dir().join(format!("{name}.onnx"))).unwrap();
+    refused(&file("sk_normalizer_logreg"), "not affine");
+    let err = import_onnx_bytes(&file("sk_binarizer_logreg"), "model.onnx").unwrap_err();
+    assert!(matches!(err, ModelError::UnsupportedOp { ref op, .. } if op == "ai.onnx.ml.Binarizer"), "{err}");
+    // Malformed variants of the new ops.
+    refused(
+        &edited("sk_scaler_logreg", "Scaler", |n| set_floats(n, "offset", vec![1.0; 5])),
+        "5 values for 24 features",
+    );
+    refused(
+        &edited("sk_scaler_logreg", "LinearClassifier", |n| set_floats(n, "coefficients", vec![0.5; 25])),
+        "coefficients",
+    );
+    refused(
+        &edited("sk_scaler_logreg", "LinearClassifier", |n| set_floats(n, "intercepts", vec![0.5; 3])),
+        "intercepts",
+    );
+    refused(
+        &edited("sk_scaler_logreg", "LinearClassifier", |n| {
+            n.attribute.iter_mut().find(|a| a.name == "post_transform").unwrap().s = b"PROBIT".to_vec();
+        }),
+        "PROBIT",
+    );
+    refused(
+        &edited("sk_linreg", "LinearRegressor", |n| set_floats(n, "coefficients", vec![])),
+        "coefficients",
+    );
+    // The binary pair must be built from the chain's probability.
+    refused(&edited("sk_mlp_logistic_binary", "Concat", |n| n.input.swap(0, 1)), "not supported");
+}
