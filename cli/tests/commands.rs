@@ -276,3 +276,48 @@ fn a_converter_exported_forest_compiles_proves_and_verifies() {
     assert!((0.0..4.0).contains(&tier), "tier {tier}");
     assert!(loopx(&["verify", &pkg, &proof]).status.success());
 }
+
+#[test]
+fn eval_reports_fidelity_and_refusals_on_held_out_rows() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pkg = tmp.path().join("pkg").display().to_string();
+    let sk = |f: &str| fixtures().join("sklearn").join(f).display().to_string();
+    // A scikit-learn export, calibrated on 32 rows in EZKL's flattened layout, without a schema.
+    let out = loopx(&[
+        "compile",
+        &sk("sk_mlp_tanh.onnx"),
+        "--calibration",
+        &sk("sk_mlp_tanh.calibration.json"),
+        "-o",
+        &pkg,
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("no --schema"), "compile warns without a schema: {}", stderr(&out));
+    let compiled = json(&out);
+    let ranges = compiled["input_ranges"].as_array().expect("input_ranges");
+    assert_eq!(ranges.len(), 24);
+    assert!(ranges.iter().all(|r| r["min"].as_f64() <= r["max"].as_f64()));
+
+    let out = loopx(&["eval", &pkg, "--inputs", &sk("sk_mlp_tanh.heldout.json"), "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(report["rows"], 256);
+    let evaluated = report["evaluated"].as_u64().unwrap();
+    assert_eq!(evaluated + report["refused"].as_u64().unwrap(), 256);
+    assert!(evaluated >= 254, "{report}");
+    assert!(report["argmax_agreement"].as_f64().unwrap() >= 0.99, "{report}");
+    if report["refused"].as_u64().unwrap() > 0 {
+        assert!(
+            report["refusals"][0]["reason"].as_str().unwrap().contains("outside its allowed range"),
+            "{report}"
+        );
+    }
+    // JSON Lines rows as `loopx batch` reads them (wallets ignored).
+    let out = loopx(&["eval", &pkg, "--inputs", &fixture("wallets.jsonl"), "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json(&out)["rows"], 50);
+    // Another model than the package's is refused.
+    let out = loopx(&["eval", &pkg, "--inputs", &fixture("wallets.jsonl"), "--model", &sk("sk_linreg.onnx")]);
+    assert_clean_error(&out, "not the model this package was compiled from");
+}
