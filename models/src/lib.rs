@@ -18,6 +18,7 @@ pub mod graph;
 pub mod input;
 pub mod lower;
 pub mod onnx;
+mod onnx_constant;
 mod onnx_ml;
 mod onnx_outputs;
 pub mod package;

@@ -18,8 +18,7 @@ use alloy::{
     providers::{Provider, ProviderBuilder},
     rpc::types::TransactionRequest,
     signers::local::PrivateKeySigner,
-    sol,
-    sol_types::{SolCall, SolInterface, SolValue},
+    sol_types::{SolCall, SolValue},
 };
 use halo2curves::bn256::Fr;
 use loopx_credentials::Credential;
@@ -28,6 +27,16 @@ use std::process::Command;
 
 use crate::{calldata::fr_to_u256, chain, tools, CompiledContract, VerifierError};
 
+mod bindings;
+mod embedded;
+
+use bindings::{
+    reverted, AttestationRequest, AttestationRequestData, ISchemaRegistry, RevocationRequest,
+    RevocationRequestData, IEAS,
+};
+pub use bindings::{Attestation, Attribute, FeatureCredential, IAttestedAttributes};
+pub use embedded::{EmbeddedAttestation, EmbeddedSubmission};
+
 /// The EAS schema of an issuer's feature commitment (revocable, no resolver).
 pub const COMMITMENT_SCHEMA: &str = "bytes32 commitment, bytes32 featureSchemaId";
 
@@ -35,116 +44,7 @@ pub const COMMITMENT_SCHEMA: &str = "bytes32 commitment, bytes32 featureSchemaId
 pub const ATTRIBUTE_SCHEMA: &str = "bytes32 modelId, uint256[] outputs, bytes32 featureCommitment";
 
 /// Source of `AttestedAttributes.sol`.
-pub const ATTESTED_ATTRIBUTES_SOL: &str = include_str!("../contracts/AttestedAttributes.sol");
-
-sol! {
-    #[sol(rpc)]
-    interface ISchemaRegistry {
-        function register(string calldata schema, address resolver, bool revocable) external returns (bytes32);
-    }
-
-    struct AttestationRequestData {
-        address recipient;
-        uint64 expirationTime;
-        bool revocable;
-        bytes32 refUID;
-        bytes data;
-        uint256 value;
-    }
-    struct AttestationRequest {
-        bytes32 schema;
-        AttestationRequestData data;
-    }
-    struct RevocationRequestData {
-        bytes32 uid;
-        uint256 value;
-    }
-    struct RevocationRequest {
-        bytes32 schema;
-        RevocationRequestData data;
-    }
-    struct Attestation {
-        bytes32 uid;
-        bytes32 schema;
-        uint64 time;
-        uint64 expirationTime;
-        uint64 revocationTime;
-        bytes32 refUID;
-        address recipient;
-        address attester;
-        bool revocable;
-        bytes data;
-    }
-
-    #[sol(rpc)]
-    interface IEAS {
-        event Attested(address indexed recipient, address indexed attester, bytes32 uid, bytes32 indexed schemaUID);
-        function attest(AttestationRequest calldata request) external payable returns (bytes32);
-        function revoke(RevocationRequest calldata request) external payable;
-        function revokeOffchain(bytes32 data) external returns (uint64);
-        function getAttestation(bytes32 uid) external view returns (Attestation memory);
-    }
-
-    #[derive(Debug, PartialEq, Eq)]
-    struct FeatureCredential {
-        address wallet;
-        bytes32 commitment;
-        bytes32 schemaId;
-        uint64 issuedAt;
-        uint64 expiresAt;
-        bytes32 uid;
-    }
-    #[derive(Debug)]
-    struct Attribute {
-        bool proven;
-        uint256[] outputs;
-        uint256 commitment;
-        address issuer;
-        bytes32 source;
-        bytes32 attributeUid;
-        uint64 provenAt;
-    }
-
-    #[sol(rpc)]
-    interface IAttestedAttributes {
-        error NotOwner();
-        error ZeroAddress();
-        error UnknownModel(bytes32 modelId);
-        error ModelAlreadyRegistered(bytes32 modelId);
-        error TooFewInstances(uint256 count);
-        error WalletNotAnAddress(uint256 instance);
-        error NotAuthorized(address wallet, address sender);
-        error UnknownAttestation(bytes32 uid);
-        error WrongAttestationSchema(bytes32 schema);
-        error AttestationRevoked(bytes32 uid);
-        error AttestationExpired(bytes32 uid);
-        error UntrustedIssuer(address issuer);
-        error WrongRecipient(address recipient, address wallet);
-        error WrongFeatureSchema(bytes32 stated, bytes32 expected);
-        error CommitmentMismatch(uint256 attested, uint256 proven);
-        error BadSignature();
-        error CredentialExpired(uint64 expiresAt);
-        error CredentialNotYetValid(uint64 issuedAt);
-        error CredentialRevoked(bytes32 uid);
-        error InvalidProof();
-
-        function registerModel(bytes32 modelId, address verifier, bytes32 featureSchemaId) external;
-        function models(bytes32 modelId) external view returns (address verifier, bytes32 featureSchemaId);
-        function setIssuer(bytes32 featureSchemaId, address issuer, bool trusted) external;
-        function setSubmitter(address submitter, bool allowed) external;
-        function submit(bytes32 modelId, bytes calldata proof, uint256[] calldata instances, bytes32 attestationUid)
-            external returns (uint256[] memory outputs);
-        function submitWithCredential(
-            bytes32 modelId,
-            bytes calldata proof,
-            uint256[] calldata instances,
-            FeatureCredential calldata credential,
-            bytes calldata signature
-        ) external returns (uint256[] memory outputs);
-        function attributeOf(address wallet, bytes32 modelId) external view returns (Attribute memory);
-        function credentialDigest(FeatureCredential calldata credential) external view returns (bytes32);
-    }
-}
+pub const ATTESTED_ATTRIBUTES_SOL: &str = include_str!("../../contracts/AttestedAttributes.sol");
 
 /// The EAS schema UID of `schema`: `keccak256(abi.encodePacked(schema, resolver, revocable))`.
 pub fn schema_uid(schema: &str, resolver: Address, revocable: bool) -> B256 {
@@ -284,59 +184,6 @@ async fn transact(
     }
     let logs = receipt.inner.logs().to_vec();
     Ok((Receipt { tx_hash, gas_used: receipt.gas_used }, logs))
-}
-
-/// A revert, its custom error named when it is one of the consumer's.
-fn reverted(message: String, data: Option<&[u8]>) -> VerifierError {
-    let reason = data
-        .and_then(|d| IAttestedAttributes::IAttestedAttributesErrors::abi_decode(d).ok())
-        .map(|e| describe_consumer_error(&e));
-    VerifierError::Reverted { reason: reason.unwrap_or(message) }
-}
-
-fn describe_consumer_error(e: &IAttestedAttributes::IAttestedAttributesErrors) -> String {
-    use IAttestedAttributes::IAttestedAttributesErrors as E;
-    match e {
-        E::NotOwner(_) => "NotOwner: only the consumer's owner may do this".into(),
-        E::ZeroAddress(_) => "ZeroAddress".into(),
-        E::UnknownModel(x) => {
-            format!("UnknownModel({}): the consumer has no verifier for this model", x.modelId)
-        }
-        E::ModelAlreadyRegistered(x) => format!("ModelAlreadyRegistered({})", x.modelId),
-        E::TooFewInstances(x) => format!("TooFewInstances({})", x.count),
-        E::WalletNotAnAddress(x) => format!("WalletNotAnAddress({})", x.instance),
-        E::NotAuthorized(x) => format!(
-            "NotAuthorized: {} may not submit for wallet {} (only the wallet or a submitter it allowed)",
-            x.sender, x.wallet
-        ),
-        E::UnknownAttestation(x) => format!("UnknownAttestation({}): no such attestation in EAS", x.uid),
-        E::WrongAttestationSchema(x) => {
-            format!("WrongAttestationSchema({}): not a LoopX feature-commitment attestation", x.schema)
-        }
-        E::AttestationRevoked(x) => format!("AttestationRevoked({})", x.uid),
-        E::AttestationExpired(x) => format!("AttestationExpired({})", x.uid),
-        E::UntrustedIssuer(x) => {
-            format!("UntrustedIssuer({}): the consumer does not trust this issuer", x.issuer)
-        }
-        E::WrongRecipient(x) => {
-            format!("WrongRecipient: the evidence is for {}, the proof for {}", x.recipient, x.wallet)
-        }
-        E::WrongFeatureSchema(x) => {
-            format!(
-                "WrongFeatureSchema: the evidence is for schema {}, the model reads {}",
-                x.stated, x.expected
-            )
-        }
-        E::CommitmentMismatch(x) => format!(
-            "CommitmentMismatch: the issuer vouched for commitment {:#x}, the proof commits to {:#x}",
-            x.attested, x.proven
-        ),
-        E::BadSignature(_) => "BadSignature: the credential's signature is malformed".into(),
-        E::CredentialExpired(x) => format!("CredentialExpired(at {})", x.expiresAt),
-        E::CredentialNotYetValid(x) => format!("CredentialNotYetValid(from {})", x.issuedAt),
-        E::CredentialRevoked(x) => format!("CredentialRevoked({}): the issuer revoked it in EAS", x.uid),
-        E::InvalidProof(_) => "InvalidProof: the verifier rejected the proof".into(),
-    }
 }
 
 /// Deploys EAS's `SchemaRegistry` and `EAS`, registers the LoopX schemas, and deploys an
@@ -582,110 +429,4 @@ async fn read(rpc_url: &str, to: Address, calldata: Vec<u8>) -> Result<Vec<u8>, 
     }
     let tx = TransactionRequest::default().with_to(to).with_input(Bytes::from(calldata));
     Ok(chain::with_timeout(rpc_url, provider.call(tx)).await?.to_vec())
-}
-
-/// EAS and an `AttestedAttributes` consumer in an [`EmbeddedEvm`](crate::EmbeddedEvm): the whole
-/// attested path without a node (`loopx quickstart`). [`DEFAULT_CALLER`](crate::DEFAULT_CALLER)
-/// deploys and owns everything.
-#[derive(Debug)]
-pub struct EmbeddedAttestation {
-    evm: crate::EmbeddedEvm,
-    consumer: Address,
-}
-
-/// What the embedded consumer did with one submission.
-#[derive(Debug)]
-pub struct EmbeddedSubmission {
-    /// Gas of the whole `submit…` transaction.
-    pub gas_used: u64,
-    /// The attribute read back with `attributeOf`.
-    pub attribute: Attribute,
-}
-
-impl EmbeddedAttestation {
-    /// Deploys EAS (registry, schemas) and the consumer in a fresh EVM whose clock reads `now`.
-    pub fn deploy(now: u64) -> Result<Self, VerifierError> {
-        let contracts = compile_eas()?;
-        let mut evm = crate::EmbeddedEvm::new();
-        evm.set_timestamp(now);
-        let registry = evm.deploy(&contracts.schema_registry)?;
-        let mut eas_code = contracts.eas.clone();
-        eas_code.extend(registry.abi_encode());
-        let eas = evm.deploy(&eas_code)?;
-        let mut this = EmbeddedAttestation { evm, consumer: Address::ZERO };
-        for (schema, revocable) in [(COMMITMENT_SCHEMA, true), (ATTRIBUTE_SCHEMA, false)] {
-            let call = ISchemaRegistry::registerCall {
-                schema: schema.to_string(),
-                resolver: Address::ZERO,
-                revocable,
-            };
-            this.send(registry, call.abi_encode())?;
-        }
-        let mut code = compile_attested_attributes()?.bytecode;
-        code.extend((eas, commitment_schema_uid(), attribute_schema_uid()).abi_encode_params());
-        this.consumer = this.evm.deploy(&code)?;
-        Ok(this)
-    }
-
-    /// Deploys a model's verifier and registers it with its feature schema and trusted issuer.
-    pub fn register_model(
-        &mut self,
-        verifier_code: &[u8],
-        model_id: B256,
-        schema_id: B256,
-        issuer: Address,
-    ) -> Result<Address, VerifierError> {
-        let verifier = self.evm.deploy(verifier_code)?;
-        let register = IAttestedAttributes::registerModelCall {
-            modelId: model_id,
-            verifier,
-            featureSchemaId: schema_id,
-        };
-        self.send(self.consumer, register.abi_encode())?;
-        let trust = IAttestedAttributes::setIssuerCall { featureSchemaId: schema_id, issuer, trusted: true };
-        self.send(self.consumer, trust.abi_encode())?;
-        Ok(verifier)
-    }
-
-    /// `sender` submits a proof with an off-chain credential; the consumer's refusal is an error.
-    pub fn submit(
-        &mut self,
-        sender: Address,
-        model_id: B256,
-        proof: &[u8],
-        instances: &[Fr],
-        evidence: &Evidence,
-    ) -> Result<EmbeddedSubmission, VerifierError> {
-        let Evidence::Credential { credential, signature } = evidence else {
-            return Err(VerifierError::InvalidInput(
-                "the embedded path takes an off-chain credential".into(),
-            ));
-        };
-        let call = IAttestedAttributes::submitWithCredentialCall {
-            modelId: model_id,
-            proof: Bytes::from(proof.to_vec()),
-            instances: instances.iter().map(fr_to_u256).collect(),
-            credential: credential.clone(),
-            signature: signature.clone(),
-        };
-        let outcome = self.evm.send(sender, self.consumer, call.abi_encode())?;
-        if !outcome.success {
-            return Err(reverted("reverted".into(), Some(&outcome.output)));
-        }
-        let wallet = credential.wallet;
-        let read = IAttestedAttributes::attributeOfCall { wallet, modelId: model_id };
-        let output = self.evm.call(sender, self.consumer, read.abi_encode())?.output;
-        let attribute = IAttestedAttributes::attributeOfCall::abi_decode_returns(&output).map_err(|e| {
-            VerifierError::InvalidInput(format!("attributeOf returned undecodable data: {e}"))
-        })?;
-        Ok(EmbeddedSubmission { gas_used: outcome.gas_used, attribute })
-    }
-
-    fn send(&mut self, to: Address, calldata: Vec<u8>) -> Result<(), VerifierError> {
-        let outcome = self.evm.send(crate::DEFAULT_CALLER, to, calldata)?;
-        if !outcome.success {
-            return Err(reverted("reverted".into(), Some(&outcome.output)));
-        }
-        Ok(())
-    }
 }

@@ -1,0 +1,118 @@
+//! EAS and the consumer in an embedded EVM: the attested path without a node.
+
+use alloy::primitives::{Address, Bytes, B256};
+use alloy::sol_types::{SolCall, SolValue};
+use halo2curves::bn256::Fr;
+
+use super::bindings::{reverted, IAttestedAttributes, ISchemaRegistry};
+use super::{
+    attribute_schema_uid, commitment_schema_uid, compile_attested_attributes, compile_eas, Attribute,
+    Evidence, ATTRIBUTE_SCHEMA, COMMITMENT_SCHEMA,
+};
+use crate::{calldata::fr_to_u256, VerifierError};
+
+/// EAS and an `AttestedAttributes` consumer in an [`EmbeddedEvm`](crate::EmbeddedEvm): the whole
+/// attested path without a node (`loopx quickstart`). [`DEFAULT_CALLER`](crate::DEFAULT_CALLER)
+/// deploys and owns everything.
+#[derive(Debug)]
+pub struct EmbeddedAttestation {
+    evm: crate::EmbeddedEvm,
+    consumer: Address,
+}
+
+/// What the embedded consumer did with one submission.
+#[derive(Debug)]
+pub struct EmbeddedSubmission {
+    /// Gas of the whole `submit…` transaction.
+    pub gas_used: u64,
+    /// The attribute read back with `attributeOf`.
+    pub attribute: Attribute,
+}
+
+impl EmbeddedAttestation {
+    /// Deploys EAS (registry, schemas) and the consumer in a fresh EVM whose clock reads `now`.
+    pub fn deploy(now: u64) -> Result<Self, VerifierError> {
+        let contracts = compile_eas()?;
+        let mut evm = crate::EmbeddedEvm::new();
+        evm.set_timestamp(now);
+        let registry = evm.deploy(&contracts.schema_registry)?;
+        let mut eas_code = contracts.eas.clone();
+        eas_code.extend(registry.abi_encode());
+        let eas = evm.deploy(&eas_code)?;
+        let mut this = EmbeddedAttestation { evm, consumer: Address::ZERO };
+        for (schema, revocable) in [(COMMITMENT_SCHEMA, true), (ATTRIBUTE_SCHEMA, false)] {
+            let call = ISchemaRegistry::registerCall {
+                schema: schema.to_string(),
+                resolver: Address::ZERO,
+                revocable,
+            };
+            this.send(registry, call.abi_encode())?;
+        }
+        let mut code = compile_attested_attributes()?.bytecode;
+        code.extend((eas, commitment_schema_uid(), attribute_schema_uid()).abi_encode_params());
+        this.consumer = this.evm.deploy(&code)?;
+        Ok(this)
+    }
+
+    /// Deploys a model's verifier and registers it with its feature schema and trusted issuer.
+    pub fn register_model(
+        &mut self,
+        verifier_code: &[u8],
+        model_id: B256,
+        schema_id: B256,
+        issuer: Address,
+    ) -> Result<Address, VerifierError> {
+        let verifier = self.evm.deploy(verifier_code)?;
+        let register = IAttestedAttributes::registerModelCall {
+            modelId: model_id,
+            verifier,
+            featureSchemaId: schema_id,
+        };
+        self.send(self.consumer, register.abi_encode())?;
+        let trust = IAttestedAttributes::setIssuerCall { featureSchemaId: schema_id, issuer, trusted: true };
+        self.send(self.consumer, trust.abi_encode())?;
+        Ok(verifier)
+    }
+
+    /// `sender` submits a proof with an off-chain credential; the consumer's refusal is an error.
+    pub fn submit(
+        &mut self,
+        sender: Address,
+        model_id: B256,
+        proof: &[u8],
+        instances: &[Fr],
+        evidence: &Evidence,
+    ) -> Result<EmbeddedSubmission, VerifierError> {
+        let Evidence::Credential { credential, signature } = evidence else {
+            return Err(VerifierError::InvalidInput(
+                "the embedded path takes an off-chain credential".into(),
+            ));
+        };
+        let call = IAttestedAttributes::submitWithCredentialCall {
+            modelId: model_id,
+            proof: Bytes::from(proof.to_vec()),
+            instances: instances.iter().map(fr_to_u256).collect(),
+            credential: credential.clone(),
+            signature: signature.clone(),
+        };
+        let outcome = self.evm.send(sender, self.consumer, call.abi_encode())?;
+        if !outcome.success {
+            return Err(reverted("reverted".into(), Some(&outcome.output)));
+        }
+        let wallet = credential.wallet;
+        let read = IAttestedAttributes::attributeOfCall { wallet, modelId: model_id };
+        let output = self.evm.call(sender, self.consumer, read.abi_encode())?.output;
+        let attribute = IAttestedAttributes::attributeOfCall::abi_decode_returns(&output).map_err(|e| {
+            VerifierError::InvalidInput(format!("attributeOf returned undecodable data: {e}"))
+        })?;
+        Ok(EmbeddedSubmission { gas_used: outcome.gas_used, attribute })
+    }
+
+    fn send(&mut self, to: Address, calldata: Vec<u8>) -> Result<(), VerifierError> {
+        let outcome = self.evm.send(crate::DEFAULT_CALLER, to, calldata)?;
+        if !outcome.success {
+            return Err(reverted("reverted".into(), Some(&outcome.output)));
+        }
+        Ok(())
+    }
+}
