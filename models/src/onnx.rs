@@ -337,6 +337,7 @@ impl<'a> Importer<'a> {
                 )));
             }
         }
+        let nodes = crate::onnx_ml::fold_affine_into_trees(nodes, features).map_err(graph_err)?;
         Graph::new(input_name, features, nodes)
     }
 

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use ndarray::{Array1, Array2};
 use tract_onnx::pb;
 
-use crate::graph::Op;
+use crate::graph::{Node, Op};
 use crate::trees::{SplitRule, Tree, TreeEnsemble, TreeNode};
 
 /// Most scores (classes or targets) an ensemble may have; a corrupt count must not make us
@@ -314,4 +314,74 @@ pub(crate) fn normalizer_ops(node: &pb::NodeProto, after_softmax: bool) -> Resul
          softmax probabilities (a no-op) is supported — drop the Normalizer from the pipeline",
         String::from_utf8_lossy(&norm)
     ))
+}
+
+/// Folds per-feature affine ops in front of a tree ensemble — a scaler earlier in a pipeline —
+/// into its split thresholds, so the trees split on the raw features as the circuit requires:
+/// with `x' = a·x + b`, `x' ≤ t` is `x ≤ (t − b)/a` when `a > 0` and `x ≥ (t − b)/a` when `a < 0`.
+pub(crate) fn fold_affine_into_trees(nodes: Vec<Node>, width: usize) -> Result<Vec<Node>, String> {
+    let Some(at) = nodes.iter().position(|n| matches!(n.op, Op::TreeEnsemble(_))) else { return Ok(nodes) };
+    if nodes[..at].iter().all(|n| matches!(n.op, Op::Reshape { .. })) {
+        return Ok(nodes);
+    }
+    let (mut a, mut b) = (vec![1.0f64; width], vec![0.0f64; width]);
+    for node in &nodes[..at] {
+        let per_feature = |c: &Array1<f64>| -> Result<Vec<f64>, String> {
+            match c.len() {
+                1 => Ok(vec![c[0]; width]),
+                n if n == width => Ok(c.to_vec()),
+                n => Err(format!("`{}` has {n} constants for {width} features", node.name)),
+            }
+        };
+        match &node.op {
+            Op::Reshape { .. } => {}
+            Op::Add { c } => per_feature(c)?.iter().zip(&mut b).for_each(|(c, b)| *b += c),
+            Op::Sub { c, reversed: false } => per_feature(c)?.iter().zip(&mut b).for_each(|(c, b)| *b -= c),
+            Op::Sub { c, reversed: true } => {
+                for ((c, a), b) in per_feature(c)?.iter().zip(&mut a).zip(&mut b) {
+                    (*a, *b) = (-*a, c - *b);
+                }
+            }
+            Op::Mul { c } => {
+                for ((c, a), b) in per_feature(c)?.iter().zip(&mut a).zip(&mut b) {
+                    (*a, *b) = (*a * c, *b * c);
+                }
+            }
+            Op::Div { c } => {
+                for ((c, a), b) in per_feature(c)?.iter().zip(&mut a).zip(&mut b) {
+                    (*a, *b) = (*a / c, *b / c);
+                }
+            }
+            other => {
+                return Err(format!(
+                    "`{}` ({}) before a tree ensemble: only per-feature scaling (Scaler, Add, Sub, Mul, Div) \
+                     folds into the split thresholds",
+                    node.name,
+                    other.kind()
+                ))
+            }
+        }
+    }
+    let mut rest: Vec<Node> = nodes[at..].to_vec();
+    let Op::TreeEnsemble(ensemble) = &mut rest[0].op else { unreachable!("found above") };
+    for tree in &mut ensemble.trees {
+        for node in &mut tree.nodes {
+            if let TreeNode::Split { feature, threshold, rule, .. } = node {
+                let (scale, shift) = (a[*feature], b[*feature]);
+                if scale == 0.0 || !scale.is_finite() || !shift.is_finite() {
+                    return Err(format!("feature {feature} is scaled by {scale} before the trees"));
+                }
+                *threshold = (*threshold - shift) / scale;
+                if scale < 0.0 {
+                    *rule = match rule {
+                        SplitRule::Leq => SplitRule::Gte,
+                        SplitRule::Lt => SplitRule::Gt,
+                        SplitRule::Gte => SplitRule::Leq,
+                        SplitRule::Gt => SplitRule::Lt,
+                    };
+                }
+            }
+        }
+    }
+    Ok(rest)
 }

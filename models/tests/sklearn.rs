@@ -13,13 +13,14 @@ use tract_onnx::pb;
 
 /// The fixtures that import, and whether their output is a class (argmax or positive-class
 /// probability ≥ 0.5) to compare with onnxruntime's label.
-const IMPORTED: [(&str, bool); 6] = [
+const IMPORTED: [(&str, bool); 7] = [
     ("sk_scaler_logreg", true),
     ("sk_scaler_logreg_multi", true),
     ("sk_mlp_tanh", true),
     ("sk_mlp_logistic_binary", true),
     ("sk_linreg", false),
     ("sk_minmax_mlp_relu", true),
+    ("sk_scaler_gbt", true),
 ];
 
 fn dir() -> PathBuf {
