@@ -50,6 +50,7 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "ai.onnx.ml.LinearClassifier",
     "ai.onnx.ml.LinearRegressor",
     "ai.onnx.ml.Normalizer",
+    "ai.onnx.ml.Binarizer",
 ];
 
 /// Classifiers whose outputs are `(label, scores)`: the chain follows the scores.
@@ -370,6 +371,7 @@ impl<'a> Importer<'a> {
             }
             "LinearRegressor" => crate::onnx_ml::linear_regressor_ops(node, width).map_err(|e| at.err(e))?,
             "Normalizer" => crate::onnx_ml::normalizer_ops(node, after_softmax).map_err(|e| at.err(e))?,
+            "Binarizer" => crate::onnx_ml::binarizer_ops(node, width).map_err(|e| at.err(e))?,
             // tanh(x) = 2·sigmoid(2x) − 1: the sigmoid table, with the affine parts folded into
             // the layers around it.
             "Tanh" => vec![

@@ -385,3 +385,24 @@ pub(crate) fn fold_affine_into_trees(nodes: Vec<Node>, width: usize) -> Result<V
     }
     Ok(rest)
 }
+
+/// `Binarizer`: `x > threshold ? 1 : 0` per feature — one decision stump per feature, so the
+/// circuit proves it with the trees' comparisons (a thermometer cell per feature), and what
+/// follows (a `LinearClassifier`, say) is a dense layer over the stumps' outputs.
+pub(crate) fn binarizer_ops(node: &pb::NodeProto, width: usize) -> Result<Vec<Op>, String> {
+    let threshold = attr(node, "threshold").map_or(0.0, |a| f64::from(a.f));
+    if !threshold.is_finite() {
+        return Err(format!("threshold {threshold} is not a finite number"));
+    }
+    let trees = (0..width)
+        .map(|feature| Tree {
+            nodes: vec![
+                TreeNode::Split { feature, threshold, rule: SplitRule::Leq, yes: 1, no: 2 },
+                TreeNode::Leaf { weights: vec![(feature, 0.0)] },
+                TreeNode::Leaf { weights: vec![(feature, 1.0)] },
+            ],
+        })
+        .collect();
+    let ensemble = TreeEnsemble { inputs: width, outputs: width, base: vec![0.0; width], trees };
+    Ok(vec![Op::TreeEnsemble(Box::new(ensemble))])
+}

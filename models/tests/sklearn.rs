@@ -13,7 +13,7 @@ use tract_onnx::pb;
 
 /// The fixtures that import, and whether their output is a class (argmax or positive-class
 /// probability ≥ 0.5) to compare with onnxruntime's label.
-const IMPORTED: [(&str, bool); 7] = [
+const IMPORTED: [(&str, bool); 8] = [
     ("sk_scaler_logreg", true),
     ("sk_scaler_logreg_multi", true),
     ("sk_mlp_tanh", true),
@@ -21,6 +21,7 @@ const IMPORTED: [(&str, bool); 7] = [
     ("sk_linreg", false),
     ("sk_minmax_mlp_relu", true),
     ("sk_scaler_gbt", true),
+    ("sk_binarizer_logreg", true),
 ];
 
 fn dir() -> PathBuf {
@@ -139,8 +140,18 @@ fn what_the_circuit_cannot_prove_is_refused_precisely() {
     };
     let file = |name: &str| std::fs::read(dir().join(format!("{name}.onnx"))).unwrap();
     refused(&file("sk_normalizer_logreg"), "not affine");
-    let err = import_onnx_bytes(&file("sk_binarizer_logreg"), "model.onnx").unwrap_err();
-    assert!(matches!(err, ModelError::UnsupportedOp { ref op, .. } if op == "ai.onnx.ml.Binarizer"), "{err}");
+    let err = import_onnx_bytes(
+        &edited("sk_binarizer_logreg", "Binarizer", |n| n.op_type = "Softplus".into()),
+        "m",
+    )
+    .unwrap_err();
+    assert!(matches!(err, ModelError::UnsupportedOp { ref op, .. } if op == "ai.onnx.ml.Softplus"), "{err}");
+    refused(
+        &edited("sk_binarizer_logreg", "Binarizer", |n| {
+            n.attribute.iter_mut().find(|a| a.name == "threshold").unwrap().f = f32::NAN;
+        }),
+        "not a finite number",
+    );
     // Malformed variants of the new ops.
     refused(
         &edited("sk_scaler_logreg", "Scaler", |n| set_floats(n, "offset", vec![1.0; 5])),
