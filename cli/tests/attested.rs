@@ -3,8 +3,12 @@
 //! a local anvil node), the owner proves from it and submits, a DApp reads the attribute. Every
 //! way of cheating the issue lists is refused natively and by `AttestedAttributes` on chain.
 
+mod common;
+
+use common::{json, loopx, stderr};
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use loopx_credentials::{issue, now_unix, parse_private_key, Address, Credential, IssueRequest};
 use loopx_models::{load_input_row, Schema};
@@ -18,24 +22,6 @@ const ISSUER: &str = ANVIL_DEV_PRIVATE_KEYS[1];
 const OWNER: &str = ANVIL_DEV_PRIVATE_KEYS[2];
 const STRANGER: &str = ANVIL_DEV_PRIVATE_KEYS[3];
 const CHAIN_ID: &str = "31337";
-
-fn loopx(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_loopx"))
-        .args(args)
-        .env_remove("LOOPX_PRIVATE_KEY")
-        .env_remove("LOOPX_ISSUER_KEY")
-        .output()
-        .expect("loopx runs")
-}
-
-fn json(output: &Output) -> Value {
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("not one JSON object ({e}): {stdout}"))
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 fn ok(output: Output, what: &str) -> Value {
     assert!(output.status.success(), "{what} failed ({:?}): {}", output.status, stderr(&output));

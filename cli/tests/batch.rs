@@ -2,9 +2,13 @@
 //! resumes without losing or duplicating a proof, shards run into one directory cover the input
 //! once, bad rows fail the exit code without stopping the batch, and a tampered proof is named.
 
+mod common;
+
+use common::{json, loopx, stderr};
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -13,19 +17,6 @@ use serde_json::Value;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
-}
-
-fn loopx(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_loopx")).args(args).output().expect("loopx runs")
-}
-
-fn json(output: &Output) -> Value {
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("not one JSON object ({e}): {stdout}"))
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 /// The bundled risk model compiled and set up with a dev SRS, once per test binary.

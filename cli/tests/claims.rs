@@ -2,8 +2,12 @@
 //! and the package's bound keys: edited proof files, extra instances, out-of-range wallets and
 //! swapped keys are refused with a clear error (exit 2), never printed as VALID.
 
+mod common;
+
+use common::{json, loopx, stderr};
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use halo2curves::bn256::Fr;
 use loopx_circuits::ModelCircuit;
@@ -14,21 +18,8 @@ use serde_json::Value;
 
 const WALLET: &str = "0x00000000000000000000000000000000000000aa";
 
-fn loopx(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_loopx")).args(args).output().expect("loopx runs")
-}
-
 fn fixture(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(name).display().to_string()
-}
-
-fn json(output: &Output) -> Value {
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("not one JSON object ({e}): {stdout}"))
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 /// Compiles and sets up bundled model `name` in `tmp/name`; returns the package path and the

@@ -1,14 +1,14 @@
 //! The `loopx` binary as users and scripts drive it: the documented commands work end to end on
 //! bundled and non-bundled models, and every kind of bad input is a clear error, not a panic.
 
+mod common;
+
+use common::{json, loopx, stderr};
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
-
-fn loopx(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_loopx")).args(args).output().expect("loopx runs")
-}
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
@@ -16,15 +16,6 @@ fn fixtures() -> PathBuf {
 
 fn fixture(name: &str) -> String {
     fixtures().join(name).display().to_string()
-}
-
-fn json(output: &Output) -> Value {
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("not one JSON object ({e}): {stdout}"))
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 fn assert_clean_error(output: &Output, needle: &str) {

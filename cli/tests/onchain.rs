@@ -4,28 +4,15 @@
 //! unreachable node or an address without code are clear errors (exit 2). Only 127.0.0.1 is
 //! ever contacted.
 
+mod common;
+
+use common::{json, loopx, stderr};
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use loopx_verifier_contract::{AnvilNode, ANVIL_DEV_PRIVATE_KEYS};
 use serde_json::Value;
-
-fn loopx(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_loopx"))
-        .args(args)
-        .env_remove("LOOPX_PRIVATE_KEY")
-        .output()
-        .expect("loopx runs")
-}
-
-fn json(output: &Output) -> Value {
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("not one JSON object ({e}): {stdout}"))
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 fn assert_ok(output: &Output, what: &str) {
     assert!(output.status.success(), "{what} failed ({:?}): {}", output.status, stderr(output));
