@@ -79,13 +79,20 @@ pub struct CheckArgs {
 pub struct PublishArgs {
     /// The credential file.
     pub credential: PathBuf,
+    #[command(flatten)]
+    pub chain: IssuerChain,
+}
+
+/// Where and as whom an issuer acts in EAS.
+#[derive(Debug, Args)]
+pub struct IssuerChain {
     /// Address of the EAS contract.
     #[arg(long)]
     pub eas: String,
     /// JSON-RPC endpoint of the chain.
     #[arg(long)]
     pub rpc_url: String,
-    /// The issuer's private key (or set LOOPX_ISSUER_KEY): the attester must be the credential's issuer.
+    /// The issuer's private key (or set LOOPX_ISSUER_KEY): attestations and revocations are the issuer's.
     #[arg(long, env = "LOOPX_ISSUER_KEY", hide_env_values = true)]
     pub private_key: String,
 }
@@ -99,15 +106,8 @@ pub struct RevokeArgs {
     /// Revoke this EAS attestation (made by `credential publish`) instead.
     #[arg(long)]
     pub attestation: Option<String>,
-    /// Address of the EAS contract.
-    #[arg(long)]
-    pub eas: String,
-    /// JSON-RPC endpoint of the chain.
-    #[arg(long)]
-    pub rpc_url: String,
-    /// The issuer's private key (or set LOOPX_ISSUER_KEY).
-    #[arg(long, env = "LOOPX_ISSUER_KEY", hide_env_values = true)]
-    pub private_key: String,
+    #[command(flatten)]
+    pub chain: IssuerChain,
 }
 
 /// Runs `loopx credential …`.
@@ -309,7 +309,7 @@ fn run_check(args: CheckArgs, out: Reporter) -> anyhow::Result<()> {
 fn run_publish(args: PublishArgs, out: Reporter) -> anyhow::Result<()> {
     let credential = Credential::load(&args.credential)?;
     credential.check(now_unix(), None).context("the credential does not check; it will not be published")?;
-    let key = signer(&args.private_key, "--private-key")?;
+    let key = signer(&args.chain.private_key, "--private-key")?;
     if key.address() != credential.issuer {
         bail!(
             "--private-key is the account {}, but the credential's issuer is {}: only the issuer attests its credentials",
@@ -317,11 +317,11 @@ fn run_publish(args: PublishArgs, out: Reporter) -> anyhow::Result<()> {
             credential.issuer
         );
     }
-    let eas_address = parse_address(&args.eas, "--eas")?;
+    let eas_address = parse_address(&args.chain.eas, "--eas")?;
     let ((uid, receipt), _) = out.step("Attesting the commitment in EAS", || {
         block_on(eas::attest_commitment(
-            &args.rpc_url,
-            &args.private_key,
+            &args.chain.rpc_url,
+            &args.chain.private_key,
             eas_address,
             credential.wallet,
             credential.commitment,
@@ -340,20 +340,20 @@ fn run_publish(args: PublishArgs, out: Reporter) -> anyhow::Result<()> {
 }
 
 fn run_revoke(args: RevokeArgs, out: Reporter) -> anyhow::Result<()> {
-    let eas_address = parse_address(&args.eas, "--eas")?;
+    let eas_address = parse_address(&args.chain.eas, "--eas")?;
     let (what, receipt) = match (&args.attestation, &args.credential) {
         (Some(uid), _) => {
             let uid =
                 uid.parse().with_context(|| format!("--attestation `{uid}` is not a 32-byte hex uid"))?;
             let (receipt, _) = out.step("Revoking the attestation in EAS", || {
-                block_on(eas::revoke_attestation(&args.rpc_url, &args.private_key, eas_address, uid))
+                block_on(eas::revoke_attestation(&args.chain.rpc_url, &args.chain.private_key, eas_address, uid))
             })?;
             (format!("attestation {uid}"), receipt)
         }
         (None, Some(path)) => {
             let credential = Credential::load(path)?;
             let (receipt, _) = out.step("Revoking the credential in EAS's off-chain registry", || {
-                block_on(eas::revoke_offchain(&args.rpc_url, &args.private_key, eas_address, credential.uid))
+                block_on(eas::revoke_offchain(&args.chain.rpc_url, &args.chain.private_key, eas_address, credential.uid))
             })?;
             (format!("credential {}", credential.uid), receipt)
         }
