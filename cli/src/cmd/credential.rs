@@ -346,14 +346,24 @@ fn run_revoke(args: RevokeArgs, out: Reporter) -> anyhow::Result<()> {
             let uid =
                 uid.parse().with_context(|| format!("--attestation `{uid}` is not a 32-byte hex uid"))?;
             let (receipt, _) = out.step("Revoking the attestation in EAS", || {
-                block_on(eas::revoke_attestation(&args.chain.rpc_url, &args.chain.private_key, eas_address, uid))
+                block_on(eas::revoke_attestation(
+                    &args.chain.rpc_url,
+                    &args.chain.private_key,
+                    eas_address,
+                    uid,
+                ))
             })?;
             (format!("attestation {uid}"), receipt)
         }
         (None, Some(path)) => {
             let credential = Credential::load(path)?;
             let (receipt, _) = out.step("Revoking the credential in EAS's off-chain registry", || {
-                block_on(eas::revoke_offchain(&args.chain.rpc_url, &args.chain.private_key, eas_address, credential.uid))
+                block_on(eas::revoke_offchain(
+                    &args.chain.rpc_url,
+                    &args.chain.private_key,
+                    eas_address,
+                    credential.uid,
+                ))
             })?;
             (format!("credential {}", credential.uid), receipt)
         }

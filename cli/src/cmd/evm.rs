@@ -109,6 +109,8 @@ pub struct EvmCheck {
     pub gas_used: u64,
     /// Runtime code size of the verifier.
     pub deployed_size: usize,
+    /// The verifier's creation code (to deploy it elsewhere without generating it again).
+    pub creation_code: Vec<u8>,
 }
 
 /// Verifies a proof file in the embedded EVM. The claim is decoded from the instances the EVM
@@ -124,6 +126,7 @@ pub fn evm_check(dir: &PackageDir, file: &ProofFile, out: Reporter) -> anyhow::R
         claim: verdict.valid.then_some(claim),
         gas_used: verdict.gas_used,
         deployed_size: verifier.deployed_size,
+        creation_code: verifier.creation_code,
     })
 }
 

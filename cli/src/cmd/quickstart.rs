@@ -70,7 +70,7 @@ pub fn run(args: QuickstartArgs, out: Reporter) -> anyhow::Result<()> {
     if evm.claim.as_ref() != Some(&claim) {
         bail!("the quickstart proof did not verify in the EVM — please report this");
     }
-    let attested = attested_path(&dir, &file("features.json"), &package_dir, out)?;
+    let attested = attested_path(&dir, &file("features.json"), &package_dir, &evm.creation_code, out)?;
     let value = json!({
         "attested": attested,
         "model": name,
@@ -137,6 +137,7 @@ fn attested_path(
     dir: &PackageDir,
     features: &Path,
     package_dir: &Path,
+    verifier_code: &[u8],
     out: Reporter,
 ) -> anyhow::Result<serde_json::Value> {
     use loopx_credentials::{issue, now_unix, parse_private_key, Address, IssueRequest, DEFAULT_CHAIN_ID};
@@ -165,17 +166,10 @@ fn attested_path(
     let proof = prove_credential(dir, &credential_path, Some(wallet.0 .0), Some(&issuer_text), out)?;
     let proof_path = package_dir.join("attested-proof.json");
     proof.save(&proof_path)?;
-    let claims = crate::cmd::evm::claim_verifier(dir, out)?;
-    let verifier = crate::cmd::evm::verifier(dir, &claims, out)?;
     let model_id = dir.package.model_id.parse()?;
     let (submission, _) = out.step("Submitting to AttestedAttributes over EAS in revm", || {
         let mut chain = EmbeddedAttestation::deploy(now)?;
-        chain.register_model(
-            &verifier.creation_code,
-            model_id,
-            credential.schema_id.0.into(),
-            issuer.address(),
-        )?;
+        chain.register_model(verifier_code, model_id, credential.schema_id.0.into(), issuer.address())?;
         chain.submit(
             wallet,
             model_id,
