@@ -1,14 +1,11 @@
 //! EAS and the consumer in an embedded EVM: the attested path without a node.
 
 use alloy::primitives::{Address, Bytes, B256};
-use alloy::sol_types::{SolCall, SolValue};
+use alloy::sol_types::SolCall;
 use halo2curves::bn256::Fr;
 
-use super::bindings::{reverted, IAttestedAttributes, ISchemaRegistry};
-use super::{
-    attribute_schema_uid, commitment_schema_uid, compile_attested_attributes, compile_eas, Attribute,
-    Evidence, ATTRIBUTE_SCHEMA, COMMITMENT_SCHEMA,
-};
+use super::bindings::{reverted, IAttestedAttributes};
+use super::{compile_eas, consumer_creation_code, schema_registrations, Attribute, Evidence};
 use crate::{calldata::fr_to_u256, VerifierError};
 
 /// EAS and an `AttestedAttributes` consumer in an [`EmbeddedEvm`](crate::EmbeddedEvm): the whole
@@ -36,21 +33,12 @@ impl EmbeddedAttestation {
         let mut evm = crate::EmbeddedEvm::new();
         evm.set_timestamp(now);
         let registry = evm.deploy(&contracts.schema_registry)?;
-        let mut eas_code = contracts.eas.clone();
-        eas_code.extend(registry.abi_encode());
-        let eas = evm.deploy(&eas_code)?;
+        let eas = evm.deploy(&contracts.eas_creation_code(registry))?;
         let mut this = EmbeddedAttestation { evm, consumer: Address::ZERO };
-        for (schema, revocable) in [(COMMITMENT_SCHEMA, true), (ATTRIBUTE_SCHEMA, false)] {
-            let call = ISchemaRegistry::registerCall {
-                schema: schema.to_string(),
-                resolver: Address::ZERO,
-                revocable,
-            };
-            this.send(registry, call.abi_encode())?;
+        for call in schema_registrations() {
+            this.send(registry, call)?;
         }
-        let mut code = compile_attested_attributes()?.bytecode;
-        code.extend((eas, commitment_schema_uid(), attribute_schema_uid()).abi_encode_params());
-        this.consumer = this.evm.deploy(&code)?;
+        this.consumer = this.evm.deploy(&consumer_creation_code(eas, true)?)?;
         Ok(this)
     }
 

@@ -75,6 +75,15 @@ pub struct EasContracts {
     pub solc: String,
 }
 
+impl EasContracts {
+    /// `EAS`' creation code with its constructor argument, the schema registry.
+    pub fn eas_creation_code(&self, schema_registry: Address) -> Vec<u8> {
+        let mut code = self.eas.clone();
+        code.extend(schema_registry.abi_encode());
+        code
+    }
+}
+
 /// Compiles (or reads from the tools' cache) the real EAS contracts with `scripts/compile-eas.js`.
 pub fn compile_eas() -> Result<EasContracts, VerifierError> {
     let dir = tools::ensure_tools()?;
@@ -196,13 +205,9 @@ pub async fn deploy_eas(
 ) -> Result<EasDeployment, VerifierError> {
     let contracts = compile_eas()?;
     let schema_registry = chain::deploy(rpc_url, private_key, &contracts.schema_registry).await?;
-    let mut eas_code = contracts.eas.clone();
-    eas_code.extend(schema_registry.abi_encode());
-    let eas = chain::deploy(rpc_url, private_key, &eas_code).await?;
-    for (schema, revocable) in [(COMMITMENT_SCHEMA, true), (ATTRIBUTE_SCHEMA, false)] {
-        let call =
-            ISchemaRegistry::registerCall { schema: schema.to_string(), resolver: Address::ZERO, revocable };
-        transact(rpc_url, private_key, schema_registry, call.abi_encode()).await?;
+    let eas = chain::deploy(rpc_url, private_key, &contracts.eas_creation_code(schema_registry)).await?;
+    for call in schema_registrations() {
+        transact(rpc_url, private_key, schema_registry, call).await?;
     }
     let consumer = deploy_consumer(rpc_url, private_key, eas, record_in_eas).await?;
     Ok(EasDeployment {
@@ -223,11 +228,23 @@ pub async fn deploy_consumer(
     eas: Address,
     record_in_eas: bool,
 ) -> Result<Address, VerifierError> {
-    let consumer = compile_attested_attributes()?;
-    let mut code = consumer.bytecode.clone();
+    chain::deploy(rpc_url, private_key, &consumer_creation_code(eas, record_in_eas)?).await
+}
+
+/// `AttestedAttributes`' creation code with its constructor arguments.
+fn consumer_creation_code(eas: Address, record_in_eas: bool) -> Result<Vec<u8>, VerifierError> {
+    let mut code = compile_attested_attributes()?.bytecode;
     let attribute_schema = if record_in_eas { attribute_schema_uid() } else { B256::ZERO };
     code.extend((eas, commitment_schema_uid(), attribute_schema).abi_encode_params());
-    chain::deploy(rpc_url, private_key, &code).await
+    Ok(code)
+}
+
+/// The registry calls that register the LoopX schemas (no resolver).
+fn schema_registrations() -> [Vec<u8>; 2] {
+    [(COMMITMENT_SCHEMA, true), (ATTRIBUTE_SCHEMA, false)].map(|(schema, revocable)| {
+        ISchemaRegistry::registerCall { schema: schema.to_string(), resolver: Address::ZERO, revocable }
+            .abi_encode()
+    })
 }
 
 /// Trusts (or stops trusting) `issuer` for feature schema `schema_id` (consumer owner only).
