@@ -38,15 +38,16 @@ impl OutputSide {
             .enumerate()
             .flat_map(|(i, n)| n.output.iter().map(move |o| (o.as_str(), i)))
             .collect();
-        let consumers = |name: &str| -> Vec<usize> {
-            graph
-                .node
-                .iter()
-                .enumerate()
-                .filter(|(_, n)| n.input.iter().any(|i| i == name))
-                .map(|(i, _)| i)
-                .collect()
-        };
+        let mut readers: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, n) in graph.node.iter().enumerate() {
+            for input in &n.input {
+                let list = readers.entry(input.as_str()).or_default();
+                if list.last() != Some(&i) {
+                    list.push(i);
+                }
+            }
+        }
+        let consumers = |name: &str| -> Vec<usize> { readers.get(name).cloned().unwrap_or_default() };
 
         for (index, node) in graph.node.iter().enumerate() {
             // Binary pair: Concat(Sub(1, p), p).
