@@ -5,7 +5,9 @@
 //! multiply-accumulate chains and the rescale rows, then the argmax / threshold rows, then the
 //! Poseidon commitment. The strip rows — range checks by bits, the multiplexers that read the
 //! sigmoid tables and the trees' leaves, the trees' thermometers — follow in the same columns.
-//! There is no lookup argument: it would cost the verifier six commitments (see `chips::range`).
+//! Activation tables are read by multiplexers in the strip, or — when the layouter finds the
+//! multiplexers' rows would more than double the domain — by a lookup argument (`chips::table`),
+//! whose table columns are filled outside the region.
 //! One region and absolute offsets sidestep halo2-axiom's `SimpleFloorPlanner` placing every
 //! region at row 0 (DESIGN.md §8).
 
@@ -14,7 +16,7 @@ use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error, Selector};
 use halo2_proofs::poly::Rotation;
 use halo2curves::bn256::Fr;
 use halo2curves::ff::Field;
-use loopx_models::{Activation, InferenceTrace, OutputSpec, QuantizedModel, QuantizedTrees, SigmoidTable};
+use loopx_models::{ActivationTable, InferenceTrace, OutputSpec, QuantizedModel, QuantizedTrees};
 
 use crate::chips::argmax::ArgMaxConfig;
 use crate::chips::dense::DenseConfig;
@@ -23,6 +25,7 @@ use crate::chips::pool::ColumnPool;
 use crate::chips::poseidon::{PoseidonConfig, SpongeTamper};
 use crate::chips::range::{RangeConfig, RangeStrip};
 use crate::chips::rescale::{RescaleConfig, RescaleWitness};
+use crate::chips::table::TableConfig;
 use crate::chips::threshold::ThresholdConfig;
 use crate::chips::trees::{self, TreeChips, TreeTampers};
 use crate::instances::{commitment_capacity, WALLET_BITS};
@@ -40,6 +43,7 @@ pub struct ModelConfig {
     poseidon: PoseidonConfig,
     range: RangeConfig,
     mux: Option<MuxConfig>,
+    table: Option<TableConfig>,
     pool: ColumnPool,
     q_public: Selector,
 }
@@ -68,6 +72,8 @@ impl ModelConfig {
         let may_not_clamp = meta.selector();
         let q_public = meta.selector();
         let poseidon_init = meta.selector();
+        // A lookup's selector is complex (never packed with others): its own fixed column.
+        let table = shape.lookup.then(|| meta.complex_selector());
 
         // The public values sit in the first pool rows, one per row, and a gate ties each to the
         // instance of the same row. Publishing by gate instead of by copy keeps the instance
@@ -90,6 +96,7 @@ impl ModelConfig {
             ),
             range: RangeConfig::configure(meta, &pool, range),
             mux: mux.map(|q| MuxConfig::configure(meta, &pool, q)),
+            table: table.map(|q| TableConfig::configure(meta, &pool, q)),
             pool,
             q_public,
         }
@@ -228,7 +235,11 @@ impl Circuit<Fr> for ModelCircuit {
     }
 
     fn synthesize(&self, config: ModelConfig, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
-        layouter.assign_region(|| "model", |mut region| self.lay_out(&config, &mut region))
+        layouter.assign_region(|| "model", |mut region| self.lay_out(&config, &mut region))?;
+        if let Some(table) = &config.table {
+            table.assign_tables(&mut layouter, &plan::table_set(&self.model))?;
+        }
+        Ok(())
     }
 }
 
@@ -236,7 +247,8 @@ impl ModelCircuit {
     /// Lays every chip out and publishes the commitment, the wallet and the outputs.
     fn lay_out(&self, config: &ModelConfig, region: &mut Region<'_, Fr>) -> Result<(), Error> {
         let model = &self.model;
-        let plan = plan::measure(model, self.shape.pool_width);
+        let plan = plan::measure(model, self.shape.pool_width, self.shape.lookup);
+        let mut tables = plan::table_set(model);
         // The strip rows follow the chips' rows in the pool.
         let mut strip = RangeStrip::new(&config.range, plan.pool_rows);
         // Rows 0..instances hold the published values; the chips start after them.
@@ -295,9 +307,10 @@ impl ModelCircuit {
                     witness,
                 )?;
                 row += config.rescale.rows();
-                match &layer.activation {
-                    Activation::Sigmoid(table) => {
-                        let mut value = witness.map(|w| table.lookup(w.out));
+                match layer.activation_of(j).table() {
+                    Some(table) => {
+                        // Clamped again: a tampered clamp flag may leave `out` outside the table.
+                        let mut value = witness.map(|w| table.lookup(table.clamp(w.out)));
                         let output = self.tamper == Some(Tamper::SigmoidOutput { layer: l, neuron: j });
                         let entry = self.tamper == Some(Tamper::SigmoidTableEntry { layer: l, neuron: j });
                         if output {
@@ -305,16 +318,26 @@ impl ModelCircuit {
                         }
                         // Level 0 holds the table's constants; the top level gives the output.
                         let tamper = match (output, entry) {
-                            (true, _) => Some(plan::sigmoid_index_bits(table) - 1),
+                            (true, _) => Some(plan::table_index_bits(table) - 1),
                             (_, true) => Some(0),
                             _ => None,
                         };
-                        let mux = config.mux.as_ref().ok_or(Error::Synthesis)?;
-                        let wire =
-                            self.sigmoid(config, mux, region, &mut strip, &mut row, table, &out.out, tamper)?;
+                        let wire = match (&config.table, &config.mux) {
+                            (Some(lookup), _) => {
+                                let base = tables.base_of(&table.values);
+                                let wire =
+                                    lookup.read(region, row, &out.out, value, base, table.half_range)?;
+                                row += lookup.rows();
+                                wire
+                            }
+                            (None, Some(mux)) => self.read_table_by_mux(
+                                config, mux, region, &mut strip, &mut row, table, &out.out, tamper,
+                            )?,
+                            (None, None) => return Err(Error::Synthesis),
+                        };
                         next.push((wire, value));
                     }
-                    _ => next.push((out.out, witness.map(|w| w.out))),
+                    None => next.push((out.out, witness.map(|w| w.out))),
                 }
             }
             current = next;
@@ -386,22 +409,22 @@ impl ModelCircuit {
         Ok(())
     }
 
-    /// Reads `table` at the clamped sigmoid input `input`: the index `input + half_range` (a
+    /// Reads `table` at the clamped input `input` by multiplexers: the index `input + half_range` (a
     /// dense row) is split into bits by a range check, and the bits drive a multiplexer tree
     /// over the table's entries.
     #[allow(clippy::too_many_arguments)]
-    fn sigmoid(
+    fn read_table_by_mux(
         &self,
         config: &ModelConfig,
         mux: &MuxConfig,
         region: &mut Region<'_, Fr>,
         strip: &mut RangeStrip<'_>,
         row: &mut usize,
-        table: &SigmoidTable,
+        table: &ActivationTable,
         input: &Wire,
         tamper_level: Option<u32>,
     ) -> Result<Wire, Error> {
-        let bits = plan::sigmoid_index_bits(table);
+        let bits = plan::table_index_bits(table);
         let (index, rows) =
             config.dense.assign_output(region, *row, &[*input], &[1], table.half_range, None)?;
         *row += rows;

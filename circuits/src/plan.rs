@@ -3,7 +3,7 @@
 
 use halo2_proofs::plonk::ConstraintSystem;
 use halo2curves::bn256::Fr;
-use loopx_models::{Activation, OutputSpec, QuantizedModel, SigmoidTable};
+use loopx_models::{Activation, ActivationTable, OutputSpec, QuantizedModel};
 use serde::{Deserialize, Serialize};
 
 use crate::chips::dense::rows_per_output;
@@ -29,9 +29,12 @@ pub struct CircuitShape {
     /// Whether the threshold chip is configured (predicate outputs).
     #[serde(default = "configured")]
     pub threshold: bool,
-    /// Whether the multiplexers are configured (sigmoid tables, tree leaves).
+    /// Whether the multiplexers are configured (activation tables read bit by bit, tree leaves).
     #[serde(default = "configured")]
     pub mux: bool,
+    /// Whether activation tables are read by a lookup argument instead of multiplexers.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub lookup: bool,
 }
 
 /// Shapes written before a chip became optional configured it.
@@ -72,12 +75,15 @@ pub fn layer_params(model: &QuantizedModel, l: usize) -> Vec<RescaleParams> {
     layer
         .pre_bounds
         .iter()
-        .map(|b| {
-            let (lo, hi, may_clamp) = match &layer.activation {
+        .enumerate()
+        .map(|(j, b)| {
+            let (lo, hi, may_clamp) = match layer.activation_of(j) {
                 Activation::Identity => (b.min, b.max, false),
                 Activation::Relu => (0, b.max.max(0), true),
                 Activation::Clip { lo, hi } => (*lo, *hi, true),
-                Activation::Sigmoid(t) => (-t.half_range, t.half_range - 1, true),
+                Activation::Sigmoid(t) | Activation::SoftplusTail(t) => {
+                    (-t.half_range, t.half_range - 1, true)
+                }
             };
             let spread = [
                 b.max as i128 - lo as i128,
@@ -120,18 +126,43 @@ pub struct CircuitPlan {
     pub fixed_columns: usize,
     /// Public instance values.
     pub instances: usize,
+    /// Rows of the lookup table columns (0 without lookups).
+    #[serde(default)]
+    pub table_rows: usize,
 }
 
 impl CircuitPlan {
     /// Rows that must be usable.
     pub fn rows_needed(&self) -> usize {
         // One spare row: the dense, Poseidon and range gates look one record past their own.
-        self.pool_rows + self.strip_rows + 1
+        (self.pool_rows + self.strip_rows + 1).max(self.table_rows)
     }
 }
 
-/// Bits of a sigmoid table's index (the clamped input plus its half range).
-pub fn sigmoid_index_bits(table: &SigmoidTable) -> u32 {
+/// Every distinct activation table of `model`, in order of first use.
+pub fn table_set(model: &QuantizedModel) -> crate::chips::table::TableSet {
+    let mut set = crate::chips::table::TableSet::new();
+    for layer in &model.layers {
+        for table in (0..layer.outputs()).filter_map(|j| layer.activation_of(j).table()) {
+            set.base_of(&table.values);
+        }
+    }
+    set
+}
+
+/// How a shape reads the model's activation tables (`None` without tables): `"lookup"` or
+/// `"multiplexers"`.
+pub fn table_reads(model: &QuantizedModel, shape: CircuitShape) -> Option<&'static str> {
+    has_tables(model).then_some(if shape.lookup { "lookup" } else { "multiplexers" })
+}
+
+/// Whether any layer of `model` reads an activation table.
+pub fn has_tables(model: &QuantizedModel) -> bool {
+    model.layers.iter().any(|l| l.has_table())
+}
+
+/// Bits of an activation table's index (the clamped input plus its half range).
+pub fn table_index_bits(table: &ActivationTable) -> u32 {
     bits_for(2 * table.half_range as i128 - 1)
 }
 
@@ -146,22 +177,25 @@ pub fn trees_by_output(trees: &loopx_models::QuantizedTrees) -> Vec<Vec<(usize, 
     by_output
 }
 
-/// The shape a model needs in a pool `pool_width` wide (k left at 0).
-pub fn shape_for(model: &QuantizedModel, pool_width: usize) -> CircuitShape {
+/// The shape a model needs in a pool `pool_width` wide, its tables read by lookup or not (k left
+/// at 0).
+pub fn shape_for(model: &QuantizedModel, pool_width: usize, lookup: bool) -> CircuitShape {
+    let lookup = lookup && has_tables(model);
     CircuitShape {
         k: 0,
         pool_width,
         trees: model.trees.is_some(),
         argmax: model.output == OutputSpec::ArgMax,
         threshold: matches!(model.output, OutputSpec::Threshold { .. }),
-        mux: model.trees.is_some()
-            || model.layers.iter().any(|l| matches!(l.activation, Activation::Sigmoid(_))),
+        mux: model.trees.is_some() || has_tables(model) && !lookup,
+        lookup,
     }
 }
 
-/// Counts the rows and columns of `model` in a pool `pool_width` wide (k left at 0).
-pub fn measure(model: &QuantizedModel, pool_width: usize) -> CircuitPlan {
-    let shape = shape_for(model, pool_width);
+/// Counts the rows and columns of `model` in a pool `pool_width` wide, its tables read by lookup
+/// or not (k left at 0).
+pub fn measure(model: &QuantizedModel, pool_width: usize, lookup: bool) -> CircuitPlan {
+    let shape = shape_for(model, pool_width, lookup);
     let rows = |cells: usize| rows_for(pool_width, cells);
     let rescale = rows(crate::chips::rescale::ADVICE_CELLS);
     let checks = |params: &[RescaleParams]| -> usize {
@@ -184,11 +218,14 @@ pub fn measure(model: &QuantizedModel, pool_width: usize) -> CircuitPlan {
     for (l, layer) in model.layers.iter().enumerate() {
         pool_rows += layer.outputs() * (rows_per_output(width, pool_width) + rescale);
         strip_rows += checks(&layer_params(model, l));
-        if let Activation::Sigmoid(table) = &layer.activation {
-            let bits = sigmoid_index_bits(table);
-            pool_rows += layer.outputs() * rows_per_output(1, pool_width);
-            strip_rows +=
-                layer.outputs() * (rows_for_bits(bits) + crate::chips::mux::tree_rows(bits, pool_width));
+        for table in (0..layer.outputs()).filter_map(|j| layer.activation_of(j).table()) {
+            if shape.lookup {
+                pool_rows += rows(2);
+            } else {
+                let bits = table_index_bits(table);
+                pool_rows += rows_per_output(1, pool_width);
+                strip_rows += rows_for_bits(bits) + crate::chips::mux::tree_rows(bits, pool_width);
+            }
         }
         width = layer.outputs();
     }
@@ -216,6 +253,7 @@ pub fn measure(model: &QuantizedModel, pool_width: usize) -> CircuitPlan {
         advice_columns: cs.num_advice_columns(),
         fixed_columns: cs.num_fixed_columns() + cs.num_selectors(),
         instances: 2 + model.public_output_len(),
+        table_rows: if shape.lookup { table_set(model).rows() } else { 0 },
     }
 }
 
@@ -234,10 +272,28 @@ pub const POOL_WIDTHS: [usize; 9] = [3, 4, 5, 6, 8, 12, 16, 24, 32];
 /// models leave most rows of a `2^k` domain empty. So: among the shapes whose `k` is at most one
 /// above the smallest reachable `k`, take the one with the fewest columns, then the least
 /// proving work (`2^k` × columns).
+///
+/// Activation tables are read by multiplexer trees (~1,500 rows per read, no extra column) unless
+/// that more than doubles the domain over the lookup argument's (about 45k gas more to verify):
+/// then proving time is what the multiplexers would cost, several times over.
 pub fn choose_shape(model: &QuantizedModel) -> CircuitPlan {
+    let multiplexers = best_shape(model, false);
+    if !has_tables(model) {
+        return multiplexers;
+    }
+    let lookup = best_shape(model, true);
+    if multiplexers.shape.k > lookup.shape.k + 1 {
+        lookup
+    } else {
+        multiplexers
+    }
+}
+
+/// The cheapest shape for the verifier with tables read by lookup or not.
+fn best_shape(model: &QuantizedModel, lookup: bool) -> CircuitPlan {
     let mut candidates = Vec::new();
     for pool_width in POOL_WIDTHS {
-        let mut plan = measure(model, pool_width);
+        let mut plan = measure(model, pool_width, lookup);
         let total = plan.rows_needed() + unusable_rows(plan.shape);
         plan.shape.k = total.next_power_of_two().trailing_zeros().max(4);
         candidates.push(plan);

@@ -11,7 +11,8 @@ use loopx_circuits::wire::fr_from_i64;
 use loopx_circuits::{choose_shape, commitment, ModelCircuit, ModelWitness, PublicInstances, Tamper};
 use loopx_models::quantized::pre_activation_bounds;
 use loopx_models::{
-    Activation, Bounds, DenseLayer, OutputSpec, QuantizedInput, QuantizedModel, SigmoidTable,
+    Activation, ActivationTable, Bounds, DenseLayer, LeadActivation, OutputSpec, QuantizedInput,
+    QuantizedModel,
 };
 
 /// Deterministic pseudo-random integers in `[-span, span]`.
@@ -22,30 +23,44 @@ fn pseudo(seed: &mut u64, span: i64) -> i64 {
     (*seed % (2 * span as u64 + 1)) as i64 - span
 }
 
-fn layer(
-    inputs: &[Bounds],
-    outputs: usize,
-    shift: u32,
-    activation: Activation,
-    seed: &mut u64,
-) -> DenseLayer {
+/// A hidden layer: outputs, activation, and the lead activation of its first outputs.
+type Hidden = (usize, Activation, Option<LeadActivation>);
+
+fn layer(inputs: &[Bounds], shape: &Hidden, shift: u32, seed: &mut u64) -> DenseLayer {
+    let (outputs, activation, lead) = shape.clone();
     let weights: Vec<Vec<i64>> =
         (0..outputs).map(|_| (0..inputs.len()).map(|_| pseudo(seed, 300)).collect()).collect();
     let bias: Vec<i64> = (0..outputs).map(|_| pseudo(seed, 5000) + (1 << (shift - 1))).collect();
     let pre_bounds = pre_activation_bounds(&weights, &bias, shift, inputs);
-    let out_bounds = pre_bounds.iter().map(|b| activation.out_bounds(*b)).collect();
-    DenseLayer { weights, bias, shift, pre_scale_bits: 6, activation, pre_bounds, out_bounds }
+    let mut layer = DenseLayer {
+        weights,
+        bias,
+        shift,
+        pre_scale_bits: 6,
+        activation,
+        lead,
+        pre_bounds,
+        out_bounds: Vec::new(),
+    };
+    layer.out_bounds =
+        layer.pre_bounds.iter().enumerate().map(|(j, b)| layer.activation_of(j).out_bounds(*b)).collect();
+    layer
 }
 
 fn model(features: usize, hidden: &[(usize, Activation)], output: OutputSpec) -> QuantizedModel {
+    let hidden: Vec<Hidden> = hidden.iter().map(|(n, a)| (*n, a.clone(), None)).collect();
+    model_with_leads(features, &hidden, output)
+}
+
+fn model_with_leads(features: usize, hidden: &[Hidden], output: OutputSpec) -> QuantizedModel {
     let mut seed = 0x9e3779b97f4a7c15;
     let inputs: Vec<QuantizedInput> = (0..features)
         .map(|i| QuantizedInput { name: format!("x{i}"), scale_bits: 6, min: -200, max: 1000 })
         .collect();
     let mut bounds: Vec<Bounds> = inputs.iter().map(|i| Bounds { min: i.min, max: i.max }).collect();
     let mut layers = Vec::new();
-    for (outputs, activation) in hidden {
-        let l = layer(&bounds, *outputs, 8, activation.clone(), &mut seed);
+    for shape in hidden {
+        let l = layer(&bounds, shape, 8, &mut seed);
         bounds = l.out_bounds.clone();
         layers.push(l);
     }
@@ -57,7 +72,39 @@ fn mlp_argmax() -> QuantizedModel {
 }
 
 fn logistic() -> QuantizedModel {
-    model(5, &[(1, Activation::Sigmoid(SigmoidTable::build(6, 512, 12)))], OutputSpec::Vector)
+    model(5, &[(1, Activation::Sigmoid(ActivationTable::sigmoid(6, 512, 12)))], OutputSpec::Vector)
+}
+
+/// LeakyRelu as one layer: four identity outputs, four relu outputs of the same pre-activations.
+fn leaky() -> QuantizedModel {
+    let lead = LeadActivation { outputs: 4, activation: Activation::Identity };
+    model_with_leads(
+        5,
+        &[(8, Activation::Relu, Some(lead)), (3, Activation::Identity, None)],
+        OutputSpec::ArgMax,
+    )
+}
+
+/// Softplus as one layer: three relu outputs, three softplus-tail outputs.
+fn softplus() -> QuantizedModel {
+    let lead = LeadActivation { outputs: 3, activation: Activation::Relu };
+    let tail = Activation::SoftplusTail(ActivationTable::softplus_tail(6, 512, 12));
+    model_with_leads(5, &[(6, tail, Some(lead)), (2, Activation::Identity, None)], OutputSpec::Vector)
+}
+
+/// Sixteen sigmoids, then sixteen softplus halves: two tables, read by the lookup argument.
+fn wide_tables() -> QuantizedModel {
+    let lead = LeadActivation { outputs: 8, activation: Activation::Relu };
+    let tail = Activation::SoftplusTail(ActivationTable::softplus_tail(6, 512, 12));
+    model_with_leads(
+        5,
+        &[
+            (16, Activation::Sigmoid(ActivationTable::sigmoid(6, 512, 12)), None),
+            (16, tail, Some(lead)),
+            (3, Activation::Identity, None),
+        ],
+        OutputSpec::ArgMax,
+    )
 }
 
 fn clipped_threshold() -> QuantizedModel {
@@ -86,7 +133,8 @@ fn assert_rejected_by(m: &QuantizedModel, q: &[i64], tamper: Tamper, gate: &str)
 
 #[test]
 fn honest_witness_satisfies_every_model_kind() {
-    for m in [mlp_argmax(), logistic(), clipped_threshold()] {
+    for m in [mlp_argmax(), logistic(), clipped_threshold(), leaky(), softplus(), wide_tables()] {
+        m.validate().expect("well-formed test model");
         for seed in [1, 2, 3] {
             let (prover, _) = prove_mock(&m, &features(&m, seed), None);
             prover.assert_satisfied();
@@ -151,6 +199,40 @@ fn rejects_wrong_sigmoid_output_and_clamp() {
     assert_rejected_by(&m, &q, Tamper::SigmoidTableEntry { layer: 0, neuron: 0 }, "mux of constants");
     assert_rejected(&m, &q, Tamper::ActivationOutput { layer: 0, neuron: 0 });
     assert_rejected(&m, &q, Tamper::ClampFlag { layer: 0, neuron: 0 });
+}
+
+#[test]
+fn rejects_wrong_outputs_of_either_half_of_a_two_part_activation() {
+    let m = leaky();
+    let q = features(&m, 12);
+    for neuron in [0, 3, 4, 7] {
+        assert_rejected(&m, &q, Tamper::ActivationOutput { layer: 0, neuron });
+        assert_rejected(&m, &q, Tamper::RescaleRemainder { layer: 0, neuron });
+    }
+    assert_rejected(&m, &q, Tamper::ClampFlag { layer: 0, neuron: 5 });
+    let m = softplus();
+    let q = features(&m, 13);
+    assert_rejected(&m, &q, Tamper::ActivationOutput { layer: 0, neuron: 1 });
+    assert_rejected(&m, &q, Tamper::ClampFlag { layer: 0, neuron: 2 });
+    if choose_shape(&m).shape.lookup {
+        assert_rejected_by(&m, &q, Tamper::SigmoidOutput { layer: 0, neuron: 4 }, "activation table");
+    } else {
+        assert_rejected_by(&m, &q, Tamper::SigmoidOutput { layer: 0, neuron: 4 }, "mux of wires");
+        assert_rejected_by(&m, &q, Tamper::SigmoidTableEntry { layer: 0, neuron: 5 }, "mux of constants");
+    }
+}
+
+#[test]
+fn tables_read_by_lookup_reject_a_wrong_entry_of_either_table() {
+    let m = wide_tables();
+    assert!(choose_shape(&m).shape.lookup, "sixteen tables per layer should be read by lookup");
+    assert!(!choose_shape(&logistic()).shape.lookup, "one sigmoid stays with the multiplexers");
+    let q = features(&m, 14);
+    for (layer, neuron) in [(0, 0), (0, 15), (1, 8), (1, 15)] {
+        assert_rejected_by(&m, &q, Tamper::SigmoidOutput { layer, neuron }, "activation table");
+        assert_rejected(&m, &q, Tamper::ClampFlag { layer, neuron });
+    }
+    common::assert_every_changed_instance_rejected(&m, &q);
 }
 
 #[test]

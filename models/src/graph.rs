@@ -61,6 +61,13 @@ pub enum Op {
     Relu,
     /// `1 / (1 + e^-x)`.
     Sigmoid,
+    /// `x` where `x ≥ 0`, else `alpha·x`.
+    LeakyRelu {
+        /// The slope below zero.
+        alpha: f64,
+    },
+    /// `ln(1 + e^x)`.
+    Softplus,
     /// `min(max(x, min), max)`; absent ONNX bounds are infinite.
     Clip {
         /// Lower bound.
@@ -94,6 +101,8 @@ impl Op {
             Op::Div { .. } => "Div",
             Op::Relu => "Relu",
             Op::Sigmoid => "Sigmoid",
+            Op::LeakyRelu { .. } => "LeakyRelu",
+            Op::Softplus => "Softplus",
             Op::Clip { .. } => "Clip",
             Op::Reshape { onnx_op } => onnx_op,
             Op::Softmax => "Softmax",
@@ -158,7 +167,12 @@ impl Op {
                 }
                 Ok(e.outputs)
             }
-            Op::Relu | Op::Sigmoid | Op::Reshape { .. } | Op::Softmax => Ok(width),
+            Op::Relu
+            | Op::Sigmoid
+            | Op::LeakyRelu { .. }
+            | Op::Softplus
+            | Op::Reshape { .. }
+            | Op::Softmax => Ok(width),
         }
     }
 
@@ -181,6 +195,8 @@ impl Op {
             Op::Div { c } => &x / c,
             Op::Relu => x.mapv(|v| v.max(0.0)),
             Op::Sigmoid => x.mapv(sigmoid),
+            Op::LeakyRelu { alpha } => x.mapv(|v| if v >= 0.0 { v } else { alpha * v }),
+            Op::Softplus => x.mapv(|v| v.max(0.0) + crate::quantized::softplus_tail(v)),
             Op::Clip { min, max } => x.mapv(|v| v.clamp(*min, *max)),
             Op::Reshape { .. } => x.to_owned(),
             Op::Softmax => {

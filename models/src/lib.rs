@@ -37,8 +37,8 @@ pub use package::{
 };
 pub use quantize::{agreement_on_rows, quantize, Agreement, LayerScales, OutputRequest, QuantizationReport};
 pub use quantized::{
-    Activation, Bounds, DenseLayer, InferenceTrace, LayerTrace, OutputSpec, QuantizedInput, QuantizedModel,
-    SigmoidTable,
+    Activation, ActivationTable, Bounds, DenseLayer, InferenceTrace, LayerTrace, LeadActivation, OutputSpec,
+    QuantizedInput, QuantizedModel,
 };
 pub use schema::{FeatureSpec, Schema, SchemaId, SCHEMA_ENCODING_FORMAT};
 pub use trees::{

@@ -6,6 +6,10 @@
 //! an identity layer, and trailing affine ops an identity activation. A trailing `Softmax`/`ArgMax`
 //! is not lowered: both are monotonic, so the dense chain computes the scores and the argmax of
 //! the scores is the argmax of the probabilities.
+//!
+//! Two-part activations become one layer twice as wide whose two halves take different
+//! activations, and the next layer (or a final identity layer) adds the halves:
+//! `LeakyRelu_α(x) = α·x + (1−α)·relu(x)`, `Softplus(x) = relu(x) + ln(1 + e^-|x|)`.
 
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 
@@ -29,6 +33,8 @@ pub enum FloatActivation {
     },
     /// The logistic function.
     Sigmoid,
+    /// `ln(1 + e^-|x|)`, the softplus's second half.
+    SoftplusTail,
 }
 
 impl FloatActivation {
@@ -39,7 +45,14 @@ impl FloatActivation {
             FloatActivation::Relu => v.max(0.0),
             FloatActivation::Clip { min, max } => v.clamp(*min, *max),
             FloatActivation::Sigmoid => crate::graph::sigmoid(v),
+            FloatActivation::SoftplusTail => crate::quantized::softplus_tail(v),
         }
+    }
+
+    /// Whether the activation is computed from a table (its input is clamped to the table's
+    /// domain at a fixed scale).
+    pub fn is_table(&self) -> bool {
+        matches!(self, FloatActivation::Sigmoid | FloatActivation::SoftplusTail)
     }
 }
 
@@ -52,6 +65,18 @@ pub struct FloatLayer {
     pub bias: Array1<f64>,
     /// The nonlinearity.
     pub activation: FloatActivation,
+    /// A different nonlinearity for the first outputs: `(how many, which)`.
+    pub lead: Option<(usize, FloatActivation)>,
+}
+
+impl FloatLayer {
+    /// The activation of output `j`.
+    pub fn activation_of(&self, j: usize) -> FloatActivation {
+        match self.lead {
+            Some((n, lead)) if j < n => lead,
+            _ => self.activation,
+        }
+    }
 }
 
 /// Pre-activations and outputs of one float layer over many rows.
@@ -112,6 +137,24 @@ impl LoweredModel {
         };
         let mut width = trees.as_ref().map_or(graph.inputs(), |e| e.outputs);
         for node in &graph.nodes()[first.min(graph.scores_end())..graph.scores_end()] {
+            let two_part = match node.op {
+                Op::LeakyRelu { alpha } => {
+                    Some((FloatActivation::Identity, FloatActivation::Relu, [alpha, 1.0 - alpha]))
+                }
+                Op::Softplus => Some((FloatActivation::Relu, FloatActivation::SoftplusTail, [1.0, 1.0])),
+                _ => None,
+            };
+            if let Some((lead, rest, [a, b])) = two_part {
+                let Affine { m, v } = pending.take().unwrap_or_else(|| Affine::identity(width));
+                let weights = ndarray::concatenate(Axis(0), &[m.view(), m.view()]).expect("equal widths");
+                let bias = ndarray::concatenate(Axis(0), &[v.view(), v.view()]).expect("equal widths");
+                layers.push(FloatLayer { weights, bias, activation: rest, lead: Some((width, lead)) });
+                let eye = Array2::<f64>::eye(width);
+                let sum = ndarray::concatenate(Axis(1), &[(&eye * a).view(), (&eye * b).view()])
+                    .expect("equal heights");
+                pending = Some(Affine { m: sum, v: Array1::zeros(width) });
+                continue;
+            }
             let activation = match &node.op {
                 Op::Relu => Some(FloatActivation::Relu),
                 Op::Sigmoid => Some(FloatActivation::Sigmoid),
@@ -125,13 +168,18 @@ impl LoweredModel {
             };
             if let Some(activation) = activation {
                 let Affine { m, v } = pending.take().unwrap_or_else(|| Affine::identity(width));
-                layers.push(FloatLayer { weights: m, bias: v, activation });
+                layers.push(FloatLayer { weights: m, bias: v, activation, lead: None });
             }
         }
         // Trees already give the scores; a dense chain needs at least one layer.
         if pending.is_some() || (layers.is_empty() && trees.is_none()) {
             let Affine { m, v } = pending.take().unwrap_or_else(|| Affine::identity(width));
-            layers.push(FloatLayer { weights: m, bias: v, activation: FloatActivation::Identity });
+            layers.push(FloatLayer {
+                weights: m,
+                bias: v,
+                activation: FloatActivation::Identity,
+                lead: None,
+            });
         }
         Ok(LoweredModel { inputs: graph.inputs(), trees, layers })
     }
@@ -154,7 +202,11 @@ impl LoweredModel {
                 None => input.dot(&layer.weights.t()),
             };
             let pre = product + layer.bias.view().insert_axis(Axis(0));
-            let out = pre.mapv(|v| layer.activation.apply(v));
+            let mut out = pre.clone();
+            for (j, mut column) in out.columns_mut().into_iter().enumerate() {
+                let activation = layer.activation_of(j);
+                column.mapv_inplace(|v| activation.apply(v));
+            }
             traces.push(FloatLayerTrace { pre, out });
         }
         traces

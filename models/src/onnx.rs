@@ -43,6 +43,8 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "Constant",
     "Tanh",
     "HardSigmoid",
+    "LeakyRelu",
+    "Softplus",
     "ai.onnx.ml.TreeEnsembleClassifier",
     "ai.onnx.ml.TreeEnsembleRegressor",
     "ai.onnx.ml.ZipMap",
@@ -52,6 +54,12 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "ai.onnx.ml.Normalizer",
     "ai.onnx.ml.Binarizer",
 ];
+
+/// Ops the importer reads only as parts of a spelled-out softmax (`onnx_outputs`).
+const SOFTMAX_PARTS: &[&str] = &["Exp", "ReduceMax", "ReduceSum"];
+
+/// Elementwise activations, which read exactly the chain's tensor.
+const UNARY_OPS: &[&str] = &["Relu", "Sigmoid", "Tanh", "HardSigmoid", "LeakyRelu", "Softplus"];
 
 /// Classifiers whose outputs are `(label, scores)`: the chain follows the scores.
 const CLASSIFIERS: &[&str] = &["ai.onnx.ml.TreeEnsembleClassifier", "ai.onnx.ml.LinearClassifier"];
@@ -207,7 +215,7 @@ impl<'a> Importer<'a> {
     fn run(mut self) -> Result<Graph, ModelError> {
         let (input_name, features) = self.data_input()?;
         let side = crate::onnx_outputs::OutputSide::recognise(self.graph, &self.constants);
-        for &skipped in &side.skipped {
+        for &skipped in side.skipped.iter().chain(&side.absorbed) {
             for input in &self.graph.node[skipped].input {
                 if let Some(n) = self.uses.get_mut(input.as_str()) {
                     *n = n.saturating_sub(1);
@@ -230,14 +238,24 @@ impl<'a> Importer<'a> {
                 dropped.extend(node.output.iter().cloned());
                 continue;
             }
-            if let Some(p) = side.pairs.get(&index) {
-                // [1 − p, p] is read as p, the positive class's probability.
+            if side.absorbed.contains(&index) {
+                continue;
+            }
+            if let Some(p) = side.aliases.get(&index) {
+                // [1 − p, p] is read as p, the positive class's probability; x − max(x) before a
+                // softmax as x.
                 if *p != current {
-                    return Err(
-                        at.err(format!("the binary pair is built from `{p}`, not the chain's `{current}`"))
-                    );
+                    return Err(at.err(format!("reads `{p}`, not the chain's `{current}`")));
                 }
                 current = node.output.first().cloned().ok_or_else(|| at.err("the node has no output"))?;
+                continue;
+            }
+            if let Some(output) = side.softmax.get(&index) {
+                if node.input.first() != Some(&current) {
+                    return Err(at.err(format!("the softmax does not read the chain's `{current}`")));
+                }
+                nodes.push(Node { name: name.clone(), op: Op::Softmax });
+                current = output.clone();
                 continue;
             }
             // Post-processing of a dropped label (e.g. a Cast) is dropped with it.
@@ -246,11 +264,17 @@ impl<'a> Importer<'a> {
                 continue;
             }
             if !SUPPORTED_OPS.contains(&op_name.as_str()) {
-                return Err(ModelError::UnsupportedOp {
-                    node: name,
-                    op: op_name,
-                    supported: supported_list(),
-                });
+                let mut supported = supported_list();
+                if SOFTMAX_PARTS.contains(&op_name.as_str()) {
+                    supported.push_str(
+                        " (Exp, ReduceMax and ReduceSum only as a softmax spelled out: optionally \
+                         x − ReduceMax(x) over axis 1, then Exp, ReduceSum over axis 1 with keepdims, Div)",
+                    );
+                }
+                return Err(ModelError::UnsupportedOp { node: name, op: op_name, supported });
+            }
+            if UNARY_OPS.contains(&op_name.as_str()) && node.input.len() != 1 {
+                return Err(at.err(format!("takes one input, got {}", node.input.len())));
             }
             // A classifier's outputs are (label, scores): the chain follows the scores, and the
             // label (the scores' argmax, which the circuit computes itself) is dropped.
@@ -380,6 +404,14 @@ impl<'a> Importer<'a> {
                 Op::Mul { c: Array1::from_elem(width, 2.0) },
                 Op::Add { c: Array1::from_elem(width, -1.0) },
             ],
+            "LeakyRelu" => {
+                let alpha = attr_f(node, "alpha", 0.01);
+                if !alpha.is_finite() {
+                    return Err(at.err(format!("alpha = {alpha} is not a finite slope")));
+                }
+                vec![Op::LeakyRelu { alpha }]
+            }
+            "Softplus" => vec![Op::Softplus],
             "HardSigmoid" => vec![
                 Op::Mul { c: Array1::from_elem(width, attr_f(node, "alpha", 0.2)) },
                 Op::Add { c: Array1::from_elem(width, attr_f(node, "beta", 0.5)) },

@@ -6,7 +6,9 @@
 //!   labels), `Reshape`, `Cast`, ending in a graph output — dropped, since the circuit computes
 //!   the argmax of the scores itself when the package asks for it;
 //! - the **binary pair** `[1 − p, p]`: `Sub(1, p)` and `Concat(axis 1)` of the two — read as `p`,
-//!   the positive class's probability (its complement carries no information).
+//!   the positive class's probability (its complement carries no information);
+//! - a **spelled-out softmax** `Exp(x) / ReduceSum(Exp(x))` over the row, optionally shifted
+//!   first by `Sub(x, ReduceMax(x))` (which does not change it) — read as `Softmax`.
 
 use std::collections::{HashMap, HashSet};
 
@@ -23,8 +25,28 @@ const LABEL_BRANCH_OPS: &[&str] =
 pub(crate) struct OutputSide {
     /// Nodes not imported (label branches, the `Sub` of a binary pair).
     pub skipped: HashSet<usize>,
-    /// `Concat` nodes of a binary pair → the tensor `p` they stand for.
-    pub pairs: HashMap<usize, String>,
+    /// Nodes whose output stands for one of their inputs: the `Concat` of a binary pair (→ `p`),
+    /// the `Sub(x, ReduceMax(x))` before a spelled-out softmax (→ `x`).
+    pub aliases: HashMap<usize, String>,
+    /// The `Exp` of a spelled-out softmax → the softmax's output (its `Div`'s).
+    pub softmax: HashMap<usize, String>,
+    /// Nodes not imported because another node stands for their work (a spelled-out softmax's
+    /// `ReduceMax`, `ReduceSum` and `Div`); unlike skipped ones, their outputs live on.
+    pub absorbed: HashSet<usize>,
+}
+
+/// Whether a reduction node reduces the row (axis 1 or −1, kept), its axes given as an
+/// attribute (before opset 13/18) or as a constant input.
+fn reduces_row(node: &pb::NodeProto, constants: &HashMap<String, Constant>) -> bool {
+    let keepdims = node.attribute.iter().find(|a| a.name == "keepdims").is_none_or(|a| a.i == 1);
+    let axes: Vec<i64> = match node.input.get(1).filter(|i| !i.is_empty()) {
+        Some(name) => match constants.get(name) {
+            Some(c) => c.values.iter().map(|v| *v as i64).collect(),
+            None => return false,
+        },
+        None => node.attribute.iter().find(|a| a.name == "axes").map_or_else(Vec::new, |a| a.ints.clone()),
+    };
+    keepdims && matches!(axes.as_slice(), [1] | [-1])
 }
 
 impl OutputSide {
@@ -64,7 +86,46 @@ impl OutputSide {
                             && consumers(first).len() == 1
                         {
                             side.skipped.insert(sub);
-                            side.pairs.insert(index, p.clone());
+                            side.aliases.insert(index, p.clone());
+                        }
+                    }
+                }
+            }
+            // Spelled-out softmax: Div(e, ReduceSum(e)) with e = Exp(x), x maybe Sub(y, ReduceMax(y)).
+            if node.op_type == "Exp" && node.domain.is_empty() && node.input.len() == 1 {
+                let e = node.output.first().map_or("", String::as_str);
+                let readers_of_e = consumers(e);
+                let find = |op: &str| readers_of_e.iter().copied().find(|r| graph.node[*r].op_type == op);
+                if let (2, Some(sum), Some(div)) = (readers_of_e.len(), find("ReduceSum"), find("Div")) {
+                    let (s_node, d_node) = (&graph.node[sum], &graph.node[div]);
+                    let total = s_node.output.first().map_or("", String::as_str);
+                    if reduces_row(s_node, constants)
+                        && d_node.input.len() == 2
+                        && d_node.input[0] == e
+                        && d_node.input[1] == total
+                        && consumers(total) == [div]
+                        && !graph_outputs.contains(e)
+                        && !graph_outputs.contains(total)
+                    {
+                        side.absorbed.extend([sum, div]);
+                        side.softmax.insert(index, d_node.output.first().cloned().unwrap_or_default());
+                        if let Some(&sub) = producer.get(node.input[0].as_str()) {
+                            let sub_node = &graph.node[sub];
+                            let shifted = sub_node.output.first().map_or("", String::as_str);
+                            if let (true, [y, m]) = (sub_node.op_type == "Sub", sub_node.input.as_slice()) {
+                                if let Some(&max) = producer.get(m.as_str()) {
+                                    let max_node = &graph.node[max];
+                                    if max_node.op_type == "ReduceMax"
+                                        && max_node.input.first() == Some(y)
+                                        && reduces_row(max_node, constants)
+                                        && consumers(m) == [sub]
+                                        && consumers(shifted) == [index]
+                                    {
+                                        side.absorbed.insert(max);
+                                        side.aliases.insert(sub, y.clone());
+                                    }
+                                }
+                            }
                         }
                     }
                 }

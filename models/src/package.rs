@@ -284,23 +284,12 @@ pub fn canonical_encoding(model: &QuantizedModel) -> Vec<u8> {
         }
         u64_(&mut out, u64::from(layer.shift));
         u64_(&mut out, u64::from(layer.pre_scale_bits));
-        match &layer.activation {
-            Activation::Identity => out.push(0),
-            Activation::Relu => out.push(1),
-            Activation::Clip { lo, hi } => {
-                out.push(2);
-                i64_(&mut out, *lo);
-                i64_(&mut out, *hi);
-            }
-            Activation::Sigmoid(table) => {
-                out.push(3);
-                i64_(&mut out, table.half_range);
-                u64_(&mut out, u64::from(table.out_scale_bits));
-                u64_(&mut out, table.values.len() as u64);
-                for v in &table.values {
-                    i64_(&mut out, *v);
-                }
-            }
+        encode_activation(&mut out, &layer.activation);
+        // Two-part activations were added later: layers without a lead keep their encoding.
+        if let Some(lead) = &layer.lead {
+            out.extend_from_slice(b"lead");
+            u64_(&mut out, lead.outputs as u64);
+            encode_activation(&mut out, &lead.activation);
         }
     }
     // Tree ensembles were added later: models without one keep their original id.
@@ -337,4 +326,28 @@ pub fn canonical_encoding(model: &QuantizedModel) -> Vec<u8> {
         }
     }
     out
+}
+
+/// One activation's tag and parameters.
+fn encode_activation(out: &mut Vec<u8>, activation: &Activation) {
+    let mut table = |tag: u8, table: &crate::ActivationTable| {
+        out.push(tag);
+        out.extend_from_slice(&table.half_range.to_be_bytes());
+        out.extend_from_slice(&u64::from(table.out_scale_bits).to_be_bytes());
+        out.extend_from_slice(&(table.values.len() as u64).to_be_bytes());
+        for v in &table.values {
+            out.extend_from_slice(&v.to_be_bytes());
+        }
+    };
+    match activation {
+        Activation::Identity => out.push(0),
+        Activation::Relu => out.push(1),
+        Activation::Clip { lo, hi } => {
+            out.push(2);
+            out.extend_from_slice(&lo.to_be_bytes());
+            out.extend_from_slice(&hi.to_be_bytes());
+        }
+        Activation::Sigmoid(t) => table(3, t),
+        Activation::SoftplusTail(t) => table(4, t),
+    }
 }

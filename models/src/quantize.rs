@@ -26,8 +26,8 @@ use crate::error::ModelError;
 use crate::graph::{argmax_f64, rows_to_array, Graph};
 use crate::lower::{FloatActivation, LoweredModel};
 use crate::quantized::{
-    accumulator_bounds, argmax, pre_activation_bounds, Activation, Bounds, DenseLayer, OutputSpec,
-    QuantizedInput, QuantizedModel, SigmoidTable, MAX_ACCUMULATOR_BITS,
+    accumulator_bounds, argmax, pre_activation_bounds, Activation, ActivationTable, Bounds, DenseLayer,
+    LeadActivation, OutputSpec, QuantizedInput, QuantizedModel, MAX_ACCUMULATOR_BITS,
 };
 use crate::schema::Schema;
 use crate::trees::quantize_trees;
@@ -155,9 +155,9 @@ pub fn quantize(
     let mut scales = Vec::with_capacity(lowered.layers.len());
     for (l, (layer, trace)) in lowered.layers.iter().zip(&traces).enumerate() {
         let fail = |message: String| ModelError::Quantization { layer: l, message };
-        let pre_bits = match layer.activation {
-            FloatActivation::Sigmoid => SIGMOID_PRE_SCALE_BITS,
-            _ => {
+        let pre_bits = match layer.activation.is_table() || layer.lead.is_some_and(|(_, a)| a.is_table()) {
+            true => SIGMOID_PRE_SCALE_BITS,
+            false => {
                 scale_bits_for(max_abs(trace.pre.view()).into_iter().fold(0.0, f64::max), PRE_MAGNITUDE_BITS)
                     .min(MAX_PRE_SCALE_BITS)
             }
@@ -188,30 +188,43 @@ pub fn quantize(
             return Err(fail("a pre-activation can exceed 2^62".into()));
         }
         let pre_bounds = pre_activation_bounds(&weights, &bias, shift, &bounds);
-        let activation = match layer.activation {
-            FloatActivation::Identity => Activation::Identity,
-            FloatActivation::Relu => Activation::Relu,
-            FloatActivation::Sigmoid => Activation::Sigmoid(SigmoidTable::build(
-                SIGMOID_PRE_SCALE_BITS,
-                SIGMOID_HALF_RANGE,
-                SIGMOID_OUT_SCALE_BITS,
-            )),
-            FloatActivation::Clip { min, max } => quantize_clip(min, max, pre_bits, &pre_bounds),
+        let activation = quantize_activation(layer.activation, pre_bits, &pre_bounds);
+        let lead = layer.lead.map(|(outputs, a)| LeadActivation {
+            outputs,
+            activation: quantize_activation(a, pre_bits, &pre_bounds[..outputs]),
+        });
+        let mut dense = DenseLayer {
+            weights,
+            bias,
+            shift,
+            pre_scale_bits: pre_bits,
+            activation,
+            lead,
+            pre_bounds,
+            out_bounds: Vec::new(),
         };
-        let out_bounds: Vec<Bounds> = pre_bounds.iter().map(|b| activation.out_bounds(*b)).collect();
-        let dense =
-            DenseLayer { weights, bias, shift, pre_scale_bits: pre_bits, activation, pre_bounds, out_bounds };
+        dense.out_bounds =
+            dense.pre_bounds.iter().enumerate().map(|(j, b)| dense.activation_of(j).out_bounds(*b)).collect();
         let out_bits = dense.out_scale_bits();
         scales.push(LayerScales {
             shape: [dense.inputs(), dense.outputs()],
-            activation: activation_name(&dense.activation).into(),
+            activation: match &dense.lead {
+                Some(lead) => {
+                    format!("{}+{}", activation_name(&lead.activation), activation_name(&dense.activation))
+                }
+                None => activation_name(&dense.activation).into(),
+            },
             pre_scale_bits: pre_bits,
             shift,
             out_scale_bits: out_bits,
             accumulator_bits,
         });
-        in_magnitude = max_abs(trace.out.view()).into_iter().fold(1.0, f64::max) * pow2(out_bits);
-        in_bits = vec![out_bits; dense.outputs()];
+        in_magnitude = max_abs(trace.out.view())
+            .into_iter()
+            .enumerate()
+            .map(|(j, m)| m * pow2(dense.out_scale_bits_of(j)))
+            .fold(1.0, f64::max);
+        in_bits = (0..dense.outputs()).map(|j| dense.out_scale_bits_of(j)).collect();
         bounds = dense.out_bounds.clone();
         layers.push(dense);
     }
@@ -437,6 +450,27 @@ pub fn activation_name(activation: &Activation) -> &'static str {
         Activation::Relu => "relu",
         Activation::Clip { .. } => "clip",
         Activation::Sigmoid(_) => "sigmoid",
+        Activation::SoftplusTail(_) => "softplus-tail",
+    }
+}
+
+/// The quantized form of a float activation over pre-activations within `pre_bounds` at
+/// `pre_bits` fractional bits (tables are built for [`SIGMOID_PRE_SCALE_BITS`]).
+fn quantize_activation(activation: FloatActivation, pre_bits: u32, pre_bounds: &[Bounds]) -> Activation {
+    match activation {
+        FloatActivation::Identity => Activation::Identity,
+        FloatActivation::Relu => Activation::Relu,
+        FloatActivation::Sigmoid => Activation::Sigmoid(ActivationTable::sigmoid(
+            SIGMOID_PRE_SCALE_BITS,
+            SIGMOID_HALF_RANGE,
+            SIGMOID_OUT_SCALE_BITS,
+        )),
+        FloatActivation::SoftplusTail => Activation::SoftplusTail(ActivationTable::softplus_tail(
+            SIGMOID_PRE_SCALE_BITS,
+            SIGMOID_HALF_RANGE,
+            SIGMOID_OUT_SCALE_BITS,
+        )),
+        FloatActivation::Clip { min, max } => quantize_clip(min, max, pre_bits, pre_bounds),
     }
 }
 

@@ -32,36 +32,60 @@ pub struct QuantizedInput {
     pub max: i64,
 }
 
-/// A lookup table for the logistic sigmoid over a clamped, quantized domain.
+/// A table of an activation function over a clamped, quantized domain: how the circuit computes
+/// the sigmoid, and the saturating tail of the softplus.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SigmoidTable {
+pub struct ActivationTable {
     /// Pre-activations are clamped to `[-half_range, half_range - 1]` before the lookup.
     pub half_range: i64,
     /// Fractional bits of the table's output.
     pub out_scale_bits: u32,
-    /// `values[c + half_range] = round(sigmoid(c / 2^in_scale) · 2^out_scale_bits)`.
+    /// `values[c + half_range] = round(f(c / 2^in_scale) · 2^out_scale_bits)`.
     /// Stored rather than recomputed so the verifying key never depends on a platform's `exp`.
     pub values: Vec<i64>,
 }
 
-impl SigmoidTable {
-    /// Builds the table for pre-activations at `in_scale_bits` fractional bits.
-    pub fn build(in_scale_bits: u32, half_range: i64, out_scale_bits: u32) -> Self {
+impl ActivationTable {
+    /// Tabulates `f` for pre-activations at `in_scale_bits` fractional bits.
+    pub fn build(f: impl Fn(f64) -> f64, in_scale_bits: u32, half_range: i64, out_scale_bits: u32) -> Self {
         let in_scale = (1u64 << in_scale_bits) as f64;
         let out_scale = (1u64 << out_scale_bits) as f64;
-        let values = (-half_range..half_range)
-            .map(|c| {
-                let x = c as f64 / in_scale;
-                (out_scale / (1.0 + (-x).exp())).round() as i64
-            })
-            .collect();
-        SigmoidTable { half_range, out_scale_bits, values }
+        let values =
+            (-half_range..half_range).map(|c| (f(c as f64 / in_scale) * out_scale).round() as i64).collect();
+        ActivationTable { half_range, out_scale_bits, values }
+    }
+
+    /// The logistic sigmoid's table.
+    pub fn sigmoid(in_scale_bits: u32, half_range: i64, out_scale_bits: u32) -> Self {
+        Self::build(|x| 1.0 / (1.0 + (-x).exp()), in_scale_bits, half_range, out_scale_bits)
+    }
+
+    /// The table of `ln(1 + e^-|x|)`: softplus minus relu, which vanishes away from zero.
+    pub fn softplus_tail(in_scale_bits: u32, half_range: i64, out_scale_bits: u32) -> Self {
+        Self::build(softplus_tail, in_scale_bits, half_range, out_scale_bits)
+    }
+
+    /// The clamped input's position in the table.
+    pub fn clamp(&self, pre: i64) -> i64 {
+        pre.clamp(-self.half_range, self.half_range - 1)
     }
 
     /// The table's output for an already clamped input.
     pub fn lookup(&self, clamped: i64) -> i64 {
         self.values[(clamped + self.half_range) as usize]
     }
+
+    fn is_well_formed(&self) -> bool {
+        self.half_range > 0
+            && self.half_range <= 1 << 20
+            && self.values.len() as i64 == 2 * self.half_range
+            && self.out_scale_bits <= MAX_SCALE_BITS
+    }
+}
+
+/// `ln(1 + e^-|x|)`, i.e. `softplus(x) − max(x, 0)`.
+pub fn softplus_tail(x: f64) -> f64 {
+    (-x.abs()).exp().ln_1p()
 }
 
 /// What follows the floor division of a dense layer.
@@ -80,26 +104,33 @@ pub enum Activation {
         hi: i64,
     },
     /// Clamp to the table's domain, then look the sigmoid up.
-    Sigmoid(SigmoidTable),
+    Sigmoid(ActivationTable),
+    /// Clamp to the table's domain, then look `ln(1 + e^-|x|)` up (a softplus's second half).
+    SoftplusTail(ActivationTable),
 }
 
 impl Activation {
+    /// The table the activation reads, if it is one.
+    pub fn table(&self) -> Option<&ActivationTable> {
+        match self {
+            Activation::Sigmoid(table) | Activation::SoftplusTail(table) => Some(table),
+            _ => None,
+        }
+    }
+
     /// Applies the activation to a pre-activation value.
     pub fn apply(&self, pre: i64) -> i64 {
         match self {
             Activation::Identity => pre,
             Activation::Relu => pre.max(0),
             Activation::Clip { lo, hi } => pre.clamp(*lo, *hi),
-            Activation::Sigmoid(table) => table.lookup(pre.clamp(-table.half_range, table.half_range - 1)),
+            Activation::Sigmoid(table) | Activation::SoftplusTail(table) => table.lookup(table.clamp(pre)),
         }
     }
 
     /// Fractional bits of the activation's output, given the pre-activation's.
     pub fn out_scale_bits(&self, pre_scale_bits: u32) -> u32 {
-        match self {
-            Activation::Sigmoid(table) => table.out_scale_bits,
-            _ => pre_scale_bits,
-        }
+        self.table().map_or(pre_scale_bits, |t| t.out_scale_bits)
     }
 
     /// Output bounds for pre-activations within `pre`.
@@ -110,9 +141,8 @@ impl Activation {
             Activation::Clip { lo, hi } => {
                 Bounds { min: pre.min.clamp(*lo, *hi), max: pre.max.clamp(*lo, *hi) }
             }
-            Activation::Sigmoid(table) => {
-                let lo = pre.min.clamp(-table.half_range, table.half_range - 1);
-                let hi = pre.max.clamp(-table.half_range, table.half_range - 1);
+            Activation::Sigmoid(table) | Activation::SoftplusTail(table) => {
+                let (lo, hi) = (table.clamp(pre.min), table.clamp(pre.max));
                 let slice =
                     &table.values[(lo + table.half_range) as usize..=(hi + table.half_range) as usize];
                 Bounds {
@@ -122,6 +152,27 @@ impl Activation {
             }
         }
     }
+
+    /// Why the activation's parameters are malformed, if they are.
+    fn malformed(&self) -> Option<&'static str> {
+        match self {
+            Activation::Clip { lo, hi } if lo > hi => Some("clip lo > hi"),
+            _ if self.table().is_some_and(|t| !t.is_well_formed()) => Some("malformed activation table"),
+            _ => None,
+        }
+    }
+}
+
+/// The first `outputs` outputs of a layer take `activation` instead of the layer's own. This is
+/// how one layer carries both halves of a two-part activation, which the next layer adds up:
+/// `LeakyRelu = α·x + (1−α)·relu(x)` (identity lead, relu rest) and
+/// `Softplus = relu(x) + ln(1 + e^-|x|)` (relu lead, table rest).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeadActivation {
+    /// How many of the first outputs take this activation.
+    pub outputs: usize,
+    /// Their activation.
+    pub activation: Activation,
 }
 
 /// Inclusive integer interval.
@@ -146,6 +197,9 @@ pub struct DenseLayer {
     pub pre_scale_bits: u32,
     /// The nonlinearity.
     pub activation: Activation,
+    /// A different nonlinearity for the first outputs (two-part activations).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lead: Option<LeadActivation>,
     /// Bounds of each pre-activation over every allowed input (interval arithmetic).
     pub pre_bounds: Vec<Bounds>,
     /// Bounds of each output.
@@ -163,9 +217,27 @@ impl DenseLayer {
         self.weights.len()
     }
 
-    /// Fractional bits of the layer's output.
+    /// Fractional bits of the layer's output (of the outputs after the lead ones).
     pub fn out_scale_bits(&self) -> u32 {
         self.activation.out_scale_bits(self.pre_scale_bits)
+    }
+
+    /// The activation of output `j`.
+    pub fn activation_of(&self, j: usize) -> &Activation {
+        match &self.lead {
+            Some(lead) if j < lead.outputs => &lead.activation,
+            _ => &self.activation,
+        }
+    }
+
+    /// Fractional bits of output `j`.
+    pub fn out_scale_bits_of(&self, j: usize) -> u32 {
+        self.activation_of(j).out_scale_bits(self.pre_scale_bits)
+    }
+
+    /// Whether any output reads an activation table.
+    pub fn has_table(&self) -> bool {
+        (0..self.outputs()).any(|j| self.activation_of(j).table().is_some())
     }
 
     /// Exact integer evaluation: accumulators, pre-activations and outputs.
@@ -179,7 +251,7 @@ impl DenseLayer {
             })
             .collect();
         let pre: Vec<i64> = acc.iter().map(|a| floor_shift(*a, self.shift)).collect();
-        let out = pre.iter().map(|p| self.activation.apply(*p)).collect();
+        let out = pre.iter().enumerate().map(|(j, p)| self.activation_of(j).apply(*p)).collect();
         LayerTrace { acc, pre, out }
     }
 }
@@ -509,20 +581,18 @@ impl QuantizedModel {
             if layer.shift > MAX_SCALE_BITS || layer.pre_scale_bits > MAX_SCALE_BITS {
                 return bad(format!("layer {l}: shift or scale too large"));
             }
-            match &layer.activation {
-                Activation::Clip { lo, hi } if lo > hi => {
-                    return bad(format!("layer {l}: clip lo {lo} > hi {hi}"))
+            if let Some(lead) = &layer.lead {
+                if lead.outputs == 0 || lead.outputs >= n {
+                    return bad(format!(
+                        "layer {l}: the lead activation covers {} of {n} outputs",
+                        lead.outputs
+                    ));
                 }
-                Activation::Sigmoid(t) => {
-                    let ok = t.half_range > 0
-                        && t.half_range <= 1 << 20
-                        && t.values.len() as i64 == 2 * t.half_range
-                        && t.out_scale_bits <= MAX_SCALE_BITS;
-                    if !ok {
-                        return bad(format!("layer {l}: malformed sigmoid table"));
-                    }
-                }
-                _ => {}
+            }
+            let activations =
+                std::iter::once(&layer.activation).chain(layer.lead.as_ref().map(|d| &d.activation));
+            if let Some(why) = activations.filter_map(Activation::malformed).next() {
+                return bad(format!("layer {l}: {why}"));
             }
             let acc = accumulator_bounds(&layer.weights, &layer.bias, &bounds)
                 .filter(|acc| acc.iter().all(|b| b.magnitude_bits() <= MAX_ACCUMULATOR_BITS))
@@ -537,7 +607,8 @@ impl QuantizedModel {
                 return bad(format!("layer {l}: pre-activations do not fit in 64 bits"));
             }
             let pre = pre_activation_bounds(&layer.weights, &layer.bias, layer.shift, &bounds);
-            let out: Vec<Bounds> = pre.iter().map(|b| layer.activation.out_bounds(*b)).collect();
+            let out: Vec<Bounds> =
+                pre.iter().enumerate().map(|(j, b)| layer.activation_of(j).out_bounds(*b)).collect();
             if pre != layer.pre_bounds || out != layer.out_bounds {
                 return bad(format!("layer {l}: stored bounds differ from the interval-arithmetic bounds"));
             }

@@ -1,5 +1,6 @@
 //! Real scikit-learn exports (skl2onnx, zipmap off, default opsets; `fixtures/generate_sklearn.py`)
-//! load unchanged: the float import matches onnxruntime, the quantized model agrees with it on
+//! and PyTorch-style MLPs with LeakyRelu, Softplus, a spelled-out softmax and 64 sigmoids
+//! (`fixtures/generate_activations.py`) load unchanged: the float import matches onnxruntime, the quantized model agrees with it on
 //! held-out rows from 32 calibration rows in EZKL's layout and no schema, and what the circuit
 //! cannot prove is refused with a precise error.
 
@@ -11,21 +12,29 @@ use prost::Message;
 use serde_json::Value;
 use tract_onnx::pb;
 
-/// The fixtures that import, and whether their output is a class (argmax or positive-class
-/// probability ≥ 0.5) to compare with onnxruntime's label.
-const IMPORTED: [(&str, bool); 8] = [
-    ("sk_scaler_logreg", true),
-    ("sk_scaler_logreg_multi", true),
-    ("sk_mlp_tanh", true),
-    ("sk_mlp_logistic_binary", true),
-    ("sk_linreg", false),
-    ("sk_minmax_mlp_relu", true),
-    ("sk_scaler_gbt", true),
-    ("sk_binarizer_logreg", true),
+/// The fixtures that import (folder under `fixtures/`, name), and whether their output is a class
+/// (argmax or positive-class probability ≥ 0.5) to compare with onnxruntime's label.
+const IMPORTED: [(&str, &str, bool); 12] = [
+    ("sklearn", "sk_scaler_logreg", true),
+    ("sklearn", "sk_scaler_logreg_multi", true),
+    ("sklearn", "sk_mlp_tanh", true),
+    ("sklearn", "sk_mlp_logistic_binary", true),
+    ("sklearn", "sk_linreg", false),
+    ("sklearn", "sk_minmax_mlp_relu", true),
+    ("sklearn", "sk_scaler_gbt", true),
+    ("sklearn", "sk_binarizer_logreg", true),
+    ("activations", "act_leaky_relu", true),
+    ("activations", "act_softplus", true),
+    ("activations", "act_exp_softmax", true),
+    ("activations", "act_sigmoid64", true),
 ];
 
+fn fixture(folder: &str, file: String) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(folder).join(file)
+}
+
 fn dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/sklearn")
+    fixture("sklearn", String::new())
 }
 
 struct Heldout {
@@ -35,8 +44,8 @@ struct Heldout {
     labels: Option<Vec<usize>>,
 }
 
-fn heldout(name: &str) -> Heldout {
-    let text = std::fs::read_to_string(dir().join(format!("{name}.heldout.json"))).unwrap();
+fn heldout(folder: &str, name: &str) -> Heldout {
+    let text = std::fs::read_to_string(fixture(folder, format!("{name}.heldout.json"))).unwrap();
     let doc: Value = serde_json::from_str(&text).unwrap();
     let matrix = |v: &Value| -> Vec<Vec<f64>> {
         v.as_array()
@@ -55,9 +64,10 @@ fn heldout(name: &str) -> Heldout {
 
 #[test]
 fn float_import_matches_onnxruntime() {
-    for (name, _) in IMPORTED {
-        let onnx = load_onnx(dir().join(format!("{name}.onnx"))).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let h = heldout(name);
+    for (folder, name, _) in IMPORTED {
+        let onnx =
+            load_onnx(fixture(folder, format!("{name}.onnx"))).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let h = heldout(folder, name);
         let mut worst = 0.0f64;
         for (row, reference) in h.rows.iter().zip(&h.reference) {
             let ours = onnx.graph.eval_rows(row_view(row)).unwrap().into_raw_vec_and_offset().0;
@@ -76,14 +86,14 @@ fn float_import_matches_onnxruntime() {
 
 #[test]
 fn quantized_models_from_32_ezkl_rows_agree_with_onnxruntime_on_heldout_rows() {
-    for (name, classifier) in IMPORTED {
+    for (folder, name, classifier) in IMPORTED {
         let calibration =
-            loopx_models::load_rows(dir().join(format!("{name}.calibration.json")), None, 24).unwrap();
+            loopx_models::load_rows(fixture(folder, format!("{name}.calibration.json")), None, 24).unwrap();
         assert_eq!(calibration.len(), 32, "{name}: EZKL's flattened layout reads as 32 rows");
         let (package, _) =
-            compile(dir().join(format!("{name}.onnx")), &calibration, None, &OutputRequest::Auto, name)
-                .unwrap();
-        let h = heldout(name);
+            compile(fixture(folder, format!("{name}.onnx")), &calibration, None, &OutputRequest::Auto, name)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let h = heldout(folder, name);
         let accepted: Vec<usize> =
             (0..h.rows.len()).filter(|i| package.quantize_row(&h.rows[*i]).is_ok()).collect();
         assert!(
@@ -93,7 +103,7 @@ fn quantized_models_from_32_ezkl_rows_agree_with_onnxruntime_on_heldout_rows() {
             h.rows.len()
         );
         let rows: Vec<Vec<f64>> = accepted.iter().map(|i| h.rows[*i].clone()).collect();
-        let onnx = load_onnx(dir().join(format!("{name}.onnx"))).unwrap();
+        let onnx = load_onnx(fixture(folder, format!("{name}.onnx"))).unwrap();
         let agreement = agreement_on_rows(&onnx.graph, &package.quantized, &rows).unwrap();
         if classifier {
             // The class the circuit would publish against onnxruntime's label.
@@ -119,11 +129,23 @@ fn quantized_models_from_32_ezkl_rows_agree_with_onnxruntime_on_heldout_rows() {
     }
 }
 
-/// The fixture's ONNX proto with `edit` applied to the first node of type `op`.
+/// The fixture's ONNX proto with `edit` applied to the first node of type (or named) `op`.
 fn edited(name: &str, op: &str, edit: impl Fn(&mut pb::NodeProto)) -> Vec<u8> {
-    let bytes = std::fs::read(dir().join(format!("{name}.onnx"))).unwrap();
+    edited_in("sklearn", name, op, edit)
+}
+
+/// [`edited`] for a fixture of another folder.
+fn edited_in(folder: &str, name: &str, op: &str, edit: impl Fn(&mut pb::NodeProto)) -> Vec<u8> {
+    let bytes = std::fs::read(fixture(folder, format!("{name}.onnx"))).unwrap();
     let mut model = pb::ModelProto::decode(bytes.as_slice()).unwrap();
-    let node = model.graph.as_mut().unwrap().node.iter_mut().find(|n| n.op_type == op).expect("node");
+    let node = model
+        .graph
+        .as_mut()
+        .unwrap()
+        .node
+        .iter_mut()
+        .find(|n| n.op_type == op || n.name == op)
+        .expect("node");
     edit(node);
     model.encode_to_vec()
 }
@@ -177,4 +199,29 @@ fn what_the_circuit_cannot_prove_is_refused_precisely() {
     );
     // The binary pair must be built from the chain's probability.
     refused(&edited("sk_mlp_logistic_binary", "Concat", |n| n.input.swap(0, 1)), "not supported");
+
+    // Activations: a slope that is no number; a softmax spelled over the wrong axis, or divided
+    // the wrong way round, is not a softmax (its parts stay unsupported on their own).
+    refused(
+        &edited_in("activations", "act_leaky_relu", "LeakyRelu", |n| {
+            n.attribute.iter_mut().find(|a| a.name == "alpha").unwrap().f = f32::INFINITY;
+        }),
+        "not a finite slope",
+    );
+    let exp_refused = |bytes: Vec<u8>| {
+        let err = import_onnx_bytes(&bytes, "m").unwrap_err();
+        assert!(matches!(err, ModelError::UnsupportedOp { ref op, .. } if op == "ReduceMax"), "{err}");
+        assert!(err.to_string().contains("softmax spelled out"), "{err}");
+    };
+    exp_refused(edited_in("activations", "act_exp_softmax", "ReduceSum", |n| {
+        n.attribute.iter_mut().find(|a| a.name == "keepdims").unwrap().i = 0;
+    }));
+    exp_refused(edited_in("activations", "act_exp_softmax", "/head/Div", |n| n.input.swap(0, 1)));
+    exp_refused(edited_in("activations", "act_exp_softmax", "ReduceSum", |n| {
+        n.input[0] = "shifted".into();
+    }));
+    refused(
+        &edited_in("activations", "act_softplus", "Softplus", |n| n.input.push("fc1.bias".into())),
+        "takes one input, got 2",
+    );
 }

@@ -1,5 +1,5 @@
-//! One real proof per scikit-learn export (`fixtures/sklearn/`, compiled from 32 calibration rows
-//! in EZKL's layout, no schema): it verifies, and the class it proves is onnxruntime's label
+//! One real proof per scikit-learn export (`fixtures/sklearn/`) and per activation fixture
+//! (`fixtures/activations/`), compiled from 32 calibration rows in EZKL's layout, no schema: it verifies, and the class it proves is onnxruntime's label
 //! (the regressor: onnxruntime's prediction, to the output's precision).
 
 use std::path::PathBuf;
@@ -13,15 +13,20 @@ use serde_json::Value;
 
 #[test]
 fn each_sklearn_export_proves_onnxruntimes_answer() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/sklearn");
-    for name in [
-        "sk_scaler_logreg",
-        "sk_scaler_logreg_multi",
-        "sk_mlp_tanh",
-        "sk_mlp_logistic_binary",
-        "sk_linreg",
-        "sk_minmax_mlp_relu",
+    let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
+    for (folder, name) in [
+        ("sklearn", "sk_scaler_logreg"),
+        ("sklearn", "sk_scaler_logreg_multi"),
+        ("sklearn", "sk_mlp_tanh"),
+        ("sklearn", "sk_mlp_logistic_binary"),
+        ("sklearn", "sk_linreg"),
+        ("sklearn", "sk_minmax_mlp_relu"),
+        ("activations", "act_leaky_relu"),
+        ("activations", "act_softplus"),
+        ("activations", "act_exp_softmax"),
+        ("activations", "act_sigmoid64"),
     ] {
+        let dir = fixtures.join(folder);
         let calibration =
             loopx_models::load_rows(dir.join(format!("{name}.calibration.json")), None, 24).unwrap();
         let (package, _) =
@@ -61,6 +66,7 @@ fn each_sklearn_export_proves_onnxruntimes_answer() {
             }
             (other, _) => panic!("{name}: unexpected output {other:?}"),
         }
-        eprintln!("{name}: k = {}, proved {:?} in {seconds:.2} s", plan.shape.k, proven);
+        let tables = loopx_circuits::plan::table_reads(&package.quantized, plan.shape).unwrap_or("none");
+        eprintln!("{name}: k = {}, tables {tables}, proved {:?} in {seconds:.2} s", plan.shape.k, proven);
     }
 }

@@ -20,7 +20,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Err(_) => POOL_WIDTHS.to_vec(),
     };
     for width in widths {
-        let mut plan = measure(&package.quantized, width);
+        let mut plan = measure(&package.quantized, width, false);
         let total = plan.rows_needed() + unusable_rows(plan.shape);
         plan.shape.k = total.next_power_of_two().trailing_zeros();
         let srs = Srs::dev(plan.shape.k)?;

@@ -78,7 +78,7 @@ fn build() -> Family {
     let plan_a = choose_shape(&full.quantized);
     let plan_b_own = choose_shape(&other.quantized);
     println!("shapes: A {:?}, B (own choice) {:?}", plan_a.shape, plan_b_own.shape);
-    let mut plan_b: CircuitPlan = measure(&other.quantized, plan_a.shape.pool_width);
+    let mut plan_b: CircuitPlan = measure(&other.quantized, plan_a.shape.pool_width, plan_a.shape.lookup);
     plan_b.shape.k = plan_a.shape.k;
     assert!(plan_b.rows_needed() <= 1 << plan_a.shape.k, "model B fits model A's shape");
     assert_eq!(plan_b.shape, plan_a.shape);

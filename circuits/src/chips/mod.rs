@@ -8,5 +8,6 @@ pub mod pool;
 pub mod poseidon;
 pub mod range;
 pub mod rescale;
+pub mod table;
 pub mod threshold;
 pub mod trees;

@@ -121,6 +121,7 @@ pub fn run(args: CompileArgs, out: Reporter) -> anyhow::Result<()> {
         "output": package.quantized.output,
         "trees": trees,
         "circuit": plan,
+        "activation_tables": loopx_circuits::plan::table_reads(&package.quantized, plan.shape),
         "input_ranges": ranges,
     });
     out.finish(&value, || {
@@ -176,6 +177,13 @@ pub fn run(args: CompileArgs, out: Reporter) -> anyhow::Result<()> {
             lines.push(format!("          threshold decision agreement {:.2}%", a * 100.0));
         }
         lines.push(crate::report::plan_summary(&plan));
+        if let Some(how) = loopx_circuits::plan::table_reads(&package.quantized, plan.shape) {
+            let why = match how {
+                "lookup" => "multiplexers would more than double the rows; +~45k gas to verify",
+                _ => "no extra verifier columns; a lookup would not shrink k by more than one",
+            };
+            lines.push(format!("tables    activation tables read by {how} ({why})"));
+        }
         lines
     })
 }
