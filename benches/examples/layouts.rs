@@ -1,0 +1,62 @@
+//! Every layout the layouter weighs for one workload, measured: k, columns, predicted and real
+//! verifier gas and size (revm), and proving time (median of three). The data the layout policy's
+//! cost models (`loopx_circuits::plan`) are fitted to, and the check that the prediction holds.
+//! `cargo run --release -p loopx-benches --example layouts -- risk_mlp [--widths 3,8,16]`
+
+use std::time::Instant;
+
+use loopx_benches::{all_names, workload};
+use loopx_circuits::plan::candidates;
+use loopx_prover::{prove, Srs};
+use loopx_verifier_contract::{generate_verifier, verify_in_evm, EIP170_CODE_SIZE_LIMIT};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let name = args.first().cloned().ok_or_else(|| format!("name a workload: {}", all_names().join(", ")))?;
+    let widths: Option<Vec<usize>> = args
+        .iter()
+        .position(|a| a == "--widths")
+        .and_then(|i| args.get(i + 1))
+        .map(|list| list.split(',').map(str::parse).collect())
+        .transpose()?;
+    let w = workload(&name).ok_or_else(|| format!("no workload `{name}`: {}", all_names().join(", ")))?;
+    let features = w.features(0);
+    for plan in candidates(&w.package.quantized) {
+        if widths.as_ref().is_some_and(|ws| !ws.contains(&plan.shape.pool_width)) {
+            continue;
+        }
+        let srs = Srs::dev(plan.shape.k)?;
+        let keys = loopx_prover::setup(&w.package.quantized, &w.package.model_id, &plan, &srs)?;
+        let mut times = Vec::new();
+        let mut proof = None;
+        for _ in 0..3 {
+            let start = Instant::now();
+            proof = Some(prove(&w.package.quantized, &keys, &srs, &w.request(&features))?);
+            times.push(start.elapsed().as_secs_f64());
+        }
+        times.sort_by(f64::total_cmp);
+        let proof = proof.expect("three proofs");
+        let generated = generate_verifier(srs.params(), keys.vk(), plan.instances)?;
+        let compiled = loopx_verifier_contract::compile_solidity(&[("V.sol", &generated.solidity)], "LoopXVerifier")?;
+        let size = compiled.deployed_size();
+        let gas = if size <= EIP170_CODE_SIZE_LIMIT {
+            verify_in_evm(&compiled.bytecode, &proof.bytes, &proof.instances.to_vec())?.gas_used.to_string()
+        } else {
+            "over EIP-170".into()
+        };
+        println!(
+            "{name} width={:<2} lookup={:<5} k={:<2} advice={:<2} fixed={:<2} instances={} gas={gas} (predicted {}) size={size} (predicted {}) prove={:.3}s work={}",
+            plan.shape.pool_width,
+            plan.shape.lookup,
+            plan.shape.k,
+            plan.advice_columns,
+            plan.fixed_columns,
+            plan.instances,
+            plan.predicted_gas(),
+            plan.predicted_verifier_bytes(),
+            times[1],
+            plan.proving_work(),
+        );
+    }
+    Ok(())
+}
