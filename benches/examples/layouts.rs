@@ -1,12 +1,14 @@
 //! Every layout the layouter weighs for one workload, measured: k, columns, predicted and real
 //! verifier gas and size (revm), and proving time (median of three). The data the layout policy's
 //! cost models (`loopx_circuits::plan`) are fitted to, and the check that the prediction holds.
-//! `cargo run --release -p loopx-benches --example layouts -- risk_mlp [--widths 3,8,16]`
+//! `cargo run --release -p loopx-benches --example layouts -- risk_mlp [--widths 3,8,16] [--plans]`
+//! (`--plans`: the layouts and predictions only, nothing proven).
 
 use std::time::Instant;
 
 use loopx_benches::{all_names, workload};
-use loopx_circuits::plan::candidates;
+use loopx_circuits::plan::{candidates, choose_layout};
+use loopx_models::LayoutGoal;
 use loopx_prover::{prove, Srs};
 use loopx_verifier_contract::{generate_verifier, verify_in_evm, EIP170_CODE_SIZE_LIMIT};
 
@@ -21,8 +23,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .transpose()?;
     let w = workload(&name).ok_or_else(|| format!("no workload `{name}`: {}", all_names().join(", ")))?;
     let features = w.features(0);
+    let plans_only = args.iter().any(|a| a == "--plans");
     for plan in candidates(&w.package.quantized) {
         if widths.as_ref().is_some_and(|ws| !ws.contains(&plan.shape.pool_width)) {
+            continue;
+        }
+        if plans_only {
+            println!(
+                "{name} width={:<2} lookup={:<5} k={:<2} rows={}+{} advice={:<2} fixed={:<2} predicted gas={} size={} work={}",
+                plan.shape.pool_width,
+                plan.shape.lookup,
+                plan.shape.k,
+                plan.pool_rows,
+                plan.strip_rows,
+                plan.advice_columns,
+                plan.fixed_columns,
+                plan.predicted_gas(),
+                plan.predicted_verifier_bytes(),
+                plan.proving_work()
+            );
             continue;
         }
         let srs = Srs::dev(plan.shape.k)?;
@@ -37,7 +56,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         times.sort_by(f64::total_cmp);
         let proof = proof.expect("three proofs");
         let generated = generate_verifier(srs.params(), keys.vk(), plan.instances)?;
-        let compiled = loopx_verifier_contract::compile_solidity(&[("V.sol", &generated.solidity)], "LoopXVerifier")?;
+        let compiled =
+            loopx_verifier_contract::compile_solidity(&[("V.sol", &generated.solidity)], "LoopXVerifier")?;
         let size = compiled.deployed_size();
         let gas = if size <= EIP170_CODE_SIZE_LIMIT {
             verify_in_evm(&compiled.bytecode, &proof.bytes, &proof.instances.to_vec())?.gas_used.to_string()
@@ -56,6 +76,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             plan.predicted_verifier_bytes(),
             times[1],
             plan.proving_work(),
+        );
+    }
+    for goal in LayoutGoal::ALL {
+        let p = choose_layout(&w.package.quantized, goal);
+        println!(
+            "{name} --optimize {}: width {} lookup {} k {} (predicted {} gas, {:.2} s)",
+            goal.name(),
+            p.shape.pool_width,
+            p.shape.lookup,
+            p.shape.k,
+            p.predicted_gas(),
+            p.predicted_seconds()
         );
     }
     Ok(())

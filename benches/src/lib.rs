@@ -67,6 +67,38 @@ pub fn all() -> Vec<Workload> {
     BUNDLED.iter().map(|n| bundled(n)).chain(EZKL_SHAPES.iter().map(|(n, s)| ezkl_shape(n, s))).collect()
 }
 
+/// The names [`workload`] knows.
+pub fn all_names() -> Vec<&'static str> {
+    BUNDLED.iter().copied().chain(EZKL_SHAPES.iter().map(|(n, _)| *n)).collect()
+}
+
+/// One workload by name: a bundled model, an EZKL shape (see [`all_names`]), or an exported model
+/// under `fixtures/activations/` or `fixtures/sklearn/` (compiled from its 32 calibration rows).
+pub fn workload(name: &str) -> Option<Workload> {
+    if BUNDLED.contains(&name) {
+        return Some(bundled(name));
+    }
+    if let Some((n, s)) = EZKL_SHAPES.iter().find(|(n, _)| *n == name) {
+        return Some(ezkl_shape(n, s));
+    }
+    ["activations", "sklearn"].iter().find_map(|folder| exported(folder, name))
+}
+
+/// An exported fixture model, compiled without a schema from its calibration rows.
+fn exported(folder: &str, name: &str) -> Option<Workload> {
+    let dir = fixtures().join(folder);
+    let onnx = dir.join(format!("{name}.onnx"));
+    if !onnx.exists() {
+        return None;
+    }
+    let calibration = loopx_models::load_rows(dir.join(format!("{name}.calibration.json")), None, 24).ok()?;
+    let (package, _) = loopx_models::compile(&onnx, &calibration, None, &OutputRequest::Auto, name)
+        .expect("fixture compiles");
+    let rows = loopx_models::load_rows(dir.join(format!("{name}.heldout.json")), None, 24).ok()?;
+    let plan = choose_shape(&package.quantized);
+    Some(Workload { name: name.into(), package, plan, rows })
+}
+
 impl Workload {
     /// Keys from a dev SRS of the circuit's size.
     pub fn keys(&self, srs: &Srs) -> ModelKeys {

@@ -70,6 +70,7 @@ impl ModelConfig {
         let threshold = shape.threshold.then(|| meta.selector());
         let mux = shape.mux.then(|| [meta.selector(), meta.selector()]);
         let may_not_clamp = meta.selector();
+        let below_only = meta.selector();
         let q_public = meta.selector();
         let poseidon_init = meta.selector();
         // A lookup's selector is complex (never packed with others): its own fixed column.
@@ -86,7 +87,7 @@ impl ModelConfig {
         });
         ModelConfig {
             dense: DenseConfig::configure(meta, &pool, dense),
-            rescale: RescaleConfig::configure(meta, &pool, [rescale, may_not_clamp]),
+            rescale: RescaleConfig::configure(meta, &pool, [rescale, may_not_clamp, below_only]),
             argmax: argmax.map(|q| ArgMaxConfig::configure(meta, &pool, q)),
             threshold: threshold.map(|q| ThresholdConfig::configure(meta, &pool, q)),
             poseidon: PoseidonConfig::configure(
@@ -517,6 +518,11 @@ impl ModelCircuit {
             Some(Tamper::ClampFlag { layer, neuron }) if layer == l && neuron == j => {
                 w.s_lo = !w.s_lo;
                 w.out = if w.s_lo { p.lo } else { w.pre };
+            }
+            Some(Tamper::ClampAbove { layer, neuron }) if layer == l && neuron == j => {
+                w.s_lo = false;
+                w.s_hi = true;
+                w.out = p.hi;
             }
             _ => {}
         }

@@ -16,8 +16,10 @@ pub mod wire;
 /// build are refused with a clear error instead of failing deep in halo2's key reader. Version
 /// 2 dropped the lookup argument (range checks by bits, multiplexer tables); version 3
 /// range-checks the published wallet to 160 bits; version 4 commits under the feature schema's
-/// domain (the sponge's capacity holds the schema id).
-pub const CIRCUIT_VERSION: u32 = 4;
+/// domain (the sponge's capacity holds the schema id); version 5 range-checks a rescale's upper
+/// side only where it may clamp above (or bounds a model input) and may read activation tables by
+/// a lookup argument.
+pub const CIRCUIT_VERSION: u32 = 5;
 
 pub use circuit::{ModelCircuit, ModelConfig, ModelWitness};
 pub use instances::{commitment, commitment_capacity, wallet_to_fr, PublicInstances};

@@ -3,7 +3,7 @@
 
 use halo2_proofs::plonk::ConstraintSystem;
 use halo2curves::bn256::Fr;
-use loopx_models::{Activation, ActivationTable, OutputSpec, QuantizedModel};
+use loopx_models::{Activation, ActivationTable, LayoutGoal, OutputSpec, QuantizedModel};
 use serde::{Deserialize, Serialize};
 
 use crate::chips::dense::rows_per_output;
@@ -65,6 +65,7 @@ pub fn input_params(model: &QuantizedModel) -> Vec<RescaleParams> {
             hi: i.max,
             may_clamp: false,
             check_bits: bits_for(i.max as i128 - i.min as i128),
+            two_sided: true,
         })
         .collect()
 }
@@ -94,7 +95,9 @@ pub fn layer_params(model: &QuantizedModel, l: usize) -> Vec<RescaleParams> {
             .into_iter()
             .max()
             .unwrap_or(0);
-            RescaleParams { shift: layer.shift, lo, hi, may_clamp, check_bits: bits_for(spread) }
+            // Only a clamp above needs the second check (see `chips::rescale`).
+            let two_sided = may_clamp && hi < b.max;
+            RescaleParams { shift: layer.shift, lo, hi, may_clamp, check_bits: bits_for(spread), two_sided }
         })
         .collect()
 }
@@ -138,6 +141,97 @@ impl CircuitPlan {
         (self.pool_rows + self.strip_rows + 1).max(self.table_rows)
     }
 }
+
+impl CircuitPlan {
+    /// Permutation products: the permutation argument commits one per `degree − 2 = 3` columns
+    /// with equality (every advice column).
+    fn permutation_products(&self) -> u64 {
+        self.advice_columns.div_ceil(3) as u64
+    }
+
+    /// The cost model's terms for this plan: advice columns, fixed columns, permutation
+    /// products, lookups, public instances.
+    fn cost(&self, m: &CostModel) -> u64 {
+        m.base
+            + m.per_advice * self.advice_columns as u64
+            + m.per_fixed * self.fixed_columns as u64
+            + m.per_permutation_product * self.permutation_products()
+            + m.per_instance * self.instances as u64
+            + if self.shape.lookup { m.lookup } else { 0 }
+    }
+
+    /// Predicted gas of one `verifyProof` transaction, calldata included (within ~2% of the
+    /// bundled models' verifiers at every width; see [`GAS_MODEL`]).
+    pub fn predicted_gas(&self) -> u64 {
+        self.cost(&GAS_MODEL)
+    }
+
+    /// Predicted runtime size of the generated verifier, in bytes (see [`SIZE_MODEL`]).
+    pub fn predicted_verifier_bytes(&self) -> u64 {
+        self.cost(&SIZE_MODEL)
+    }
+
+    /// Predicted proving work, in committed-column rows (see [`WORK_MODEL`]): what grows with
+    /// the layout. The witness and synthesis, the same for every layout of a model, are left out.
+    pub fn proving_work(&self) -> u64 {
+        (self.cost(&WORK_MODEL) << self.shape.k) / 100
+    }
+
+    /// [`CircuitPlan::proving_work`] in seconds on the 2-core reference machine.
+    pub fn predicted_seconds(&self) -> f64 {
+        self.proving_work() as f64 / WORK_PER_SECOND as f64
+    }
+}
+
+/// Coefficients of a linear cost model over a plan's columns and arguments.
+#[derive(Debug)]
+pub struct CostModel {
+    base: u64,
+    per_advice: u64,
+    per_fixed: u64,
+    per_permutation_product: u64,
+    per_instance: u64,
+    lookup: u64,
+}
+
+/// Gas per `verifyProof` transaction, fitted to the verifiers of `sybil_lr`, `risk_mlp` and
+/// `mlp_64_256_256_8` at every pool width, with and without the lookup (`cargo run --release -p
+/// loopx-benches --example layouts -- NAME` prints both): each commitment is an elliptic-curve
+/// multiplication (~6k gas) plus its evaluations in calldata and arithmetic.
+pub const GAS_MODEL: CostModel = CostModel {
+    base: 178_750,
+    per_advice: 15_000,
+    per_fixed: 6_700,
+    per_permutation_product: 15_500,
+    per_instance: 1_000,
+    lookup: 37_000,
+};
+
+/// Verifier runtime bytes, fitted to the same verifiers.
+pub const SIZE_MODEL: CostModel = CostModel {
+    base: 7_000,
+    per_advice: 420,
+    per_fixed: 250,
+    per_permutation_product: 450,
+    per_instance: 30,
+    lookup: 1_300,
+};
+
+/// Proving work per row, in hundredths of a committed column, fitted to the same runs' proving
+/// times: an advice column is committed and transformed, a fixed one only read on the extended
+/// domain, a permutation product is committed like an advice column, a lookup commits three
+/// polynomials and sorts two; the base is the vanishing argument and the opening.
+pub const WORK_MODEL: CostModel = CostModel {
+    base: 135,
+    per_advice: 60,
+    per_fixed: 10,
+    per_permutation_product: 90,
+    per_instance: 0,
+    lookup: 270,
+};
+
+/// Proving work per second on the 2-core reference machine (fitted with the work model).
+pub const WORK_PER_SECOND: u64 = 85_000;
 
 /// Every distinct activation table of `model`, in order of first use.
 pub fn table_set(model: &QuantizedModel) -> crate::chips::table::TableSet {
@@ -199,7 +293,13 @@ pub fn measure(model: &QuantizedModel, pool_width: usize, lookup: bool) -> Circu
     let rows = |cells: usize| rows_for(pool_width, cells);
     let rescale = rows(crate::chips::rescale::ADVICE_CELLS);
     let checks = |params: &[RescaleParams]| -> usize {
-        params.iter().map(|p| rows_for_bits(p.shift) + 2 * rows_for_bits(p.check_bits)).sum()
+        params
+            .iter()
+            .map(|p| {
+                rows_for_bits(p.shift, pool_width)
+                    + (1 + usize::from(p.two_sided)) * rows_for_bits(p.check_bits, pool_width)
+            })
+            .sum()
     };
     let inputs = input_params(model);
     // The published values come first, one per row (they sit beside their instance rows).
@@ -224,12 +324,13 @@ pub fn measure(model: &QuantizedModel, pool_width: usize, lookup: bool) -> Circu
             } else {
                 let bits = table_index_bits(table);
                 pool_rows += rows_per_output(1, pool_width);
-                strip_rows += rows_for_bits(bits) + crate::chips::mux::tree_rows(bits, pool_width);
+                strip_rows +=
+                    rows_for_bits(bits, pool_width) + crate::chips::mux::tree_rows(bits, pool_width);
             }
         }
         width = layer.outputs();
     }
-    let check = rows_for_bits(output_check_bits(model));
+    let check = rows_for_bits(output_check_bits(model), pool_width);
     match model.output {
         OutputSpec::Vector => {}
         OutputSpec::ArgMax => {
@@ -243,7 +344,7 @@ pub fn measure(model: &QuantizedModel, pool_width: usize, lookup: bool) -> Circu
     }
     // The wallet and salt row, the wallet's range check, then the commitment.
     pool_rows += rows(2) + rows_for_message(pool_width, model.inputs.len() + 2);
-    strip_rows += rows_for_bits(crate::instances::WALLET_BITS);
+    strip_rows += rows_for_bits(crate::instances::WALLET_BITS, pool_width);
     let mut cs = ConstraintSystem::<Fr>::default();
     ModelConfig::configure(&mut cs, shape);
     CircuitPlan {
@@ -267,44 +368,58 @@ pub fn unusable_rows(shape: CircuitShape) -> usize {
 /// Pool widths the layouter considers.
 pub const POOL_WIDTHS: [usize; 9] = [3, 4, 5, 6, 8, 12, 16, 24, 32];
 
-/// Picks the circuit shape. Every committed column costs the on-chain verifier an elliptic-curve
-/// multiplication (~6k gas) and bytecode, while rows only cost proving time, and small wallet
-/// models leave most rows of a `2^k` domain empty. So: among the shapes whose `k` is at most one
-/// above the smallest reachable `k`, take the one with the fewest columns, then the least
-/// proving work (`2^k` × columns).
-///
-/// Activation tables are read by multiplexer trees (~1,500 rows per read, no extra column) unless
-/// that more than doubles the domain over the lookup argument's (about 45k gas more to verify):
-/// then proving time is what the multiplexers would cost, several times over.
-pub fn choose_shape(model: &QuantizedModel) -> CircuitPlan {
-    let multiplexers = best_shape(model, false);
-    if !has_tables(model) {
-        return multiplexers;
-    }
-    let lookup = best_shape(model, true);
-    if multiplexers.shape.k > lookup.shape.k + 1 {
-        lookup
-    } else {
-        multiplexers
-    }
+/// The plan of `model` in a pool `pool_width` wide, its tables read by lookup or not, with the
+/// smallest `k` that holds it.
+pub fn sized(model: &QuantizedModel, pool_width: usize, lookup: bool) -> CircuitPlan {
+    let mut plan = measure(model, pool_width, lookup);
+    let total = plan.rows_needed() + unusable_rows(plan.shape);
+    plan.shape.k = total.next_power_of_two().trailing_zeros().max(4);
+    plan
 }
 
-/// The cheapest shape for the verifier with tables read by lookup or not.
-fn best_shape(model: &QuantizedModel, lookup: bool) -> CircuitPlan {
-    let mut candidates = Vec::new();
-    for pool_width in POOL_WIDTHS {
-        let mut plan = measure(model, pool_width, lookup);
-        let total = plan.rows_needed() + unusable_rows(plan.shape);
-        plan.shape.k = total.next_power_of_two().trailing_zeros().max(4);
-        candidates.push(plan);
-    }
-    let min_k = candidates.iter().map(|p| p.shape.k).min().expect("candidates");
-    candidates
-        .into_iter()
-        .filter(|p| p.shape.k <= min_k + 1)
-        .min_by_key(|p| {
-            let columns = p.advice_columns + p.fixed_columns;
-            (columns, (1u128 << p.shape.k) * columns as u128, p.shape.pool_width)
-        })
-        .expect("a shape within one of the smallest k")
+/// Every layout the layouter weighs: each pool width, with multiplexers and (for a model with
+/// activation tables) with the lookup argument.
+pub fn candidates(model: &QuantizedModel) -> Vec<CircuitPlan> {
+    let lookups: &[bool] = if has_tables(model) { &[false, true] } else { &[false] };
+    lookups.iter().flat_map(|lookup| POOL_WIDTHS.map(|width| sized(model, width, *lookup))).collect()
 }
+
+/// The layout for the default goal ([`LayoutGoal::Balanced`]); see [`choose_layout`].
+pub fn choose_shape(model: &QuantizedModel) -> CircuitPlan {
+    choose_layout(model, LayoutGoal::default())
+}
+
+/// Picks the circuit's layout for `goal` among the [`candidates`] whose verifier is predicted to
+/// stay within EIP-170 ([`VERIFIER_SIZE_BUDGET`]):
+///
+/// - **gas**: the least predicted gas ([`CircuitPlan::predicted_gas`]: every committed column is
+///   an elliptic-curve multiplication for the verifier, ~6–15k gas, while rows cost only proving
+///   time), then the least proving work;
+/// - **speed**: the least predicted proving time ([`CircuitPlan::predicted_seconds`]);
+/// - **balanced** (default): the least total cost, predicted gas plus
+///   [`GAS_PER_PROVING_SECOND`] per predicted second of proving. Small wallet models stay on the
+///   narrowest layout (a tenth of a second is not worth a column), while a model that would take
+///   seconds buys the columns or the lookup argument that cut them: 64 sigmoid neurons read by
+///   multiplexers (~1,500 rows each) take the lookup.
+pub fn choose_layout(model: &QuantizedModel, goal: LayoutGoal) -> CircuitPlan {
+    let all = candidates(model);
+    let fitting: Vec<&CircuitPlan> =
+        all.iter().filter(|p| p.predicted_verifier_bytes() <= VERIFIER_SIZE_BUDGET).collect();
+    let pool = if fitting.is_empty() { all.iter().collect() } else { fitting };
+    let total =
+        |p: &CircuitPlan| p.predicted_gas() + GAS_PER_PROVING_SECOND * p.proving_work() / WORK_PER_SECOND;
+    let best = match goal {
+        LayoutGoal::Gas => pool.into_iter().min_by_key(|p| (p.predicted_gas(), p.proving_work())),
+        LayoutGoal::Speed => pool.into_iter().min_by_key(|p| (p.proving_work(), p.predicted_gas())),
+        LayoutGoal::Balanced => pool.into_iter().min_by_key(|p| (total(p), p.predicted_gas())),
+    };
+    best.cloned().expect("at least one candidate layout")
+}
+
+/// What a second of proving is worth in verification gas, for the balanced layout: about what
+/// one more column costs the verifier (~6–15k gas) per fifth of a second saved.
+pub const GAS_PER_PROVING_SECOND: u64 = 50_000;
+
+/// The verifier's runtime size the layouter stays within: EIP-170's 24,576 bytes less a margin
+/// for the prediction's error.
+pub const VERIFIER_SIZE_BUDGET: u64 = 23_000;

@@ -40,6 +40,13 @@ pub enum Tamper {
         /// Output index.
         neuron: usize,
     },
+    /// Claim the output clamped above (`s_hi = 1`, `out = hi`), whatever the pre-activation.
+    ClampAbove {
+        /// Layer index.
+        layer: usize,
+        /// Output index.
+        neuron: usize,
+    },
     /// Add one to a sigmoid table output.
     SigmoidOutput {
         /// Layer index.

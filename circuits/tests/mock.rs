@@ -189,6 +189,70 @@ fn rejects_wrong_activation_outputs() {
     assert_rejected(&c, &features(&c, 8), Tamper::ActivationOutput { layer: 0, neuron: 2 });
 }
 
+/// MockProver's verdict on `m` laid out in a pool `width` wide, for features `q` and a tamper.
+fn verdict_in_pool(m: &QuantizedModel, q: &[i64], width: usize, tamper: Option<Tamper>) -> Vec<String> {
+    let plan = loopx_circuits::plan::sized(m, width, false);
+    let witness =
+        ModelWitness { trace: m.forward(q).unwrap(), wallet: Fr::from(WALLET), salt: Fr::from(SALT) };
+    let mut circuit = ModelCircuit::with_witness(m.clone(), plan.shape, witness);
+    if let Some(t) = tamper {
+        circuit = circuit.tampered(t);
+    }
+    let public = PublicInstances {
+        commitment: commitment(&m.schema_id(), Fr::from(WALLET), Fr::from(SALT), q),
+        wallet: Fr::from(WALLET),
+        outputs: circuit.claimed_outputs().unwrap().iter().map(|v| fr_from_i64(*v)).collect(),
+    };
+    let prover = MockProver::run(plan.shape.k, &circuit, vec![public.to_vec()]).unwrap();
+    prover.verify().err().unwrap_or_default().iter().map(|f| f.to_string()).collect()
+}
+
+#[test]
+fn wide_pools_check_many_bits_per_row_and_still_reject() {
+    let m = mlp_argmax();
+    let q = features(&m, 21);
+    for width in [4, 5, 8, 16] {
+        assert!(verdict_in_pool(&m, &q, width, None).is_empty(), "width {width}: honest witness");
+        let high = Tamper::Input { index: 1, value: m.inputs[1].max + 1 };
+        let low = Tamper::Input { index: 3, value: m.inputs[3].min - 1 };
+        let remainder = Tamper::RescaleRemainder { layer: 0, neuron: 2 };
+        for tamper in [high, low, remainder] {
+            let failures = verdict_in_pool(&m, &q, width, Some(tamper));
+            assert!(failures.iter().any(|f| f.contains("range check by bits")), "width {width}: {tamper:?}");
+        }
+    }
+    let l = logistic();
+    let q = features(&l, 22);
+    for width in [4, 8] {
+        assert!(verdict_in_pool(&l, &q, width, None).is_empty(), "width {width}: honest sigmoid");
+        let failures = verdict_in_pool(&l, &q, width, Some(Tamper::SigmoidOutput { layer: 0, neuron: 0 }));
+        assert!(failures.iter().any(|f| f.contains("mux of wires")), "width {width}: {failures:?}");
+    }
+}
+
+#[test]
+fn rejects_a_clamp_above_where_only_the_range_allows_one() {
+    // ReLU clamps only below: its upper check's rows are saved and a gate pins s_hi = 0.
+    let m = mlp_argmax();
+    let q = features(&m, 8);
+    for neuron in 0..5 {
+        assert_rejected_by(&m, &q, Tamper::ClampAbove { layer: 0, neuron }, "rescale clamps only below");
+    }
+    // An identity layer may not clamp at all.
+    assert_rejected_by(&m, &q, Tamper::ClampAbove { layer: 1, neuron: 2 }, "rescale may not clamp");
+    // A clip may clamp above: there the upper check refuses a clamp the pre-activation does not reach.
+    let c = clipped_threshold();
+    let params = loopx_circuits::plan::layer_params(&c, 0);
+    let (q, below) = (1..100)
+        .find_map(|seed| {
+            let q = features(&c, seed);
+            let pre = c.forward(&q).unwrap().layers[0].pre.clone();
+            (0..3).find(|j| params[*j].two_sided && pre[*j] < params[*j].hi).map(|j| (q, j))
+        })
+        .expect("a clip that may clamp above, below its top");
+    assert_rejected_by(&c, &q, Tamper::ClampAbove { layer: 0, neuron: below }, "range check by bits");
+}
+
 #[test]
 fn rejects_wrong_sigmoid_output_and_clamp() {
     let m = logistic();

@@ -32,7 +32,7 @@ pub use graph::{Graph, Node, Op};
 pub use input::{load_input_row, load_rows, parse_input_row, parse_rows};
 pub use onnx::{import_onnx_bytes, load_onnx, OnnxModel, SUPPORTED_OPS};
 pub use package::{
-    compile, compile_files, compile_named, model_id, GraphSummary, ModelPackage, PACKAGE_FILE,
+    compile, compile_files, compile_named, model_id, GraphSummary, LayoutGoal, ModelPackage, PACKAGE_FILE,
     PACKAGE_FORMAT_VERSION,
 };
 pub use quantize::{agreement_on_rows, quantize, Agreement, LayerScales, OutputRequest, QuantizationReport};

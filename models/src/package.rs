@@ -74,6 +74,43 @@ pub struct ModelPackage {
     pub report: QuantizationReport,
     /// The source graph.
     pub source: GraphSummary,
+    /// What the circuit's layout optimises for (`loopx compile --optimize`). Packages written
+    /// before the option were laid out for gas.
+    #[serde(default = "LayoutGoal::before_the_option")]
+    pub layout: LayoutGoal,
+}
+
+/// What the circuit's layout optimises for; the layouter (`loopx-circuits`) interprets it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LayoutGoal {
+    /// The cheapest on-chain verification: fewest committed columns.
+    Gas,
+    /// The least proving work, whatever the verifier costs.
+    Speed,
+    /// The least proving work among layouts whose verifier costs at most a documented margin
+    /// more gas than the cheapest.
+    #[default]
+    Balanced,
+}
+
+impl LayoutGoal {
+    /// Every goal, as `loopx compile --optimize` names them.
+    pub const ALL: [LayoutGoal; 3] = [LayoutGoal::Gas, LayoutGoal::Speed, LayoutGoal::Balanced];
+
+    /// The layout of packages written before the option existed.
+    pub fn before_the_option() -> Self {
+        LayoutGoal::Gas
+    }
+
+    /// The goal's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            LayoutGoal::Gas => "gas",
+            LayoutGoal::Speed => "speed",
+            LayoutGoal::Balanced => "balanced",
+        }
+    }
 }
 
 /// Imports an ONNX model, quantizes it with `calibration_rows`, and packages it (what
@@ -137,6 +174,7 @@ impl ModelPackage {
             schema,
             report: report.clone(),
             source,
+            layout: LayoutGoal::default(),
         };
         Ok((package, report))
     }

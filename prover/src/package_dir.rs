@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use halo2_proofs::plonk::VerifyingKey;
 use halo2_proofs::SerdeFormat;
 use halo2curves::bn256::G1Affine;
-use loopx_circuits::{choose_shape, CircuitPlan};
+use loopx_circuits::plan::choose_layout;
+use loopx_circuits::CircuitPlan;
 use loopx_models::ModelPackage;
 
 use crate::artifact::{self, VERIFYING_KEY};
@@ -39,9 +40,9 @@ impl PackageDir {
         &self.dir
     }
 
-    /// How the circuit is laid out (deterministic in the model).
+    /// How the circuit is laid out (deterministic in the model and its layout goal).
     pub fn plan(&self) -> CircuitPlan {
-        choose_shape(&self.package.quantized)
+        choose_layout(&self.package.quantized, self.package.layout)
     }
 
     /// Generates keys with `srs`, then writes them and the SRS (cut to the circuit's k).

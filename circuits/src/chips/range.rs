@@ -1,34 +1,33 @@
 //! Range checks by binary decomposition, in rows of the pool after the chips' own rows.
 //!
-//! A value of `n` bits is split two bits per row, in records `d0 | d1 | acc` with the fixed cells
-//! `radix | w1 | w0`:
+//! A pool `w` columns wide holds `w − 1` binary digits and a running sum per row: advice
+//! `d_0 | … | d_{w−2} | acc`, fixed `radix | weight_{w−2} | … | weight_0`:
 //!
 //! ```text
-//! acc = w0·d0 + w1·d1 + radix·acc[next row]        d0, d1 boolean
+//! acc = Σ weight_i·d_i + radix·acc[next row]        every d_i boolean
 //! ```
 //!
-//! A full row has weights `(1, 2)` and radix 4; the last row has radix 0, and weight `w1 = 0`
-//! when it holds one bit only (its `d1` is then boolean and unused); a zero-width check is one
-//! row with every weight zero, i.e. `acc = 0`. The first row's `acc` is the checked value, so
-//! it equals `Σ d_i·2^i` over `n` boolean digits: exactly `[0, 2^n)`, and the digits are wires
-//! other chips can use (the sigmoid's table index).
+//! A full row has weights `1, 2, …, 2^(w−2)` and radix `2^(w−1)`; the last row has radix 0 and
+//! weight 0 on the digits past the check's width (they are boolean and unused); a zero-width
+//! check is one row with every weight zero, i.e. `acc = 0`. The first row's `acc` is the checked
+//! value, so it equals `Σ d_j·2^j` over `n` boolean digits: exactly `[0, 2^n)`, and the digits
+//! are wires other chips can use (a table's index). A wide pool thus checks many bits per row:
+//! the rows a range check costs shrink with the columns a layout buys.
 //!
 //! Why not a lookup: a lookup argument costs the on-chain verifier six commitments (the permuted
 //! input and table, their product, the table's columns and the lookup's marker), about 45k gas,
 //! while these rows only cost proving time.
 
 use halo2_proofs::circuit::{Region, Value};
-use halo2_proofs::plonk::{ConstraintSystem, Error, Selector};
+use halo2_proofs::plonk::{ConstraintSystem, Error, Expression, Selector};
 use halo2curves::bn256::Fr;
 use halo2curves::ff::{Field, PrimeField};
 
 use super::pool::{boolean, ColumnPool, PoolQuery};
 use crate::wire::Wire;
 
-const D0: usize = 0;
-const D1: usize = 1;
-const ACC: usize = 2;
-/// Advice cells of a range record; it must fit one pool row, so the pool is at least this wide.
+/// Advice cells a range record needs at least (two digits and the sum); the pool is at least
+/// this wide.
 pub const ADVICE_WIDTH: usize = 3;
 
 /// The decomposition gate over the pool.
@@ -38,9 +37,14 @@ pub struct RangeConfig {
     pool: ColumnPool,
 }
 
-/// Rows a range check of `bits` bits takes.
-pub fn rows_for_bits(bits: u32) -> usize {
-    bits.div_ceil(2).max(1) as usize
+/// Binary digits one row holds in a pool `width` columns wide.
+pub fn digits_per_row(width: usize) -> u32 {
+    width.saturating_sub(1).max(1) as u32
+}
+
+/// Rows a range check of `bits` bits takes in a pool `width` columns wide.
+pub fn rows_for_bits(bits: u32, width: usize) -> usize {
+    bits.div_ceil(digits_per_row(width)).max(1) as usize
 }
 
 /// The low 128 bits of a field element (the integer value of any honest, range-checked cell).
@@ -53,16 +57,16 @@ impl RangeConfig {
     /// Creates the decomposition gate on `q`.
     pub fn configure(meta: &mut ConstraintSystem<Fr>, pool: &ColumnPool, q: Selector) -> Self {
         assert!(pool.width() >= ADVICE_WIDTH, "a range record must fit one pool row");
+        let width = pool.width();
         meta.create_gate("range check by bits", |meta| {
             let mut p = PoolQuery::new(meta, pool);
             let q = p.q(q);
-            let (d0, d1, acc, next) = (p.a(D0), p.a(D1), p.a(ACC), p.a_shifted(ACC, 1));
-            let (radix, w1, w0) = (p.f(0), p.f(1), p.f(2));
-            vec![
-                q.clone() * boolean(d0.clone()),
-                q.clone() * boolean(d1.clone()),
-                q * (acc - w0 * d0 - w1 * d1 - radix * next),
-            ]
+            let (acc, next, radix) = (p.a(width - 1), p.a_shifted(width - 1, 1), p.f(0));
+            let mut constraints: Vec<Expression<Fr>> =
+                (0..width - 1).map(|i| q.clone() * boolean(p.a(i))).collect();
+            let sum = (0..width - 1).fold(radix * next, |sum, i| sum + p.f(width - 1 - i) * p.a(i));
+            constraints.push(q * (acc - sum));
+            constraints
         });
         RangeConfig { q, pool: pool.clone() }
     }
@@ -94,27 +98,35 @@ impl<'c> RangeStrip<'c> {
         row
     }
 
-    /// One decomposition row: `[d0, d1, acc]`, weights `[radix, w1, w0]`; returns the three wires.
+    /// One decomposition row: the digits (with their weights, the rest zero) and the running
+    /// sum `acc` (copied from `acc_source` if given); returns the digit wires and the sum's.
     fn row(
         &mut self,
         region: &mut Region<'_, Fr>,
-        cells: [Value<Fr>; 3],
+        digits: &[(Value<Fr>, u64)],
+        acc: Value<Fr>,
         acc_source: Option<&Wire>,
-        weights: [u64; 3],
-    ) -> Result<[Wire; 3], Error> {
+        radix: u64,
+    ) -> Result<(Vec<Wire>, Wire), Error> {
         let pool = &self.config.pool;
+        let width = pool.width();
         let row = self.take(1);
         self.config.q.enable(region, row)?;
-        for (i, w) in weights.iter().enumerate() {
-            pool.fix(region, row, i, Fr::from(*w));
+        pool.fix(region, row, 0, Fr::from(radix));
+        let mut wires = Vec::with_capacity(digits.len());
+        for i in 0..width - 1 {
+            let (value, weight) = digits.get(i).copied().unwrap_or((Value::known(Fr::ZERO), 0));
+            pool.fix(region, row, width - 1 - i, Fr::from(weight));
+            let wire = pool.assign(region, row, i, value);
+            if i < digits.len() {
+                wires.push(wire);
+            }
         }
-        let d0 = pool.assign(region, row, D0, cells[0]);
-        let d1 = pool.assign(region, row, D1, cells[1]);
         let acc = match acc_source {
-            Some(wire) => pool.copy(region, row, ACC, wire),
-            None => pool.assign(region, row, ACC, cells[2]),
+            Some(wire) => pool.copy(region, row, width - 1, wire),
+            None => pool.assign(region, row, width - 1, acc),
         };
-        Ok([d0, d1, acc])
+        Ok((wires, acc))
     }
 
     /// Constrains `wire` to lie in `[0, 2^bits)`; returns its bits, least significant first.
@@ -125,20 +137,21 @@ impl<'c> RangeStrip<'c> {
         bits: u32,
     ) -> Result<Vec<Wire>, Error> {
         let value = wire.value.map(|v| v.to_repr());
-        let rows = rows_for_bits(bits);
+        let per_row = digits_per_row(self.config.pool.width());
+        let rows = bits.div_ceil(per_row).max(1);
         let mut out = Vec::with_capacity(bits as usize);
         for r in 0..rows {
-            let low = 2 * r as u32;
-            let width = bits.saturating_sub(low).min(2);
+            let low = r * per_row;
+            let count = bits.saturating_sub(low).min(per_row);
             let last = r + 1 == rows;
-            let weights = [if last { 0 } else { 4 }, if width == 2 { 2 } else { 0 }, u64::from(width > 0)];
-            let bit = |i: u32| value.map(|v| Fr::from(u64::from(bit_of(v.as_ref(), i))));
-            let d0 = if width > 0 { bit(low) } else { Value::known(Fr::ZERO) };
-            let d1 = if width == 2 { bit(low + 1) } else { Value::known(Fr::ZERO) };
+            let digits: Vec<(Value<Fr>, u64)> = (0..count)
+                .map(|i| (value.map(|v| Fr::from(u64::from(bit_of(v.as_ref(), low + i)))), 1u64 << i))
+                .collect();
             let acc = value.map(|v| shifted_right(v.as_ref(), low));
+            let radix = if last { 0 } else { 1u64 << per_row };
             let source = (r == 0).then_some(wire);
-            let [d0, d1, _] = self.row(region, [d0, d1, acc], source, weights)?;
-            out.extend([d0, d1].into_iter().take(width as usize));
+            let (wires, _) = self.row(region, &digits, acc, source, radix)?;
+            out.extend(wires);
         }
         Ok(out)
     }
@@ -162,7 +175,7 @@ impl<'c> RangeStrip<'c> {
             let e = steps.as_ref().map(|s| Fr::from(s[i]));
             let t = steps.as_ref().map(|s| Fr::from(s[i..].iter().sum::<u64>()));
             let radix = u64::from(i + 1 < len);
-            let [_, _, acc] = self.row(region, [e, Value::known(Fr::ZERO), t], None, [radix, 0, 1])?;
+            let (_, acc) = self.row(region, &[(e, 1)], t, None, radix)?;
             cells.push(acc);
         }
         if let Some(first) = cells.first() {

@@ -1,22 +1,27 @@
 //! Rescaling by `2^shift` with an exactly range-checked remainder, fused with a clamp.
 //!
 //! One record per value, cells `acc | pre | rem | s_lo | s_hi | out | chk_lo | chk_hi` and fixed
-//! `2^shift | lo | hi`, with a second selector on rows that may not clamp:
+//! `2^shift | lo | hi`, with a second selector on rows that may not clamp and a third on rows
+//! that may only clamp below:
 //!
 //! ```text
 //! acc    = pre · 2^shift + rem          rem ∈ [0, 2^shift)            (floor division)
 //! out    = s_lo·lo + s_hi·hi + (1 − s_lo − s_hi)·pre                  (clamp)
 //! chk_lo = (1 − 2·s_lo)·(pre − lo)      chk_lo ∈ [0, 2^n)
-//! chk_hi = (1 − 2·s_hi)·(hi − pre)      chk_hi ∈ [0, 2^n)
-//! s_lo, s_hi boolean, s_lo·s_hi = 0, strict rows: s_lo + s_hi = 0
+//! chk_hi = (1 − 2·s_hi)·(hi − pre)      chk_hi ∈ [0, 2^n)   (two-sided rows only)
+//! s_lo, s_hi boolean, s_lo·s_hi = 0, strict rows: s_lo + s_hi = 0, below-only rows: s_hi = 0
 //! ```
 //!
-//! Soundness: the two checks bound `pre` to `(lo − 2^n, hi + 2^n)`, so with `rem` exact the
-//! floor quotient is unique (no wrap: `2^(n + shift + 2) ≪ p`). `s_lo = 1` forces `pre ≤ lo` and
-//! `s_lo = 0` forces `pre ≥ lo`; where both hold (`pre = lo`) both choices give the same `out`,
-//! so the output is unique (SECURITY.md #2). ReLU is `lo = 0` with `hi` the pre-activation's
-//! upper bound; an identity layer is a strict row (it may not clamp), i.e. a pure range check;
-//! model inputs are strict rows with `shift = 0`.
+//! Soundness: `chk_lo` alone bounds `pre` to `(lo − 2^n, lo + 2^n)`. Every other `pre` that
+//! meets the division (another `rem` in `[0, 2^shift)`) differs from the honest one by
+//! `(rem − rem')/2^shift` in the field, an element far outside any window of `2^(n+1) ≪ p/2^shift`
+//! values, so the floor quotient is unique. `s_lo = 1` forces `pre ≤ lo` and `s_lo = 0` forces
+//! `pre ≥ lo`; where both hold (`pre = lo`) both choices give the same `out`, so the output is
+//! unique (SECURITY.md #2). The second check, `chk_hi`, is needed only where `out` may clamp above
+//! (`hi` below the pre-activation's bound: a clip, a table's domain) or where the range is the
+//! contract (model inputs, kept within `[lo, hi]` exactly); elsewhere `s_hi = 0` is a gate, and
+//! the check's rows are saved. ReLU is `lo = 0` clamping below only; an identity layer is a strict
+//! row (it may not clamp); model inputs are strict two-sided rows with `shift = 0`.
 
 use halo2_proofs::circuit::{Region, Value};
 use halo2_proofs::plonk::{ConstraintSystem, Error, Expression, Selector};
@@ -45,6 +50,7 @@ pub const FIXED_CELLS: usize = 3;
 pub struct RescaleConfig {
     q: Selector,
     q_strict: Selector,
+    q_below_only: Selector,
     pool: ColumnPool,
 }
 
@@ -59,8 +65,11 @@ pub struct RescaleParams {
     pub hi: i64,
     /// Whether values outside `[lo, hi]` are clamped (else rejected).
     pub may_clamp: bool,
-    /// Bits of the two range checks.
+    /// Bits of the range checks.
     pub check_bits: u32,
+    /// Whether `chk_hi` is range-checked too: where `out` may clamp above `hi`, or where `[lo, hi]`
+    /// is an exact contract (model inputs). Elsewhere `s_hi = 0`.
+    pub two_sided: bool,
 }
 
 /// The integer witness of one record, before it is written.
@@ -88,7 +97,7 @@ impl RescaleWitness {
     /// The witness for a given quotient and remainder, clamped as the record's constants say.
     pub fn with_quotient(pre: i64, rem: i128, p: &RescaleParams) -> Self {
         let s_lo = p.may_clamp && pre < p.lo;
-        let s_hi = p.may_clamp && pre > p.hi;
+        let s_hi = p.may_clamp && p.two_sided && pre > p.hi;
         let out = if s_lo {
             p.lo
         } else if s_hi {
@@ -110,10 +119,11 @@ pub struct RescaleOutput {
 }
 
 impl RescaleConfig {
-    /// Creates the gates over the pool on the selectors `[rescale, may not clamp]`.
-    pub fn configure(meta: &mut ConstraintSystem<Fr>, pool: &ColumnPool, selectors: [Selector; 2]) -> Self {
-        let [q, q_strict] = selectors;
-        let config = RescaleConfig { q, q_strict, pool: pool.clone() };
+    /// Creates the gates over the pool on the selectors `[rescale, may not clamp, clamps only
+    /// below]`.
+    pub fn configure(meta: &mut ConstraintSystem<Fr>, pool: &ColumnPool, selectors: [Selector; 3]) -> Self {
+        let [q, q_strict, q_below_only] = selectors;
+        let config = RescaleConfig { q, q_strict, q_below_only, pool: pool.clone() };
         meta.create_gate("rescale and clamp", |meta| {
             let mut p = PoolQuery::new(meta, pool);
             let q = p.q(config.q);
@@ -139,6 +149,11 @@ impl RescaleConfig {
             let q = p.q(config.q_strict);
             vec![q * (p.a(S_LO) + p.a(S_HI))]
         });
+        meta.create_gate("rescale clamps only below", |meta| {
+            let mut p = PoolQuery::new(meta, pool);
+            let q = p.q(config.q_below_only);
+            vec![q * p.a(S_HI)]
+        });
         config
     }
 
@@ -163,6 +178,8 @@ impl RescaleConfig {
         self.q.enable(region, row)?;
         if !params.may_clamp {
             self.q_strict.enable(region, row)?;
+        } else if !params.two_sided {
+            self.q_below_only.enable(region, row)?;
         }
         pool.fix(region, row, 0, Fr::from(2).pow_vartime([u64::from(params.shift)]));
         pool.fix(region, row, 1, fr_from_i64(params.lo));
@@ -183,7 +200,9 @@ impl RescaleConfig {
 
         strip.range_check(region, &rem, params.shift)?;
         strip.range_check(region, &chk_lo, params.check_bits)?;
-        strip.range_check(region, &chk_hi, params.check_bits)?;
+        if params.two_sided {
+            strip.range_check(region, &chk_hi, params.check_bits)?;
+        }
         Ok(RescaleOutput { pre, out })
     }
 }

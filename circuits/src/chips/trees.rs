@@ -84,7 +84,7 @@ pub fn rows(trees: &QuantizedTrees, inputs: &[QuantizedInput], width: usize) -> 
             continue;
         }
         pool += 2 * rows_per_output(list.len() + 1, width);
-        strip += thermometer_rows(list.len()) + 2 * rows_for_bits(check_bits(&inputs[f]));
+        strip += thermometer_rows(list.len()) + 2 * rows_for_bits(check_bits(&inputs[f]), width);
     }
     for tree in &trees.trees {
         strip += tree.targets.len() * tree_rows(trees.depth, width);

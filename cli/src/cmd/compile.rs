@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::Args;
-use loopx_circuits::choose_shape;
-use loopx_models::{compile_files, OutputRequest};
+use loopx_circuits::plan::choose_layout;
+use loopx_models::{compile_files, LayoutGoal, OutputRequest};
 use serde_json::json;
 
 use crate::report::Reporter;
@@ -28,9 +28,35 @@ pub struct CompileArgs {
     /// Model name stored in the package (defaults to the file name).
     #[arg(long)]
     pub name: Option<String>,
+    /// What the circuit's layout optimises for. `gas`: the cheapest on-chain verification
+    /// (fewest columns). `speed`: the fastest proving. `balanced`: the least predicted gas plus
+    /// 50k gas per predicted second of proving. Every choice keeps the verifier within EIP-170.
+    #[arg(long, value_enum, default_value = "balanced")]
+    pub optimize: Optimize,
     /// Package directory to write.
     #[arg(short = 'o', long = "out")]
     pub out: PathBuf,
+}
+
+/// `--optimize` values.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum Optimize {
+    /// Cheapest on-chain verification.
+    Gas,
+    /// Fastest proving.
+    Speed,
+    /// Least gas plus 50k gas per second of proving.
+    Balanced,
+}
+
+impl From<Optimize> for LayoutGoal {
+    fn from(goal: Optimize) -> Self {
+        match goal {
+            Optimize::Gas => LayoutGoal::Gas,
+            Optimize::Speed => LayoutGoal::Speed,
+            Optimize::Balanced => LayoutGoal::Balanced,
+        }
+    }
 }
 
 /// Parses `--output`.
@@ -63,16 +89,17 @@ pub fn run(args: CompileArgs, out: Reporter) -> anyhow::Result<()> {
         args.model.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "model".into())
     });
     let request = parse_output(&args.output)?;
-    let ((package, report), _) = out.step("Importing and quantizing the model", || {
+    let ((mut package, report), _) = out.step("Importing and quantizing the model", || {
         compile_files(&args.model, &args.calibration, args.schema.as_deref(), &request, &name)
     })?;
+    package.layout = args.optimize.into();
     let path =
         package.save(&args.out).with_context(|| format!("writing the package to {}", args.out.display()))?;
     // `loopx eval` compares with the float model: keep it with the package.
     let source = args.out.join(super::eval::SOURCE_ONNX);
     std::fs::copy(&args.model, &source)
         .with_context(|| format!("copying the model to {}", source.display()))?;
-    let plan = choose_shape(&package.quantized);
+    let plan = choose_layout(&package.quantized, package.layout);
     let cal = &report.calibration;
     // What each input is allowed to be, in the feature's units: the contract every prover meets.
     let ranges: Vec<serde_json::Value> = package
@@ -121,6 +148,16 @@ pub fn run(args: CompileArgs, out: Reporter) -> anyhow::Result<()> {
         "output": package.quantized.output,
         "trees": trees,
         "circuit": plan,
+        "optimize": package.layout.name(),
+        "predicted": {
+            "k": plan.shape.k,
+            "rows": plan.rows_needed(),
+            "advice_columns": plan.advice_columns,
+            "fixed_columns": plan.fixed_columns,
+            "gas": plan.predicted_gas(),
+            "verifier_bytes": plan.predicted_verifier_bytes(),
+            "proving_seconds": plan.predicted_seconds(),
+        },
         "activation_tables": loopx_circuits::plan::table_reads(&package.quantized, plan.shape),
         "input_ranges": ranges,
     });
@@ -177,10 +214,17 @@ pub fn run(args: CompileArgs, out: Reporter) -> anyhow::Result<()> {
             lines.push(format!("          threshold decision agreement {:.2}%", a * 100.0));
         }
         lines.push(crate::report::plan_summary(&plan));
+        lines.push(format!(
+            "layout    --optimize {}: predicted {} gas per verification, verifier ~{} bytes, ~{:.1} s to prove (2 cores)",
+            package.layout.name(),
+            plan.predicted_gas(),
+            plan.predicted_verifier_bytes(),
+            plan.predicted_seconds()
+        ));
         if let Some(how) = loopx_circuits::plan::table_reads(&package.quantized, plan.shape) {
             let why = match how {
-                "lookup" => "multiplexers would more than double the rows; +~45k gas to verify",
-                _ => "no extra verifier columns; a lookup would not shrink k by more than one",
+                "lookup" => "fewer rows than multiplexers, worth its ~40k gas for this --optimize",
+                _ => "no extra verifier columns; the lookup's ~40k gas is not worth it for this --optimize",
             };
             lines.push(format!("tables    activation tables read by {how} ({why})"));
         }
