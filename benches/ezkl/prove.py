@@ -293,6 +293,7 @@ class Runner:
         if left is not None:
             timeout = min(timeout, left)
         tfile = log_path + ".time"
+        load_before = open("/proc/loadavg").read().split()[:3]
         full = ["/usr/bin/time", "-f", "%e %M", "-o", tfile] + cmd
         with open(log_path, "w") as log, open(stdout_path or log_path + ".stdout", "w") as so:
             proc = subprocess.Popen(full, env=self.env, stdout=so, stderr=log, stdin=subprocess.DEVNULL,
@@ -304,7 +305,7 @@ class Runner:
                 timed_out = True
                 os.killpg(proc.pid, signal.SIGKILL)  # our own process group only
                 rc = proc.wait()
-        r = {"rc": rc, "ok": rc == 0 and not timed_out}
+        r = {"rc": rc, "ok": rc == 0 and not timed_out, "loadavg_before": load_before}
         if timed_out:
             r["timed_out_after_s"] = round(timeout, 1)
         try:

@@ -23,9 +23,10 @@ use alloy::{
 };
 use halo2curves::bn256::{Fq, Fr};
 use halo2curves::ff::{Field, PrimeField};
+use loopx_circuits::plan::choose_layout;
 use loopx_circuits::wire::fr_from_i64;
-use loopx_circuits::{choose_shape, ModelCircuit, PublicInstances, Tamper};
-use loopx_models::{ModelPackage, OutputSpec};
+use loopx_circuits::{ModelCircuit, PublicInstances, Tamper};
+use loopx_models::{LayoutGoal, ModelPackage, OutputSpec};
 use loopx_prover::proof::{prove_circuit, witness};
 use loopx_prover::{prove, verify, ModelKeys, PackageDir, Proof, ProofRequest, Srs};
 use loopx_verifier_contract::{
@@ -90,13 +91,16 @@ fn bundled(name: &str) -> &'static Bundled {
 fn build(name: &'static str) -> Bundled {
     let dir = fixtures();
     let file = |suffix: &str| dir.join(format!("{name}.{suffix}"));
-    let (package, _) = loopx_models::compile_named(&dir, name).expect("bundled model compiles");
+    let (mut package, _) = loopx_models::compile_named(&dir, name).expect("bundled model compiles");
+    // The gas target below is `--optimize gas`'s promise; the default (balanced) layout may
+    // trade gas for proving time (credit_mlp does).
+    package.layout = LayoutGoal::Gas;
 
     // Keys and verifier through a package directory, as `loopx setup` / `loopx evm` make them.
     let tmp = tempfile::tempdir().expect("temp dir");
     package.save(tmp.path()).expect("package saved");
     let pkg = PackageDir::open(tmp.path()).expect("package opens");
-    let k = choose_shape(&package.quantized).shape.k;
+    let k = choose_layout(&package.quantized, LayoutGoal::Gas).shape.k;
     assert_eq!(pkg.plan().shape.k, k);
     let srs = Srs::dev(k).expect("dev SRS");
     let keys = pkg.setup(&srs).expect("setup");

@@ -33,6 +33,9 @@ fn predicted_gas_and_size_are_within_a_few_percent_of_the_real_verifier() {
             plan.predicted_verifier_bytes()
         );
         assert!(off(plan.predicted_gas(), gas) < 0.05, "width {width} lookup {lookup}: gas {gas}");
-        assert!(off(plan.predicted_verifier_bytes(), size) < 0.08, "width {width} lookup {lookup}: size {size}");
+        assert!(
+            off(plan.predicted_verifier_bytes(), size) < 0.08,
+            "width {width} lookup {lookup}: size {size}"
+        );
     }
 }
