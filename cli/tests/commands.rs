@@ -312,3 +312,72 @@ fn eval_reports_fidelity_and_refusals_on_held_out_rows() {
     let out = loopx(&["eval", &pkg, "--inputs", &fixture("wallets.jsonl"), "--model", &sk("sk_linreg.onnx")]);
     assert_clean_error(&out, "not the model this package was compiled from");
 }
+
+#[test]
+fn optimize_picks_the_layout_and_setup_and_prove_follow_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let act = |f: &str| fixtures().join("activations").join(f).display().to_string();
+    let compile = |goal: &str| {
+        let pkg = tmp.path().join(goal).display().to_string();
+        let out = loopx(&[
+            "compile",
+            &act("act_sigmoid64.onnx"),
+            "--calibration",
+            &act("act_sigmoid64.calibration.json"),
+            "--optimize",
+            goal,
+            "-o",
+            &pkg,
+            "--json",
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        (pkg, json(&out))
+    };
+    let (_, gas) = compile("gas");
+    let (_, balanced) = compile("balanced");
+    let (speed_pkg, speed) = compile("speed");
+    let predicted = |v: &serde_json::Value, field: &str| v["predicted"][field].as_f64().unwrap();
+    assert_eq!(gas["optimize"], "gas");
+    // 64 sigmoids: the gas layout reads them by multiplexers, the others by the lookup.
+    assert_eq!(gas["activation_tables"], "multiplexers");
+    assert_eq!(balanced["activation_tables"], "lookup");
+    assert_eq!(speed["activation_tables"], "lookup");
+    assert!(predicted(&gas, "gas") < predicted(&balanced, "gas"));
+    assert!(predicted(&balanced, "gas") <= predicted(&speed, "gas"));
+    assert!(predicted(&speed, "proving_seconds") < predicted(&balanced, "proving_seconds"));
+    assert!(predicted(&balanced, "proving_seconds") < predicted(&gas, "proving_seconds"));
+    assert!(predicted(&speed, "k") < predicted(&gas, "k"));
+    assert!(predicted(&speed, "verifier_bytes") <= 24_576.0);
+
+    // The package remembers its goal: keys and proofs are made in the speed layout.
+    let out = loopx(&["setup", &speed_pkg, "--dev-srs", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let proof = tmp.path().join("proof.json").display().to_string();
+    let out = loopx(&[
+        "prove",
+        &speed_pkg,
+        "--input",
+        &act("act_sigmoid64.input.json"),
+        "--wallet",
+        "0x00000000000000000000000000000000000000aa",
+        "-o",
+        &proof,
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json(&out)["k"].as_f64().unwrap(), predicted(&speed, "k"));
+    assert!(loopx(&["verify", &speed_pkg, &proof]).status.success());
+
+    let out = loopx(&[
+        "compile",
+        &act("act_sigmoid64.onnx"),
+        "--calibration",
+        &act("act_sigmoid64.calibration.json"),
+        "--optimize",
+        "cheap",
+        "-o",
+        &speed_pkg,
+    ]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("gas, speed, balanced"), "{}", stderr(&out));
+}
