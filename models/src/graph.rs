@@ -196,7 +196,7 @@ impl Op {
             Op::Relu => x.mapv(|v| v.max(0.0)),
             Op::Sigmoid => x.mapv(sigmoid),
             Op::LeakyRelu { alpha } => x.mapv(|v| if v >= 0.0 { v } else { alpha * v }),
-            Op::Softplus => x.mapv(|v| v.max(0.0) + crate::quantized::softplus_tail(v)),
+            Op::Softplus => x.mapv(|v| v.max(0.0) + crate::activation::softplus_tail(v)),
             Op::Clip { min, max } => x.mapv(|v| v.clamp(*min, *max)),
             Op::Reshape { .. } => x.to_owned(),
             Op::Softmax => {

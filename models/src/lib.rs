@@ -13,6 +13,7 @@
 //! layers), [`mod@quantize`] (scales, report), [`quantized`] (the integer model the circuit proves),
 //! [`schema`], [`input`] (input and calibration files), [`package`].
 
+pub mod activation;
 pub mod error;
 pub mod graph;
 pub mod input;

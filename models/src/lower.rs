@@ -45,7 +45,7 @@ impl FloatActivation {
             FloatActivation::Relu => v.max(0.0),
             FloatActivation::Clip { min, max } => v.clamp(*min, *max),
             FloatActivation::Sigmoid => crate::graph::sigmoid(v),
-            FloatActivation::SoftplusTail => crate::quantized::softplus_tail(v),
+            FloatActivation::SoftplusTail => crate::activation::softplus_tail(v),
         }
     }
 
