@@ -22,6 +22,7 @@ Usage (from the repository root):
 import argparse
 import asyncio
 import ctypes
+import functools
 import json
 import os
 import shutil
@@ -115,6 +116,30 @@ def silence_rust_logging():
 # --------------------------------------------------------------------------------------------
 # Child process: the EZKL pipeline for one (model, config).
 # --------------------------------------------------------------------------------------------
+def calibrate_and_mock(ezkl, timed, out, p, model, sample, rows, label):
+    """Calibrates EZKL's settings on `rows`, compiles the circuit, witnesses `sample` and runs the
+    mock prover; returns whether the mock passed (shared with prove.py)."""
+    # EZKL splits one flat input vector into chunks of the model input size: one chunk per
+    # calibration sample.
+    with open(p("calibration.json"), "w") as f:
+        json.dump({"input_data": [[x for r in rows for x in r]]}, f)
+    if os.path.exists(p("settings.uncalibrated.json")):  # second attempt: start over
+        shutil.copy(p("settings.uncalibrated.json"), p("settings.json"))
+    else:
+        shutil.copy(p("settings.json"), p("settings.uncalibrated.json"))
+    timed("calibrate_settings", ezkl.calibrate_settings, p("calibration.json"), model, p("settings.json"),
+          "resources")
+    timed("compile_circuit", ezkl.compile_circuit, model, p("model.compiled"), p("settings.json"))
+    timed("gen_witness", ezkl.gen_witness, sample, p("model.compiled"), p("witness.json"))
+    out["calibration_data"] = label
+    out["calibration_samples"] = len(rows)
+    try:
+        return timed("mock", ezkl.mock, p("witness.json"), p("model.compiled"))
+    except Exception as e:  # noqa: BLE001 - the sample input falls outside the calibrated lookup range
+        out.setdefault("notes", []).append(f"mock failed after calibrating on {label}: {e}")
+        return False
+
+
 def run_ezkl_job(args):
     silence_rust_logging()
     import ezkl
@@ -149,26 +174,7 @@ def run_ezkl_job(args):
             setattr(ra, k, v)
         timed("gen_settings", ezkl.gen_settings, model, p("settings.json"), py_run_args=ra)
 
-        def calibrate(rows, label):
-            # EZKL splits one flat input vector into chunks of the model input size: one chunk
-            # per calibration sample.
-            with open(p("calibration.json"), "w") as f:
-                json.dump({"input_data": [[x for r in rows for x in r]]}, f)
-            if os.path.exists(p("settings.uncalibrated.json")):  # second attempt: start over
-                shutil.copy(p("settings.uncalibrated.json"), p("settings.json"))
-            else:
-                shutil.copy(p("settings.json"), p("settings.uncalibrated.json"))
-            timed("calibrate_settings", ezkl.calibrate_settings, p("calibration.json"), model, p("settings.json"),
-                  "resources")
-            timed("compile_circuit", ezkl.compile_circuit, model, p("model.compiled"), p("settings.json"))
-            timed("gen_witness", ezkl.gen_witness, sample, p("model.compiled"), p("witness.json"))
-            out["calibration_data"] = label
-            out["calibration_samples"] = len(rows)
-            try:
-                return timed("mock", ezkl.mock, p("witness.json"), p("model.compiled"))
-            except Exception as e:  # the sample input falls outside the calibrated lookup range
-                out.setdefault("notes", []).append(f"mock failed after calibrating on {label}: {e}")
-                return False
+        calibrate = functools.partial(calibrate_and_mock, ezkl, timed, out, p, model, sample)
 
         if not calibrate(calib_rows, "rows"):
             if not calibrate(calib_rows + [sample_row], "rows+sample_input"):

@@ -40,6 +40,7 @@ Usage (from the repository root):
 """
 
 import argparse
+import functools
 import hashlib
 import json
 import os
@@ -55,7 +56,7 @@ import traceback
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
-from measure import diagnose_onnx_ml, silence_rust_logging  # noqa: E402
+from measure import calibrate_and_mock, diagnose_onnx_ml, silence_rust_logging  # noqa: E402
 
 MODELS = {
     "mlp_32_64_32_4": {"kind": "mlp", "dims": [32, 64, 32, 4], "seed": 1},
@@ -172,24 +173,7 @@ def ezkl_prepare(args):
         out["variables"] = [list(v) for v in ra.variables]
         timed("gen_settings", ezkl.gen_settings, model, p("settings.json"), py_run_args=ra)
 
-        def calibrate(rows, label):  # same procedure as measure.py
-            with open(p("calibration.json"), "w") as f:
-                json.dump({"input_data": [[x for r in rows for x in r]]}, f)
-            if os.path.exists(p("settings.uncalibrated.json")):
-                shutil.copy(p("settings.uncalibrated.json"), p("settings.json"))
-            else:
-                shutil.copy(p("settings.json"), p("settings.uncalibrated.json"))
-            timed("calibrate_settings", ezkl.calibrate_settings, p("calibration.json"), model, p("settings.json"),
-                  "resources")
-            timed("compile_circuit", ezkl.compile_circuit, model, p("model.compiled"), p("settings.json"))
-            timed("gen_witness", ezkl.gen_witness, sample, p("model.compiled"), p("witness.json"))
-            out["calibration_data"] = label
-            out["calibration_samples"] = len(rows)
-            try:
-                return timed("mock", ezkl.mock, p("witness.json"), p("model.compiled"))
-            except Exception as e:  # noqa: BLE001
-                out.setdefault("notes", []).append(f"mock failed after calibrating on {label}: {e}")
-                return False
+        calibrate = functools.partial(calibrate_and_mock, ezkl, timed, out, p, model, sample)
 
         if not calibrate(calib_rows, "rows"):
             if not calibrate(calib_rows + [sample_row], "rows+sample_input"):
