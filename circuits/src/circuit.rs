@@ -249,7 +249,7 @@ impl ModelCircuit {
     fn lay_out(&self, config: &ModelConfig, region: &mut Region<'_, Fr>) -> Result<(), Error> {
         let model = &self.model;
         let plan = plan::measure(model, self.shape.pool_width, self.shape.lookup);
-        let mut tables = plan::table_set(model);
+        let tables = plan::table_set(model);
         // The strip rows follow the chips' rows in the pool.
         let mut strip = RangeStrip::new(&config.range, plan.pool_rows);
         // Rows 0..instances hold the published values; the chips start after them.
@@ -325,7 +325,7 @@ impl ModelCircuit {
                         };
                         let wire = match (&config.table, &config.mux) {
                             (Some(lookup), _) => {
-                                let base = tables.base_of(&table.values);
+                                let base = tables.base(&table.values).ok_or(Error::Synthesis)?;
                                 let wire =
                                     lookup.read(region, row, &out.out, value, base, table.half_range)?;
                                 row += lookup.rows();

@@ -42,8 +42,7 @@ fn layer(inputs: &[Bounds], shape: &Hidden, shift: u32, seed: &mut u64) -> Dense
         pre_bounds,
         out_bounds: Vec::new(),
     };
-    layer.out_bounds =
-        layer.pre_bounds.iter().enumerate().map(|(j, b)| layer.activation_of(j).out_bounds(*b)).collect();
+    layer.out_bounds = layer.activation_bounds(&layer.pre_bounds);
     layer
 }
 

@@ -203,8 +203,7 @@ pub fn quantize(
             pre_bounds,
             out_bounds: Vec::new(),
         };
-        dense.out_bounds =
-            dense.pre_bounds.iter().enumerate().map(|(j, b)| dense.activation_of(j).out_bounds(*b)).collect();
+        dense.out_bounds = dense.activation_bounds(&dense.pre_bounds);
         let out_bits = dense.out_scale_bits();
         scales.push(LayerScales {
             shape: [dense.inputs(), dense.outputs()],

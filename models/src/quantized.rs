@@ -93,6 +93,11 @@ impl DenseLayer {
         self.activation_of(j).out_scale_bits(self.pre_scale_bits)
     }
 
+    /// The output bounds of pre-activations within `pre`, each through its own activation.
+    pub fn activation_bounds(&self, pre: &[Bounds]) -> Vec<Bounds> {
+        pre.iter().enumerate().map(|(j, b)| self.activation_of(j).out_bounds(*b)).collect()
+    }
+
     /// Whether any output reads an activation table.
     pub fn has_table(&self) -> bool {
         (0..self.outputs()).any(|j| self.activation_of(j).table().is_some())
@@ -465,8 +470,7 @@ impl QuantizedModel {
                 return bad(format!("layer {l}: pre-activations do not fit in 64 bits"));
             }
             let pre = pre_activation_bounds(&layer.weights, &layer.bias, layer.shift, &bounds);
-            let out: Vec<Bounds> =
-                pre.iter().enumerate().map(|(j, b)| layer.activation_of(j).out_bounds(*b)).collect();
+            let out = layer.activation_bounds(&pre);
             if pre != layer.pre_bounds || out != layer.out_bounds {
                 return bad(format!("layer {l}: stored bounds differ from the interval-arithmetic bounds"));
             }

@@ -46,13 +46,18 @@ impl TableSet {
 
     /// The first key of `values`' table, adding it if it is new.
     pub fn base_of(&mut self, values: &[i64]) -> i64 {
-        if let Some((base, _)) = self.tables.iter().find(|(_, v)| v == values) {
-            return *base;
+        if let Some(base) = self.base(values) {
+            return base;
         }
         let base = self.next_key;
         self.tables.push((base, values.to_vec()));
         self.next_key += values.len() as i64;
         base
+    }
+
+    /// The first key of `values`' table, if the set holds it.
+    pub fn base(&self, values: &[i64]) -> Option<i64> {
+        self.tables.iter().find(|(_, v)| v == values).map(|(base, _)| *base)
     }
 
     /// Rows of the table columns: the `(0, 0)` row and every entry.
