@@ -18,6 +18,38 @@ fn fixture(name: &str) -> String {
     fixtures().join(name).display().to_string()
 }
 
+/// `fixtures/FOLDER/FILE`.
+fn fixture_in(folder: &str, file: &str) -> String {
+    fixtures().join(folder).join(file).display().to_string()
+}
+
+/// `loopx compile` of `fixtures/FOLDER/NAME.onnx` on its own calibration rows into `pkg`, with
+/// `--json` and `flags`; asserts it succeeded.
+fn compile_fixture(folder: &str, name: &str, pkg: &str, flags: &[&str]) -> Output {
+    let (model, calibration) = (
+        fixture_in(folder, &format!("{name}.onnx")),
+        fixture_in(folder, &format!("{name}.calibration.json")),
+    );
+    let mut args = vec!["compile", &model, "--calibration", &calibration, "-o", pkg, "--json"];
+    args.extend_from_slice(flags);
+    let out = loopx(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    out
+}
+
+/// `setup --dev-srs`, then `prove` of `input` into `proof` with `flags`, then `verify`: each must
+/// succeed; returns what `prove --json` printed.
+fn prove_and_verify(pkg: &str, input: &str, proof: &str, flags: &[&str]) -> Value {
+    let out = loopx(&["setup", pkg, "--dev-srs"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut args = vec!["prove", pkg, "--input", input, "-o", proof, "--json"];
+    args.extend_from_slice(flags);
+    let out = loopx(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(loopx(&["verify", pkg, proof]).status.success());
+    json(&out)
+}
+
 fn assert_clean_error(output: &Output, needle: &str) {
     let err = stderr(output);
     assert_eq!(output.status.code(), Some(2), "expected a handled error, got {:?}: {err}", output.status);
@@ -210,80 +242,43 @@ fn setup_refuses_dev_srs_without_the_flag_and_too_small_srs() {
 fn compile_takes_any_onnx_model_of_the_supported_ops() {
     let tmp = tempfile::tempdir().unwrap();
     let pkg = tmp.path().join("clip").display().to_string();
-    let extra = |f: &str| fixtures().join("extra").join(f).display().to_string();
-    let out = loopx(&[
-        "compile",
-        &extra("clip_scorer.onnx"),
-        "--calibration",
-        &extra("clip_scorer.calibration.json"),
-        "-o",
-        &pkg,
-        "--output",
-        "threshold:0.5",
-        "--json",
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    let out = compile_fixture("extra", "clip_scorer", &pkg, &["--output", "threshold:0.5"]);
     assert_eq!(json(&out)["output"]["kind"], "threshold");
-    assert!(loopx(&["setup", &pkg, "--dev-srs"]).status.success());
     let proof = tmp.path().join("p.json").display().to_string();
-    let out = loopx(&["prove", &pkg, "--input", &extra("clip_scorer.input.json"), "-o", &proof, "--json"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let bit = json(&out)["outputs"][0].as_f64().unwrap();
+    let proved = prove_and_verify(&pkg, &fixture_in("extra", "clip_scorer.input.json"), &proof, &[]);
+    let bit = proved["outputs"][0].as_f64().unwrap();
     assert!(bit == 0.0 || bit == 1.0);
-    assert!(loopx(&["verify", &pkg, &proof]).status.success());
 }
 
 #[test]
 fn a_converter_exported_forest_compiles_proves_and_verifies() {
     let tmp = tempfile::tempdir().unwrap();
     let pkg = tmp.path().join("forest").display().to_string();
-    let tree = |f: &str| fixtures().join("tree").join(f).display().to_string();
-    let out = loopx(&[
-        "compile",
-        &tree("risk_forest.onnx"),
-        "--calibration",
-        &tree("risk_forest.calibration.json"),
-        "--schema",
-        &tree("risk_forest.schema.toml"),
-        "-o",
-        &pkg,
-        "--json",
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let report = json(&out);
+    let schema = fixture_in("tree", "risk_forest.schema.toml");
+    let report = json(&compile_fixture("tree", "risk_forest", &pkg, &["--schema", &schema]));
     assert_eq!(report["trees"]["trees"], 12);
     assert_eq!(report["output"]["kind"], "arg_max");
-    assert!(loopx(&["setup", &pkg, "--dev-srs"]).status.success());
     // One held-out row as the input file.
-    let heldout: Value =
-        serde_json::from_str(&std::fs::read_to_string(tree("risk_forest.heldout.json")).unwrap()).unwrap();
+    let heldout: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture_in("tree", "risk_forest.heldout.json")).unwrap(),
+    )
+    .unwrap();
     let input = tmp.path().join("input.json");
     std::fs::write(&input, serde_json::json!({ "input_data": [heldout["input_data"][0]] }).to_string())
         .unwrap();
     let proof = tmp.path().join("p.json").display().to_string();
-    let out = loopx(&["prove", &pkg, "--input", &input.display().to_string(), "-o", &proof, "--json"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let tier = json(&out)["outputs"][0].as_f64().unwrap();
+    let proved = prove_and_verify(&pkg, &input.display().to_string(), &proof, &[]);
+    let tier = proved["outputs"][0].as_f64().unwrap();
     assert!((0.0..4.0).contains(&tier), "tier {tier}");
-    assert!(loopx(&["verify", &pkg, &proof]).status.success());
 }
 
 #[test]
 fn eval_reports_fidelity_and_refusals_on_held_out_rows() {
     let tmp = tempfile::tempdir().unwrap();
     let pkg = tmp.path().join("pkg").display().to_string();
-    let sk = |f: &str| fixtures().join("sklearn").join(f).display().to_string();
+    let sk = |f: &str| fixture_in("sklearn", f);
     // A scikit-learn export, calibrated on 32 rows in EZKL's flattened layout, without a schema.
-    let out = loopx(&[
-        "compile",
-        &sk("sk_mlp_tanh.onnx"),
-        "--calibration",
-        &sk("sk_mlp_tanh.calibration.json"),
-        "-o",
-        &pkg,
-        "--json",
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    let out = compile_fixture("sklearn", "sk_mlp_tanh", &pkg, &[]);
     assert!(stderr(&out).contains("no --schema"), "compile warns without a schema: {}", stderr(&out));
     let compiled = json(&out);
     let ranges = compiled["input_ranges"].as_array().expect("input_ranges");
@@ -316,21 +311,10 @@ fn eval_reports_fidelity_and_refusals_on_held_out_rows() {
 #[test]
 fn optimize_picks_the_layout_and_setup_and_prove_follow_it() {
     let tmp = tempfile::tempdir().unwrap();
-    let act = |f: &str| fixtures().join("activations").join(f).display().to_string();
+    let act = |f: &str| fixture_in("activations", f);
     let compile = |goal: &str| {
         let pkg = tmp.path().join(goal).display().to_string();
-        let out = loopx(&[
-            "compile",
-            &act("act_sigmoid64.onnx"),
-            "--calibration",
-            &act("act_sigmoid64.calibration.json"),
-            "--optimize",
-            goal,
-            "-o",
-            &pkg,
-            "--json",
-        ]);
-        assert!(out.status.success(), "{}", stderr(&out));
+        let out = compile_fixture("activations", "act_sigmoid64", &pkg, &["--optimize", goal]);
         (pkg, json(&out))
     };
     let (_, gas) = compile("gas");
@@ -350,23 +334,10 @@ fn optimize_picks_the_layout_and_setup_and_prove_follow_it() {
     assert!(predicted(&speed, "verifier_bytes") <= 24_576.0);
 
     // The package remembers its goal: keys and proofs are made in the speed layout.
-    let out = loopx(&["setup", &speed_pkg, "--dev-srs", "--json"]);
-    assert!(out.status.success(), "{}", stderr(&out));
     let proof = tmp.path().join("proof.json").display().to_string();
-    let out = loopx(&[
-        "prove",
-        &speed_pkg,
-        "--input",
-        &act("act_sigmoid64.input.json"),
-        "--wallet",
-        "0x00000000000000000000000000000000000000aa",
-        "-o",
-        &proof,
-        "--json",
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(json(&out)["k"].as_f64().unwrap(), predicted(&speed, "k"));
-    assert!(loopx(&["verify", &speed_pkg, &proof]).status.success());
+    let wallet = ["--wallet", "0x00000000000000000000000000000000000000aa"];
+    let proved = prove_and_verify(&speed_pkg, &act("act_sigmoid64.input.json"), &proof, &wallet);
+    assert_eq!(proved["k"].as_f64().unwrap(), predicted(&speed, "k"));
 
     let out = loopx(&[
         "compile",
