@@ -9,9 +9,10 @@
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use loopx_batch::available_cores;
+use loopx_batch::{BatchInput, BatchOptions, BatchProver, Parallelism, ProofStore, Shard};
 use loopx_benches::bundled;
-use loopx_prover::batch::available_cores;
-use loopx_prover::{BatchInput, BatchOptions, BatchProver, Parallelism, ProofStore, Shard, Srs};
+use loopx_srs::Srs;
 
 /// Wallets proven per iteration.
 const WALLETS: usize = 16;

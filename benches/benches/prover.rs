@@ -7,7 +7,8 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use loopx_benches::all;
 use loopx_prover::proof::witness;
-use loopx_prover::{prove, verify, Srs};
+use loopx_prover::{prove, verify};
+use loopx_srs::Srs;
 
 fn bench(c: &mut Criterion) {
     for w in all() {

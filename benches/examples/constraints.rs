@@ -3,7 +3,7 @@
 //! `cargo run --release -p loopx-benches --example constraints -- sybil_lr`
 
 use loopx_benches::{bundled, BUNDLED};
-use loopx_prover::Srs;
+use loopx_srs::Srs;
 
 fn main() {
     let only = std::env::args().nth(1);

@@ -5,7 +5,8 @@
 use std::time::Instant;
 
 use loopx_benches::all;
-use loopx_prover::{prove, verify, Srs};
+use loopx_prover::{prove, verify};
+use loopx_srs::Srs;
 
 fn main() {
     let only = std::env::args().nth(1);

@@ -9,7 +9,8 @@ use std::time::Instant;
 use loopx_benches::{all_names, workload};
 use loopx_circuits::plan::{candidates, choose_layout};
 use loopx_models::LayoutGoal;
-use loopx_prover::{prove, Srs};
+use loopx_prover::prove;
+use loopx_srs::Srs;
 use loopx_verifier_contract::{generate_verifier, verify_in_evm, EIP170_CODE_SIZE_LIMIT};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use loopx_circuits::{choose_shape, CircuitPlan};
 use loopx_models::graph::random_rows;
 use loopx_models::{Graph, GraphSummary, ModelPackage, Op, OutputRequest};
-use loopx_prover::{setup, ModelKeys, ProofRequest, Srs};
+use loopx_prover::{setup, ModelKeys, ProofRequest};
+use loopx_srs::Srs;
 
 /// The bundled models, by name.
 pub const BUNDLED: [&str; 4] = ["sybil_lr", "risk_mlp", "credit_mlp", "sybil_gbt"];

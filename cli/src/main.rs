@@ -6,6 +6,8 @@
 mod cmd;
 mod report;
 
+use std::process::ExitCode;
+
 use clap::{Parser, Subcommand};
 
 use report::Reporter;
@@ -62,7 +64,7 @@ enum Command {
     Srs(cmd::srs::SrsCommand),
 }
 
-fn main() {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     let out = Reporter { json: cli.json };
     let result = match cli.command {
@@ -84,12 +86,12 @@ fn main() {
         Command::Attribute(args) => cmd::eas::run_attribute(args, out),
         Command::Srs(command) => cmd::srs::run(command, out),
     };
-    if let Err(error) = result {
+    result.unwrap_or_else(|error| {
         let chain: Vec<String> = error.chain().map(ToString::to_string).collect();
         if cli.json {
             println!("{}", serde_json::json!({ "error": chain.join(": ") }));
         }
         eprintln!("error: {}", chain.join("\n  caused by: "));
-        std::process::exit(2);
-    }
+        ExitCode::from(report::ERROR)
+    })
 }

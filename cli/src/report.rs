@@ -2,10 +2,18 @@
 //! lines otherwise), and either a human summary or one JSON object on stdout.
 
 use std::io::IsTerminal;
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
+
+/// Exit status of a command whose answer is no (an invalid proof, a failed row, nothing
+/// recorded): the question was answered, unlike an error, which exits with [`ERROR`].
+pub const NO: ExitCode = ExitCode::FAILURE;
+
+/// Exit status of a command that could not answer (bad arguments, a refused file, no network).
+pub const ERROR: u8 = 2;
 
 /// Output mode of one command run.
 #[derive(Clone, Copy, Debug)]
@@ -39,8 +47,23 @@ impl Reporter {
         result.map(|v| (v, elapsed))
     }
 
-    /// Prints the command's result: `value` as JSON, or the human lines.
-    pub fn finish<T: Serialize>(&self, value: &T, human: impl FnOnce() -> Vec<String>) -> anyhow::Result<()> {
+    /// Prints the command's result, `value` as JSON or the human lines; exit status 0.
+    pub fn finish<T: Serialize>(
+        &self,
+        value: &T,
+        human: impl FnOnce() -> Vec<String>,
+    ) -> anyhow::Result<ExitCode> {
+        self.answer(true, value, human)
+    }
+
+    /// Prints the command's answer as [`Reporter::finish`] does; exit status 0 if it is yes (a
+    /// valid proof, every row proven), [`NO`] if it is no. An error is neither: it exits 2.
+    pub fn answer<T: Serialize>(
+        &self,
+        yes: bool,
+        value: &T,
+        human: impl FnOnce() -> Vec<String>,
+    ) -> anyhow::Result<ExitCode> {
         if self.json {
             println!("{}", serde_json::to_string(value)?);
         } else {
@@ -48,7 +71,7 @@ impl Reporter {
                 println!("{line}");
             }
         }
-        Ok(())
+        Ok(if yes { ExitCode::SUCCESS } else { NO })
     }
 
     /// A warning on stderr (kept out of JSON output).

@@ -12,7 +12,8 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use loopx_prover::{PackageDir, Srs};
+use loopx_prover::Package;
+use loopx_srs::{Srs, SrsPolicy};
 use serde_json::Value;
 
 fn fixtures() -> PathBuf {
@@ -27,8 +28,8 @@ fn package() -> &'static str {
         let (package, _) =
             loopx_models::compile_named(fixtures(), "risk_mlp").expect("bundled model compiles");
         package.save(tmp.path()).expect("package saved");
-        let dir = PackageDir::open(tmp.path()).expect("package opens");
-        dir.setup(&Srs::dev(dir.plan().shape.k).expect("dev SRS")).expect("setup");
+        let dir = Package::open(tmp.path()).expect("package opens");
+        dir.setup(&Srs::dev(dir.plan().shape.k).expect("dev SRS"), SrsPolicy::AllowDev).expect("setup");
         let path = tmp.path().display().to_string();
         (tmp, path)
     })

@@ -11,9 +11,10 @@ use std::process::Output;
 
 use halo2curves::bn256::Fr;
 use loopx_circuits::ModelCircuit;
-use loopx_prover::artifact::{self, VERIFYING_KEY};
+use loopx_prover::keys::VERIFYING_KEY;
 use loopx_prover::proof::{fr_to_hex, prove_circuit, witness};
-use loopx_prover::{parse_wallet, KeyHeader, PackageDir, ProofFile, ProofRequest};
+use loopx_prover::{parse_wallet, KeyHeader, Package, ProofFile, ProofRequest};
+use loopx_srs::artifact;
 use serde_json::Value;
 
 const WALLET: &str = "0x00000000000000000000000000000000000000aa";
@@ -124,7 +125,7 @@ fn verify_and_evm_report_only_what_the_proof_proves() {
     assert_refused(&loopx(&["verify", &pkg, wide.to_str().unwrap()]), "160-bit address");
 
     // A real proof over one extra trailing instance (a fake second output).
-    let dir = PackageDir::open(&pkg).unwrap();
+    let dir = Package::open(&pkg).unwrap();
     let keys = dir.keys().unwrap();
     let srs = dir.srs().unwrap();
     let features = dir.package.load_input(fixture("risk_mlp.input.json")).unwrap();
@@ -147,7 +148,7 @@ fn swapped_keys_are_refused_by_every_command_that_reads_them() {
     let (credit, _) = package(tmp.path(), "credit_mlp");
     let proof = tmp.path().join("credit-proof.json");
     prove(&credit, "credit_mlp", &proof);
-    let risk_id = PackageDir::open(&risk).unwrap().package.model_id;
+    let risk_id = Package::open(&risk).unwrap().package.model_id;
     for file in ["vk.bin", "srs.bin"] {
         std::fs::copy(Path::new(&credit).join(file), Path::new(&risk).join(file)).unwrap();
     }

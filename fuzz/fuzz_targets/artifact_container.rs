@@ -8,8 +8,10 @@ use halo2_proofs::SerdeFormat;
 use halo2curves::bn256::G1Affine;
 use libfuzzer_sys::fuzz_target;
 use loopx_circuits::ModelCircuit;
-use loopx_prover::artifact::{self, PROVING_KEY, SRS, VERIFYING_KEY};
-use loopx_prover::{KeyHeader, Srs};
+use loopx_prover::keys::{PROVING_KEY, VERIFYING_KEY};
+use loopx_srs::artifact::{self, SRS};
+use loopx_prover::KeyHeader;
+use loopx_srs::Srs;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, rest)) = data.split_first() else { return };

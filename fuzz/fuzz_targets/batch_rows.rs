@@ -1,7 +1,7 @@
 //! The batch JSON Lines / CSV row reader, on in-memory file content.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use loopx_prover::batch::{BatchInput, InputFormat};
+use loopx_batch::{BatchInput, InputFormat};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, rest)) = data.split_first() else { return };

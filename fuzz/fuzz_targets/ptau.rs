@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
-use loopx_prover::ptau::{import_ptau_bytes, PtauFile};
+use loopx_srs::ptau::{import_ptau_bytes, PtauFile};
 
 fuzz_target!(|data: &[u8]| {
     let path = Path::new("fuzz.ptau");

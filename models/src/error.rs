@@ -145,6 +145,15 @@ pub enum ModelError {
     /// The requested output specification does not fit the model.
     #[error("invalid output specification: {0}")]
     InvalidOutputSpec(String),
+    /// The text of an output request (`auto`, `vector`, `argmax`, `threshold:VALUE[:INDEX]`)
+    /// does not parse.
+    #[error("invalid output request `{text}`: {reason}")]
+    InvalidOutputRequest {
+        /// The text.
+        text: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// A quantized model is structurally inconsistent (e.g. a hand-edited package).
     #[error("invalid quantized model: {0}")]
     InvalidModel(String),

@@ -79,6 +79,38 @@ pub enum OutputRequest {
     },
 }
 
+impl std::str::FromStr for OutputRequest {
+    type Err = ModelError;
+
+    /// Parses `auto`, `vector`, `argmax` or `threshold:VALUE[:INDEX]` (INDEX 0 when omitted).
+    fn from_str(text: &str) -> Result<Self, ModelError> {
+        let bad = |reason| ModelError::InvalidOutputRequest { text: text.to_string(), reason };
+        Ok(match text {
+            "auto" => OutputRequest::Auto,
+            "vector" => OutputRequest::Vector,
+            "argmax" => OutputRequest::ArgMax,
+            other => {
+                let rest = other
+                    .strip_prefix("threshold:")
+                    .ok_or_else(|| bad("expected auto, vector, argmax or threshold:VALUE[:INDEX]"))?;
+                let mut parts = rest.split(':');
+                let threshold: f64 = parts
+                    .next()
+                    .unwrap_or_default()
+                    .parse()
+                    .map_err(|_| bad("threshold VALUE must be a number"))?;
+                let index: usize = parts
+                    .next()
+                    .map(str::parse)
+                    .transpose()
+                    .map_err(|_| bad("threshold INDEX must be an integer"))?
+                    .unwrap_or(0);
+                OutputRequest::Threshold { index, threshold }
+            }
+        })
+    }
+}
+
 /// Agreement of the quantized model with the float graph on some rows.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Agreement {

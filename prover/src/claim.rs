@@ -8,13 +8,13 @@ use halo2curves::bn256::{Fr, G1Affine};
 use halo2curves::ff::PrimeField;
 use loopx_circuits::instances::{fr_to_i64, COMMITMENT_ROW, FIRST_OUTPUT_ROW, WALLET_ROW};
 use loopx_models::ModelPackage;
+use loopx_srs::Srs;
 use serde::Serialize;
 
 use crate::error::{ProverError, Result};
 use crate::keys::{vk_digest, KeyHeader};
 use crate::proof::{fr_to_hex, verify};
 use crate::proof_file::{format_wallet, parse_wallet, ProofFile};
-use crate::srs::Srs;
 
 /// What an instance column says in the layout every LoopX circuit publishes (commitment, wallet,
 /// outputs), before any model decodes the outputs.
@@ -113,7 +113,7 @@ pub struct Claim {
 }
 
 /// Turns proofs of one package into claims; holds the package's bound verifying key and SRS
-/// (made by [`crate::PackageDir::claim_verifier`], which checks the key belongs to the model).
+/// (made by [`crate::Package::claim_verifier`], which checks the key belongs to the model).
 #[derive(Clone, Debug)]
 pub struct ClaimVerifier {
     package: ModelPackage,

@@ -1,7 +1,8 @@
-//! Errors of SRS handling, key generation, proving and verification.
+//! Errors of key generation, proving, proof files and verification.
 
 use std::path::PathBuf;
 
+use loopx_srs::{ArtifactError, SrsError};
 use thiserror::Error;
 
 /// Everything that can go wrong in the prover.
@@ -18,16 +19,6 @@ pub enum ProverError {
         /// The cause.
         source: std::io::Error,
     },
-    /// A file is not the artifact it should be, or is damaged.
-    #[error("{path} is not a valid {kind} file: {reason}")]
-    CorruptArtifact {
-        /// The file.
-        path: PathBuf,
-        /// What it should have been ("SRS", "proving key", …).
-        kind: &'static str,
-        /// What was wrong.
-        reason: String,
-    },
     /// Keys made by a build with other gates.
     #[error(
         "{path} holds keys for circuit version {found}, this build proves version {current}: \
@@ -41,17 +32,6 @@ pub enum ProverError {
         /// This build's version.
         current: u32,
     },
-    /// The SRS has fewer points than the circuit needs.
-    #[error("the SRS has k = {srs_k} but the circuit needs k = {circuit_k}; use an SRS with k ≥ {circuit_k} (`loopx srs new --k {circuit_k} --dev` for tests, or import a larger powers-of-tau file)")]
-    SrsTooSmall {
-        /// The SRS's size.
-        srs_k: u32,
-        /// The circuit's size.
-        circuit_k: u32,
-    },
-    /// A dev SRS was given where a ceremony SRS is required.
-    #[error("{0} is an insecure dev SRS (its toxic waste is known); pass --dev-srs to use it for testing, or import a real powers-of-tau ceremony file with `loopx srs import-ptau`")]
-    DevSrsRefused(PathBuf),
     /// Keys were made for another model package.
     #[error(
         "the keys were made for model {keys} but the package is model {package}; run `loopx setup` again"
@@ -117,6 +97,12 @@ pub enum ProverError {
         /// What it must be.
         expected: &'static str,
     },
+    /// A key file is unreadable or damaged.
+    #[error(transparent)]
+    Artifact(#[from] ArtifactError),
+    /// The SRS is too small, damaged, or refused by the policy.
+    #[error(transparent)]
+    Srs(#[from] SrsError),
     /// The model rejected the input.
     #[error(transparent)]
     Model(#[from] loopx_models::ModelError),
@@ -137,28 +123,6 @@ pub enum ProverError {
     /// A proof file is malformed.
     #[error("invalid proof file: {0}")]
     InvalidProofFile(String),
-    /// A powers-of-tau ceremony file cannot be imported.
-    #[error("cannot import {}: {problem}", .path.display())]
-    InvalidPtau {
-        /// The `.ptau` file.
-        path: PathBuf,
-        /// What is wrong with it.
-        problem: crate::ptau::PtauProblem,
-    },
-    /// A batch input file cannot be read as rows (bad rows are reported per row, not here).
-    #[error("batch input {}: {reason}", path.display())]
-    BatchInput {
-        /// The input file.
-        path: PathBuf,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// A shard specification is malformed.
-    #[error("invalid shard `{0}`: expected I/N with 0 ≤ I < N, e.g. 0/4")]
-    InvalidShard(String),
-    /// The batch prover's worker threads could not be started.
-    #[error("cannot start the batch prover's worker threads: {0}")]
-    Threads(String),
 }
 
 /// Shorthand for results in this crate.
@@ -168,10 +132,5 @@ impl ProverError {
     /// An I/O error on `path`.
     pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         ProverError::Io { action, path: path.into(), source }
-    }
-
-    /// A damaged artifact.
-    pub fn corrupt(path: impl Into<PathBuf>, kind: &'static str, reason: impl Into<String>) -> Self {
-        ProverError::CorruptArtifact { path: path.into(), kind, reason: reason.into() }
     }
 }

@@ -9,9 +9,15 @@ use loopx_circuits::{CircuitPlan, CircuitShape, ModelCircuit};
 use loopx_models::QuantizedModel;
 use serde::{Deserialize, Serialize};
 
-use crate::artifact::{self, PROVING_KEY, VERIFYING_KEY};
+use loopx_srs::artifact::{self, ArtifactKind};
+use loopx_srs::Srs;
+
 use crate::error::{ProverError, Result};
-use crate::srs::Srs;
+
+/// Proving key files.
+pub const PROVING_KEY: ArtifactKind = ArtifactKind { magic: b"LOOPX-PK", name: "proving key" };
+/// Verifying key files.
+pub const VERIFYING_KEY: ArtifactKind = ArtifactKind { magic: b"LOOPX-VK", name: "verifying key" };
 
 /// What a key file says about the keys inside.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,6 +47,15 @@ impl KeyHeader {
             current: loopx_circuits::CIRCUIT_VERSION,
         })
     }
+
+    /// Refuses keys made for another model than `model_id`: the one place a key's model is
+    /// compared with a package's.
+    pub fn check_model(&self, model_id: &str) -> Result<()> {
+        if self.model_id == model_id {
+            return Ok(());
+        }
+        Err(ProverError::ModelMismatch { keys: self.model_id.clone(), package: model_id.to_string() })
+    }
 }
 
 /// Proving and verifying keys of one model.
@@ -55,9 +70,6 @@ pub struct ModelKeys {
 /// Generates the keys of `model` laid out as `plan` says.
 pub fn setup(model: &QuantizedModel, model_id: &str, plan: &CircuitPlan, srs: &Srs) -> Result<ModelKeys> {
     let shape = plan.shape;
-    if srs.k() < shape.k {
-        return Err(ProverError::SrsTooSmall { srs_k: srs.k(), circuit_k: shape.k });
-    }
     let srs = srs.downsized(shape.k)?;
     let circuit = ModelCircuit::for_keygen(model.clone(), shape);
     let vk = circuit_verifying_key(&circuit, &srs)?;
@@ -131,7 +143,7 @@ pub const VK_FILE: &str = "vk.bin";
 
 /// Writes a verifying key file.
 pub fn save_vk(path: &Path, header: &KeyHeader, vk: &VerifyingKey<G1Affine>) -> Result<()> {
-    artifact::write(path, VERIFYING_KEY, header, &vk.to_bytes(SerdeFormat::RawBytes))
+    Ok(artifact::write(path, VERIFYING_KEY, header, &vk.to_bytes(SerdeFormat::RawBytes))?)
 }
 
 /// Reads a verifying key file.

@@ -1,20 +1,20 @@
 //! Proving with SHPLONK and the EVM Keccak transcript, native verification, and the proof file.
 
 use halo2_proofs::plonk::{create_proof, verify_proof, VerifyingKey};
-use halo2_proofs::poly::kzg::commitment::{KZGCommitmentScheme, ParamsKZG};
+use halo2_proofs::poly::kzg::commitment::KZGCommitmentScheme;
 use halo2_proofs::poly::kzg::multiopen::{ProverSHPLONK, VerifierSHPLONK};
 use halo2_proofs::poly::kzg::strategy::SingleStrategy;
 use halo2curves::bn256::{Bn256, Fr, G1Affine};
 pub use loopx_circuits::wire::{fr_from_hex, fr_to_hex};
 use loopx_circuits::{commitment, ModelCircuit, ModelWitness, PublicInstances};
 use loopx_models::QuantizedModel;
+use loopx_srs::Srs;
 use rand::rngs::OsRng;
 use snark_verifier::loader::native::NativeLoader;
 use snark_verifier::system::halo2::transcript::evm::{ChallengeEvm, EvmTranscript};
 
 use crate::error::{ProverError, Result};
 use crate::keys::{KeyHeader, ModelKeys};
-use crate::srs::Srs;
 
 /// A proof and the instances it proves.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,7 +76,7 @@ pub fn prove_circuit(
     srs: &Srs,
     instances: PublicInstances,
 ) -> Result<Proof> {
-    let params = params_for(srs, keys.header.shape.k)?;
+    let params = srs.params_for(keys.header.shape.k)?;
     let column = instances.to_vec();
     let mut transcript = EvmTranscript::<G1Affine, NativeLoader, Vec<u8>, Vec<u8>>::new(Vec::new());
     create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, ChallengeEvm<G1Affine>, _, _, _>(
@@ -89,20 +89,6 @@ pub fn prove_circuit(
     )
     .map_err(|e| ProverError::Halo2 { stage: "proving", message: format!("{e:?}") })?;
     Ok(Proof { bytes: transcript.finalize(), instances })
-}
-
-fn params_for(srs: &Srs, k: u32) -> Result<std::borrow::Cow<'_, ParamsKZG<Bn256>>> {
-    use halo2_proofs::poly::commitment::Params;
-    match srs.k().cmp(&k) {
-        std::cmp::Ordering::Less => Err(ProverError::SrsTooSmall { srs_k: srs.k(), circuit_k: k }),
-        std::cmp::Ordering::Equal => Ok(std::borrow::Cow::Borrowed(srs.params())),
-        std::cmp::Ordering::Greater => {
-            let mut params = srs.params().clone();
-            params.downsize(k);
-            debug_assert_eq!(params.k(), k);
-            Ok(std::borrow::Cow::Owned(params))
-        }
-    }
 }
 
 /// Verifies a proof natively: true iff it carries exactly the instances the keys publish, is
@@ -120,7 +106,7 @@ pub fn verify(
     if instances.len() != header.instances {
         return Ok(false);
     }
-    let params = params_for(srs, header.shape.k)?;
+    let params = srs.params_for(header.shape.k)?;
     let mut unread = proof;
     let mut transcript = EvmTranscript::<G1Affine, NativeLoader, _, Vec<u8>>::new(&mut unread);
     let strategy = SingleStrategy::new(&params);

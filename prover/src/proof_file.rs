@@ -5,9 +5,9 @@ use std::path::Path;
 
 use halo2curves::bn256::Fr;
 use loopx_models::ModelPackage;
+use loopx_srs::artifact::write_atomically;
 use serde::{Deserialize, Serialize};
 
-use crate::artifact::write_atomically;
 use crate::error::{ProverError, Result};
 use crate::keys::KeyHeader;
 use crate::proof::{fr_from_hex, fr_to_hex, Proof};
@@ -93,7 +93,7 @@ impl ProofFile {
     pub fn save(&self, path: &Path) -> Result<()> {
         let text =
             serde_json::to_string_pretty(self).map_err(|e| ProverError::InvalidProofFile(e.to_string()))?;
-        write_atomically(path, text.as_bytes())
+        Ok(write_atomically(path, text.as_bytes())?)
     }
 
     /// Reads and checks a proof file.

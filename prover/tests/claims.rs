@@ -10,9 +10,11 @@ use halo2curves::bn256::{Bn256, Fr};
 use halo2curves::ff::{Field, PrimeField};
 use loopx_circuits::{ModelCircuit, ModelWitness};
 use loopx_models::{compile_files, OutputRequest};
-use loopx_prover::artifact::{self, VERIFYING_KEY};
+use loopx_prover::keys::VERIFYING_KEY;
 use loopx_prover::proof::{fr_to_hex, prove_circuit, witness};
-use loopx_prover::{parse_wallet, verify, KeyHeader, PackageDir, ProofFile, ProofRequest, ProverError, Srs};
+use loopx_prover::{parse_wallet, verify, KeyHeader, Package, ProofFile, ProofRequest, ProverError};
+use loopx_srs::artifact;
+use loopx_srs::{Srs, SrsError, SrsPolicy};
 use rand::SeedableRng;
 
 const WALLET: &str = "0x5c10c3aed19456ef43dc7b092792391e284b1f75";
@@ -22,20 +24,20 @@ fn fixtures() -> PathBuf {
 }
 
 /// Compiles bundled model `name` with `output` into `dir` and sets it up with the dev SRS.
-fn package(dir: &Path, name: &str, output: OutputRequest) -> PackageDir {
+fn package(dir: &Path, name: &str, output: OutputRequest) -> Package {
     let file = |suffix: &str| fixtures().join(format!("{name}.{suffix}"));
     let schema = file("schema.toml");
     let (package, _) = compile_files(file("onnx"), file("calibration.json"), Some(&schema), &output, name)
         .expect("compiles");
     package.save(dir).expect("saved");
-    let pkg = PackageDir::open(dir).expect("opens");
-    pkg.setup(&Srs::dev(pkg.plan().shape.k).expect("dev SRS")).expect("setup");
+    let pkg = Package::open(dir).expect("opens");
+    pkg.setup(&Srs::dev(pkg.plan().shape.k).expect("dev SRS"), SrsPolicy::AllowDev).expect("setup");
     pkg
 }
 
 struct Fixture {
     _tmp: tempfile::TempDir,
-    risk: PackageDir,
+    risk: Package,
     proof: ProofFile,
 }
 
@@ -51,7 +53,7 @@ fn fixture() -> &'static Fixture {
 }
 
 /// Proves the bundled input; `extra` appends one more public instance to the proven column.
-fn prove_file(dir: &PackageDir, extra: Option<Fr>) -> ProofFile {
+fn prove_file(dir: &Package, extra: Option<Fr>) -> ProofFile {
     let features = dir.package.load_input(fixtures().join("risk_mlp.input.json")).expect("input");
     let keys = dir.keys().expect("keys");
     let srs = dir.srs().expect("srs");
@@ -187,7 +189,7 @@ fn keys_of_another_model_or_output_mode_are_refused_whatever_their_header_says()
         std::fs::create_dir_all(&victim).unwrap();
         a.package.save(&victim).unwrap();
         copy_keys(other.path(), &victim);
-        let victim = PackageDir::open(&victim).unwrap();
+        let victim = Package::open(&victim).unwrap();
         // Only the model id rewritten (the attack in the issue), then the whole header.
         rewrite_vk_header(victim.path(), |h| h.model_id = a.package.model_id.clone());
         let err = victim.claim_verifier().expect_err("swapped keys accepted");
@@ -198,7 +200,9 @@ fn keys_of_another_model_or_output_mode_are_refused_whatever_their_header_says()
         let err = victim.claim_verifier().expect_err("swapped keys with A's header accepted");
         match err {
             ProverError::KeysNotBound { .. } => assert!(err.to_string().contains("loopx setup"), "{err}"),
-            ProverError::SrsTooSmall { .. } => assert!(err.to_string().contains("loopx srs new"), "{err}"),
+            ProverError::Srs(SrsError::TooSmall { .. }) => {
+                assert!(err.to_string().contains("loopx srs new"), "{err}")
+            }
             _ => panic!("unexpected error: {err}"),
         }
     }

@@ -9,7 +9,8 @@ use halo2curves::ff::Field;
 use loopx_circuits::{choose_shape, ModelCircuit, PublicInstances, Tamper};
 use loopx_models::ModelPackage;
 use loopx_prover::proof::{prove_circuit, witness};
-use loopx_prover::{prove, setup, verify, ModelKeys, Proof, ProofRequest, ProverError, Srs};
+use loopx_prover::{prove, setup, verify, ModelKeys, Proof, ProofRequest, ProverError};
+use loopx_srs::{ArtifactError, Srs, SrsError};
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
@@ -183,17 +184,20 @@ fn damaged_key_and_srs_files_are_clear_errors() {
     let pk = dir.path().join("pk.bin");
     let bytes = std::fs::read(&pk).unwrap();
     std::fs::write(&pk, &bytes[..bytes.len() / 2]).unwrap();
-    assert!(matches!(ModelKeys::load(dir.path()), Err(ProverError::CorruptArtifact { .. })));
+    assert!(matches!(ModelKeys::load(dir.path()), Err(ProverError::Artifact(ArtifactError::Corrupt { .. }))));
     std::fs::write(&pk, b"not a key").unwrap();
-    assert!(matches!(ModelKeys::load(dir.path()), Err(ProverError::CorruptArtifact { .. })));
-    assert!(matches!(ModelKeys::load(&dir.path().join("missing")), Err(ProverError::Io { .. })));
+    assert!(matches!(ModelKeys::load(dir.path()), Err(ProverError::Artifact(ArtifactError::Corrupt { .. }))));
+    assert!(matches!(
+        ModelKeys::load(&dir.path().join("missing")),
+        Err(ProverError::Artifact(ArtifactError::Io { .. }))
+    ));
 
     let srs_path = dir.path().join("srs.bin");
     Srs::dev(4).unwrap().save(&srs_path).unwrap();
     assert_eq!(Srs::load(&srs_path).unwrap().k(), 4);
     let bytes = std::fs::read(&srs_path).unwrap();
     std::fs::write(&srs_path, &bytes[..bytes.len() - 10]).unwrap();
-    assert!(matches!(Srs::load(&srs_path), Err(ProverError::CorruptArtifact { .. })));
+    assert!(matches!(Srs::load(&srs_path), Err(SrsError::Artifact(ArtifactError::Corrupt { .. }))));
 }
 
 #[test]
@@ -201,12 +205,15 @@ fn an_srs_smaller_than_the_circuit_is_refused() {
     let b = bundled("sybil_lr");
     let small = Srs::dev(b.keys.header.shape.k - 1).unwrap();
     let plan = choose_shape(&b.package.quantized);
-    assert!(matches!(setup(&b.package.quantized, "x", &plan, &small), Err(ProverError::SrsTooSmall { .. })));
+    assert!(matches!(
+        setup(&b.package.quantized, "x", &plan, &small),
+        Err(ProverError::Srs(SrsError::TooSmall { .. }))
+    ));
     let q = b.package.quantize_row(&b.heldout[0]).unwrap();
     let request = ProofRequest { features: &q, wallet: wallet(0), salt: Fr::ONE };
     assert!(matches!(
         prove(&b.package.quantized, &b.keys, &small, &request),
-        Err(ProverError::SrsTooSmall { .. })
+        Err(ProverError::Srs(SrsError::TooSmall { .. }))
     ));
 }
 

@@ -1,7 +1,8 @@
 //! One test per crash the fuzz targets (`fuzz/`) found, on the normal test run.
 
-use loopx_prover::artifact::{self, PROVING_KEY};
+use loopx_prover::keys::PROVING_KEY;
 use loopx_prover::{KeyHeader, ModelKeys, ProverError};
+use loopx_srs::artifact::{self, ArtifactError};
 
 /// `artifact_container`: the body of a proving key whose first polynomial declares ~1.7·10⁹
 /// coefficients. halo2 allocated 56 GB for it and the process aborted (not a panic that could be
@@ -24,7 +25,7 @@ fn a_damaged_proving_key_body_is_refused_before_halo2_allocates_what_it_declares
     std::fs::write(&path, &bytes).unwrap();
 
     let Err(err) = ModelKeys::load(dir.path()) else { panic!("a damaged proving key loaded") };
-    assert!(matches!(err, ProverError::CorruptArtifact { .. }), "{err}");
+    assert!(matches!(err, ProverError::Artifact(ArtifactError::Corrupt { .. })), "{err}");
     assert!(err.to_string().contains("checksum"), "{err}");
     // The header alone edited is refused the same way.
     bytes[body_start..].fill(0);

@@ -8,7 +8,8 @@ use std::time::Instant;
 use loopx_circuits::choose_shape;
 use loopx_circuits::instances::fr_to_i64;
 use loopx_models::{compile, OutputRequest, OutputSpec};
-use loopx_prover::{prove, setup, verify, ProofRequest, Srs};
+use loopx_prover::{prove, setup, verify, ProofRequest};
+use loopx_srs::Srs;
 use serde_json::Value;
 
 #[test]

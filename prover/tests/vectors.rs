@@ -9,7 +9,8 @@ use halo2curves::bn256::Fr;
 use loopx_circuits::CIRCUIT_VERSION;
 use loopx_models::{compile_files, OutputRequest};
 use loopx_prover::proof::{fr_to_hex, witness};
-use loopx_prover::{parse_wallet, prove, PackageDir, ProofFile, ProofRequest, ProverError, Srs};
+use loopx_prover::{parse_wallet, prove, Package, ProofFile, ProofRequest, ProverError};
+use loopx_srs::{Srs, SrsPolicy};
 use serde_json::{json, Value};
 
 const BUNDLED: [&str; 4] = ["risk_mlp", "sybil_lr", "sybil_gbt", "credit_mlp"];
@@ -26,20 +27,20 @@ fn vector_path(name: &str) -> PathBuf {
 }
 
 /// Bundled model `name` compiled as `loopx quickstart` does and set up with the dev SRS.
-fn package(dir: &Path, name: &str) -> PackageDir {
+fn package(dir: &Path, name: &str) -> Package {
     let file = |suffix: &str| fixtures().join(format!("{name}.{suffix}"));
     let schema = file("schema.toml");
     let (package, _) =
         compile_files(file("onnx"), file("calibration.json"), Some(&schema), &OutputRequest::Auto, name)
             .expect("compiles");
     package.save(dir).expect("saved");
-    let pkg = PackageDir::open(dir).expect("opens");
-    pkg.setup(&Srs::dev(pkg.plan().shape.k).expect("dev SRS")).expect("setup");
+    let pkg = Package::open(dir).expect("opens");
+    pkg.setup(&Srs::dev(pkg.plan().shape.k).expect("dev SRS"), SrsPolicy::AllowDev).expect("setup");
     pkg
 }
 
 /// The bundled input's features; with the fixed wallet and salt, its instances are fixed too.
-fn bundled_features(pkg: &PackageDir, name: &str) -> Vec<i64> {
+fn bundled_features(pkg: &Package, name: &str) -> Vec<i64> {
     pkg.package.load_input(fixtures().join(format!("{name}.input.json"))).expect("input")
 }
 
@@ -47,7 +48,7 @@ fn request(features: &[i64]) -> ProofRequest<'_> {
     ProofRequest { features, wallet: parse_wallet(WALLET).unwrap(), salt: Fr::from(SALT) }
 }
 
-fn regenerate(pkg: &PackageDir, name: &str, vk_digest: &str) {
+fn regenerate(pkg: &Package, name: &str, vk_digest: &str) {
     let features = bundled_features(pkg, name);
     let request = request(&features);
     let keys = pkg.keys().expect("keys");

@@ -110,6 +110,9 @@ pub enum VerifierError {
     /// The package's keys or proof could not be loaded.
     #[error(transparent)]
     Prover(#[from] loopx_prover::ProverError),
+    /// A file of the verifier's cache could not be written.
+    #[error(transparent)]
+    Artifact(#[from] loopx_srs::ArtifactError),
     /// An I/O operation failed.
     #[error("{context}: {source}")]
     Io {

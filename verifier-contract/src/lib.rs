@@ -50,7 +50,9 @@ pub use generate::{
     FAMILY_VERIFIER_CONTRACT_NAME, VERIFY_PROOF_WITH_VK_SIGNATURE, VK_CONTRACT_GUARD_BYTE,
 };
 pub use generate::{generate_verifier, GeneratedVerifier, ProofLayout, VERIFIER_CONTRACT_NAME};
-pub use package::{package_verifier, package_verifier_for, PackageVerifier, VERIFIER_DIR};
+pub use package::{
+    package_verifier, package_verifier_for, PackageSolidity, PackageVerifier, SolidityFiles, VERIFIER_DIR,
+};
 pub use solc::{compile_solidity, CompiledContract, EIP170_CODE_SIZE_LIMIT, EVM_VERSION, OPTIMIZER_RUNS};
 
 /// Re-exported so that callers can name addresses and words without depending on alloy.

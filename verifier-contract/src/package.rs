@@ -1,11 +1,13 @@
 //! A model package's verifier contract: generated from the package's verifying key, compiled
 //! with the pinned solc, and cached under `PKG_DIR/verifier/` keyed by the verifying key's
-//! digest, so `loopx evm` and `loopx deploy` do not recompile on every call.
+//! digest, so `loopx evm` and `loopx deploy` do not recompile on every call. [`PackageSolidity`]
+//! adds it to the prover's [`Package`] facade.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use loopx_prover::artifact::write_atomically;
-use loopx_prover::{ClaimVerifier, PackageDir};
+use loopx_prover::{ClaimVerifier, Package};
+use loopx_srs::artifact::write_atomically;
+use loopx_srs::SrsPolicy;
 use serde::{Deserialize, Serialize};
 
 use crate::{generate_verifier, CompiledContract, GeneratedVerifier, VerifierError, VERIFIER_ABI_JSON};
@@ -31,16 +33,50 @@ struct Cached {
     deployed_size: usize,
 }
 
+/// The Solidity side of the [`Package`] facade, kept out of `loopx-prover` so the proving core
+/// builds without the EVM stack.
+pub trait PackageSolidity {
+    /// The package's verifier, from the cache when it matches the verifying key, if `policy`
+    /// admits the package's SRS; with the bound keys it was generated from.
+    fn verifier(&self, policy: SrsPolicy) -> Result<(ClaimVerifier, PackageVerifier), VerifierError>;
+
+    /// Writes the package's Solidity verifier to `path` and its ABI beside it.
+    fn solidity(&self, path: &Path, policy: SrsPolicy) -> Result<SolidityFiles, VerifierError>;
+}
+
+/// What [`PackageSolidity::solidity`] wrote.
+#[derive(Clone, Debug)]
+pub struct SolidityFiles {
+    /// The verifier.
+    pub verifier: PackageVerifier,
+    /// The ABI file beside the source.
+    pub abi: PathBuf,
+    /// Whether the keys come from an insecure dev SRS (the source then opens with a warning).
+    pub dev_srs: bool,
+}
+
+impl PackageSolidity for Package {
+    fn verifier(&self, policy: SrsPolicy) -> Result<(ClaimVerifier, PackageVerifier), VerifierError> {
+        let claims = self.claim_verifier()?;
+        policy.admit(claims.srs()).map_err(loopx_prover::ProverError::from)?;
+        let verifier = package_verifier_for(self, &claims)?;
+        Ok((claims, verifier))
+    }
+
+    fn solidity(&self, path: &Path, policy: SrsPolicy) -> Result<SolidityFiles, VerifierError> {
+        let (claims, verifier) = self.verifier(policy)?;
+        let abi = verifier.write_solidity(path, claims.dev_srs())?;
+        Ok(SolidityFiles { verifier, abi, dev_srs: claims.dev_srs() })
+    }
+}
+
 /// The verifier of the package in `dir`, from the cache when it matches the verifying key.
-pub fn package_verifier(dir: &PackageDir) -> Result<PackageVerifier, VerifierError> {
+pub fn package_verifier(dir: &Package) -> Result<PackageVerifier, VerifierError> {
     package_verifier_for(dir, &dir.claim_verifier()?)
 }
 
 /// The verifier of the package in `dir` whose bound keys `claims` already holds.
-pub fn package_verifier_for(
-    dir: &PackageDir,
-    claims: &ClaimVerifier,
-) -> Result<PackageVerifier, VerifierError> {
+pub fn package_verifier_for(dir: &Package, claims: &ClaimVerifier) -> Result<PackageVerifier, VerifierError> {
     let generated = generate_verifier(claims.srs().params(), claims.vk(), claims.header().instances)?;
     if generated.vk_digest != claims.vk_digest() {
         return Err(VerifierError::Generation(format!(

@@ -28,7 +28,8 @@ use loopx_circuits::wire::fr_from_i64;
 use loopx_circuits::{ModelCircuit, PublicInstances, Tamper};
 use loopx_models::{LayoutGoal, ModelPackage, OutputSpec};
 use loopx_prover::proof::{prove_circuit, witness};
-use loopx_prover::{prove, verify, ModelKeys, PackageDir, Proof, ProofRequest, Srs};
+use loopx_prover::{prove, verify, ModelKeys, Package, Proof, ProofRequest};
+use loopx_srs::{Srs, SrsPolicy};
 use loopx_verifier_contract::{
     compile_wallet_attributes, deploy_blocking, encode_verify_calldata, encode_verify_calldata_words,
     fr_to_u256, package_verifier, verify_in_evm, verify_onchain_blocking, Address, AnvilNode, EmbeddedEvm,
@@ -99,11 +100,11 @@ fn build(name: &'static str) -> Bundled {
     // Keys and verifier through a package directory, as `loopx setup` / `loopx evm` make them.
     let tmp = tempfile::tempdir().expect("temp dir");
     package.save(tmp.path()).expect("package saved");
-    let pkg = PackageDir::open(tmp.path()).expect("package opens");
+    let pkg = Package::open(tmp.path()).expect("package opens");
     let k = choose_layout(&package.quantized, LayoutGoal::Gas).shape.k;
     assert_eq!(pkg.plan().shape.k, k);
     let srs = Srs::dev(k).expect("dev SRS");
-    let keys = pkg.setup(&srs).expect("setup");
+    let keys = pkg.setup(&srs, SrsPolicy::AllowDev).expect("setup");
     let verifier = package_verifier(&pkg).expect("verifier generated and compiled");
     drop(tmp);
 

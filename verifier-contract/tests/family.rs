@@ -18,7 +18,8 @@ use halo2curves::ff::{Field, PrimeField};
 use loopx_circuits::choose_shape;
 use loopx_circuits::plan::{measure, CircuitPlan};
 use loopx_models::{compile_files, ModelPackage, OutputRequest};
-use loopx_prover::{prove, setup, verify, ModelKeys, Proof, ProofRequest, Srs};
+use loopx_prover::{prove, setup, verify, ModelKeys, Proof, ProofRequest};
+use loopx_srs::Srs;
 use loopx_verifier_contract::{
     encode_family_verify_calldata, encode_family_verify_calldata_words, fr_to_u256, generate_family_verifier,
     generate_verifier, Address, CompiledContract, EmbeddedEvm, FamilyVerifier, VkDataContract,

@@ -7,7 +7,8 @@ use std::path::Path;
 
 use halo2curves::bn256::Fr;
 use loopx_circuits::plan::sized;
-use loopx_prover::{prove, setup, ProofRequest, Srs};
+use loopx_prover::{prove, setup, ProofRequest};
+use loopx_srs::Srs;
 use loopx_verifier_contract::{compile_solidity, generate_verifier, verify_in_evm};
 
 #[test]

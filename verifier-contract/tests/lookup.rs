@@ -13,7 +13,8 @@ use loopx_circuits::wire::fr_from_i64;
 use loopx_circuits::{choose_shape, ModelCircuit, Tamper};
 use loopx_models::{compile, load_rows, OutputRequest};
 use loopx_prover::proof::{prove_circuit, witness};
-use loopx_prover::{prove, setup, verify, ProofRequest, Srs};
+use loopx_prover::{prove, setup, verify, ProofRequest};
+use loopx_srs::Srs;
 use loopx_verifier_contract::{generate_verifier, verify_in_evm, EIP170_CODE_SIZE_LIMIT};
 
 #[test]

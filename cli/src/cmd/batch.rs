@@ -3,15 +3,16 @@
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use loopx_prover::batch::{ProofCheck, RowOutcome};
-use loopx_prover::{
-    BatchInput, BatchOptions, BatchProver, BatchVerifier, PackageDir, Parallelism, ProofStore, Shard,
-};
+use loopx_batch::{BatchInput, BatchOptions, BatchProver, BatchVerifier, Parallelism, ProofStore, Shard};
+use loopx_batch::{ProofCheck, RowOutcome};
+use loopx_prover::Package;
+use loopx_srs::SrsPolicy;
 use serde_json::json;
 
 use crate::report::Reporter;
@@ -51,9 +52,9 @@ pub struct BatchArgs {
     pub shard: Option<Shard>,
 }
 
-/// Runs `loopx batch`; exits with 1 when some rows failed.
-pub fn run_batch(args: BatchArgs, out: Reporter) -> anyhow::Result<()> {
-    let dir = PackageDir::open(&args.package)?;
+/// Runs `loopx batch`; exit status 1 when some rows failed.
+pub fn run_batch(args: BatchArgs, out: Reporter) -> anyhow::Result<ExitCode> {
+    let dir = Package::open(&args.package)?;
     let input = match (&args.credentials, &args.inputs) {
         (Some(dir), _) => {
             let issuer = args
@@ -71,7 +72,7 @@ pub fn run_batch(args: BatchArgs, out: Reporter) -> anyhow::Result<()> {
         args.jobs.map_or_else(Parallelism::default, |jobs| Parallelism::with_jobs(jobs as usize));
     let (rows, _) = out.step("Counting rows", || input.count_rows())?;
     let rows = shard.rows_of(rows);
-    let (prover, _) = out.step("Loading the proving key", || BatchProver::load(&dir))?;
+    let (prover, _) = out.step("Loading the proving key", || BatchProver::load(&dir, SrsPolicy::AllowDev))?;
     let store = ProofStore::create(&args.out).with_context(|| format!("preparing {}", args.out.display()))?;
     let mut progress = Progress::new(rows as u64, "rows");
     let mut failures_shown = 0;
@@ -95,7 +96,7 @@ pub fn run_batch(args: BatchArgs, out: Reporter) -> anyhow::Result<()> {
     let mut value = serde_json::to_value(&summary)?;
     value["rows"] = json!(summary.proved + summary.skipped + summary.failed);
     value["proofs_dir"] = json!(store.path());
-    out.finish(&value, || {
+    out.answer(summary.failed == 0, &value, || {
         let mut lines = vec![
             format!(
                 "{} rows{}: proved {}, skipped {} (already proven), failed {}",
@@ -120,11 +121,7 @@ pub fn run_batch(args: BatchArgs, out: Reporter) -> anyhow::Result<()> {
             lines.push(format!("{} {rows} failed: see {}", summary.failed, summary.errors.display()));
         }
         lines
-    })?;
-    if summary.failed > 0 {
-        std::process::exit(1);
-    }
-    Ok(())
+    })
 }
 
 /// Arguments of `loopx batch-verify`.
@@ -136,15 +133,16 @@ pub struct BatchVerifyArgs {
     pub proofs: PathBuf,
 }
 
-/// Runs `loopx batch-verify`; exits with 1 when a proof is invalid.
-pub fn run_batch_verify(args: BatchVerifyArgs, out: Reporter) -> anyhow::Result<()> {
-    let dir = PackageDir::open(&args.package)?;
+/// Runs `loopx batch-verify`; exit status 1 when a proof is invalid.
+pub fn run_batch_verify(args: BatchVerifyArgs, out: Reporter) -> anyhow::Result<ExitCode> {
+    let dir = Package::open(&args.package)?;
     let store = ProofStore::open(&args.proofs)?;
     let files = store.proof_files()?.count();
     if files == 0 {
         bail!("{} holds no proof files (*.json)", args.proofs.display());
     }
-    let (verifier, _) = out.step("Loading the verifying key", || BatchVerifier::load(&dir))?;
+    let (verifier, _) =
+        out.step("Loading the verifying key", || BatchVerifier::load(&dir, SrsPolicy::AllowDev))?;
     let mut progress = Progress::new(files as u64, "proofs");
     let mut invalid: Vec<ProofCheck> = Vec::new();
     let summary = verifier.verify_dir(&store, |check| {
@@ -164,7 +162,7 @@ pub fn run_batch_verify(args: BatchVerifyArgs, out: Reporter) -> anyhow::Result<
         "seconds": summary.seconds,
         "invalid_proofs": invalid,
     });
-    out.finish(&value, || {
+    out.answer(summary.invalid == 0, &value, || {
         vec![if summary.invalid == 0 {
             format!("VALID: all {} proofs verify ({:.1} s)", summary.valid, summary.seconds)
         } else {
@@ -174,11 +172,7 @@ pub fn run_batch_verify(args: BatchVerifyArgs, out: Reporter) -> anyhow::Result<
                 summary.valid + summary.invalid
             )
         }]
-    })?;
-    if summary.invalid > 0 {
-        std::process::exit(1);
-    }
-    Ok(())
+    })
 }
 
 /// Progress of a long run on stderr: a bar with rate and ETA on a terminal, a plain line every

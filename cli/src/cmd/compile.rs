@@ -1,11 +1,12 @@
 //! `loopx compile`: ONNX model + calibration rows → model package.
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use clap::Args;
-use loopx_circuits::plan::choose_layout;
-use loopx_models::{compile_files, LayoutGoal, OutputRequest};
+use loopx_models::{LayoutGoal, OutputRequest};
+use loopx_prover::{CompileOptions, Package};
 use serde_json::json;
 
 use crate::report::Reporter;
@@ -24,7 +25,7 @@ pub struct CompileArgs {
     /// What the proof reveals: `auto`, `vector`, `argmax`, or `threshold:VALUE[:INDEX]`
     /// (publishes only whether output INDEX ≥ VALUE).
     #[arg(long, default_value = "auto")]
-    pub output: String,
+    pub output: OutputRequest,
     /// Model name stored in the package (defaults to the file name).
     #[arg(long)]
     pub name: Option<String>,
@@ -59,47 +60,23 @@ impl From<Optimize> for LayoutGoal {
     }
 }
 
-/// Parses `--output`.
-pub fn parse_output(text: &str) -> anyhow::Result<OutputRequest> {
-    Ok(match text {
-        "auto" => OutputRequest::Auto,
-        "vector" => OutputRequest::Vector,
-        "argmax" => OutputRequest::ArgMax,
-        other => {
-            let Some(rest) = other.strip_prefix("threshold:") else {
-                bail!("--output must be auto, vector, argmax or threshold:VALUE[:INDEX], not `{other}`");
-            };
-            let mut parts = rest.split(':');
-            let threshold: f64 =
-                parts.next().unwrap_or_default().parse().context("threshold VALUE must be a number")?;
-            let index: usize = parts
-                .next()
-                .map(str::parse)
-                .transpose()
-                .context("threshold INDEX must be an integer")?
-                .unwrap_or(0);
-            OutputRequest::Threshold { index, threshold }
-        }
-    })
-}
-
 /// Runs the command.
-pub fn run(args: CompileArgs, out: Reporter) -> anyhow::Result<()> {
+pub fn run(args: CompileArgs, out: Reporter) -> anyhow::Result<ExitCode> {
     let name = args.name.clone().unwrap_or_else(|| {
         args.model.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "model".into())
     });
-    let request = parse_output(&args.output)?;
-    let ((mut package, report), _) = out.step("Importing and quantizing the model", || {
-        compile_files(&args.model, &args.calibration, args.schema.as_deref(), &request, &name)
+    let options = CompileOptions {
+        schema: args.schema.clone(),
+        output: args.output.clone(),
+        name,
+        layout: args.optimize.into(),
+    };
+    let ((dir, report), _) = out.step("Importing and quantizing the model", || {
+        Package::compile(&args.model, &args.calibration, &options, &args.out)
+            .with_context(|| format!("compiling {} into {}", args.model.display(), args.out.display()))
     })?;
-    package.layout = args.optimize.into();
-    let path =
-        package.save(&args.out).with_context(|| format!("writing the package to {}", args.out.display()))?;
-    // `loopx eval` compares with the float model: keep it with the package.
-    let source = args.out.join(super::eval::SOURCE_ONNX);
-    std::fs::copy(&args.model, &source)
-        .with_context(|| format!("copying the model to {}", source.display()))?;
-    let plan = choose_layout(&package.quantized, package.layout);
+    let (package, path) = (&dir.package, dir.model_file());
+    let plan = dir.plan();
     let cal = &report.calibration;
     // What each input is allowed to be, in the feature's units: the contract every prover meets.
     let ranges: Vec<serde_json::Value> = package

@@ -2,16 +2,18 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
+use loopx_batch::{BatchInput, Shard};
+use loopx_batch::{FailedRow, FeatureLayout};
 use loopx_credentials::{
     issue, now_unix, parse_private_key, Address, Credential, IssueRequest, PrivateKeySigner,
     DEFAULT_CHAIN_ID, DEFAULT_VALIDITY_DAYS,
 };
 use loopx_models::{load_input_row, Schema};
-use loopx_prover::batch::{FailedRow, FeatureLayout};
-use loopx_prover::{parse_wallet, BatchInput, Shard};
+use loopx_prover::parse_wallet;
 use loopx_verifier_contract::{block_on, eas};
 use serde_json::json;
 
@@ -111,7 +113,7 @@ pub struct RevokeArgs {
 }
 
 /// Runs `loopx credential …`.
-pub fn run(command: CredentialCommand, out: Reporter) -> anyhow::Result<()> {
+pub fn run(command: CredentialCommand, out: Reporter) -> anyhow::Result<ExitCode> {
     match command {
         CredentialCommand::Issue(args) => run_issue(args, out),
         CredentialCommand::Check(args) => run_check(args, out),
@@ -135,7 +137,7 @@ fn signer(key: &str, what: &str) -> anyhow::Result<PrivateKeySigner> {
     parse_private_key(key).with_context(|| format!("reading {what}"))
 }
 
-fn run_issue(args: IssueArgs, out: Reporter) -> anyhow::Result<()> {
+fn run_issue(args: IssueArgs, out: Reporter) -> anyhow::Result<ExitCode> {
     let schema = load_schema(&args.schema)?;
     let signer = signer(&args.issuer_key, "--issuer-key")?;
     let issued_at = now_unix();
@@ -208,7 +210,7 @@ fn issue_bulk(
     signer: &PrivateKeySigner,
     terms: Terms,
     out: Reporter,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let input = BatchInput::new(inputs);
     let total = input.count_rows()?;
@@ -255,19 +257,15 @@ fn issue_bulk(
         "issued": issued, "skipped": skipped, "failed": failed, "dir": dir, "errors": errors_path,
         "seconds": seconds, "schema_id": schema.id()?,
     });
-    out.finish(&value, || {
+    out.answer(failed == 0, &value, || {
         vec![
             format!("{issued} credentials issued, {skipped} already there, {failed} failed ({seconds:.2} s) in {}", dir.display()),
             format!("failed rows: {}", errors_path.display()),
         ]
-    })?;
-    if failed > 0 {
-        std::process::exit(1);
-    }
-    Ok(())
+    })
 }
 
-fn run_check(args: CheckArgs, out: Reporter) -> anyhow::Result<()> {
+fn run_check(args: CheckArgs, out: Reporter) -> anyhow::Result<ExitCode> {
     let credential = Credential::load(&args.credential)?;
     let trusted = args.issuer.as_deref().map(|i| parse_address(i, "--issuer")).transpose()?;
     let now = now_unix();
@@ -290,7 +288,7 @@ fn run_check(args: CheckArgs, out: Reporter) -> anyhow::Result<()> {
         "issued_at": credential.issued_at,
         "expires_at": credential.expires_at,
     });
-    out.finish(&value, || match &verdict {
+    out.answer(valid, &value, || match &verdict {
         Ok(()) => vec![
             format!("VALID credential for wallet {}", credential.wallet),
             format!("issuer      {} (signature checked)", credential.issuer),
@@ -299,14 +297,10 @@ fn run_check(args: CheckArgs, out: Reporter) -> anyhow::Result<()> {
             format!("expires at  {} (unix)", credential.expires_at),
         ],
         Err(e) => vec![format!("INVALID: {e}")],
-    })?;
-    if !valid {
-        std::process::exit(1);
-    }
-    Ok(())
+    })
 }
 
-fn run_publish(args: PublishArgs, out: Reporter) -> anyhow::Result<()> {
+fn run_publish(args: PublishArgs, out: Reporter) -> anyhow::Result<ExitCode> {
     let credential = Credential::load(&args.credential)?;
     credential.check(now_unix(), None).context("the credential does not check; it will not be published")?;
     let key = signer(&args.chain.private_key, "--private-key")?;
@@ -339,7 +333,7 @@ fn run_publish(args: PublishArgs, out: Reporter) -> anyhow::Result<()> {
     })
 }
 
-fn run_revoke(args: RevokeArgs, out: Reporter) -> anyhow::Result<()> {
+fn run_revoke(args: RevokeArgs, out: Reporter) -> anyhow::Result<ExitCode> {
     let eas_address = parse_address(&args.chain.eas, "--eas")?;
     let (what, receipt) = match (&args.attestation, &args.credential) {
         (Some(uid), _) => {

@@ -1,17 +1,18 @@
 //! `loopx eas deploy`, `loopx submit` and `loopx attribute`: attested attributes on chain.
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use loopx_credentials::{now_unix, Credential};
-use loopx_prover::{PackageDir, ProofFile};
+use loopx_prover::{Package, ProofFile};
 use loopx_verifier_contract::eas::{self, Evidence};
 use loopx_verifier_contract::{block_on, deploy_blocking, Address};
 use serde_json::json;
 
 use super::credential::parse_address;
-use super::evm::{claim_verifier, verifier};
+use super::evm::verifier;
 use super::prove::verify_file;
 use crate::report::Reporter;
 
@@ -85,13 +86,13 @@ pub struct AttributeArgs {
 }
 
 /// Runs `loopx eas …`.
-pub fn run(command: EasCommand, out: Reporter) -> anyhow::Result<()> {
+pub fn run(command: EasCommand, out: Reporter) -> anyhow::Result<ExitCode> {
     match command {
         EasCommand::Deploy(args) => run_deploy(args, out),
     }
 }
 
-fn run_deploy(args: EasDeployArgs, out: Reporter) -> anyhow::Result<()> {
+fn run_deploy(args: EasDeployArgs, out: Reporter) -> anyhow::Result<ExitCode> {
     let issuers: Vec<Address> = args
         .trust_issuer
         .iter()
@@ -103,15 +104,14 @@ fn run_deploy(args: EasDeployArgs, out: Reporter) -> anyhow::Result<()> {
         })?;
     let mut models = Vec::new();
     for path in &args.packages {
-        let dir = PackageDir::open(path)?;
-        let claims = claim_verifier(&dir, out)?;
+        let dir = Package::open(path)?;
+        let (claims, compiled) = verifier(&dir, out)?;
         if claims.dev_srs() {
             out.warn(&format!(
                 "{}: keys from an INSECURE dev SRS; anyone can forge its proofs",
                 path.display()
             ));
         }
-        let compiled = verifier(&dir, &claims, out)?;
         let (address, _) = out.step("Deploying the verifier", || {
             deploy_blocking(&args.rpc_url, &args.private_key, &compiled.creation_code)
         })?;
@@ -167,12 +167,12 @@ fn run_deploy(args: EasDeployArgs, out: Reporter) -> anyhow::Result<()> {
 }
 
 /// Runs `loopx submit`.
-pub fn run_submit(args: SubmitArgs, out: Reporter) -> anyhow::Result<()> {
-    let dir = PackageDir::open(&args.package)?;
+pub fn run_submit(args: SubmitArgs, out: Reporter) -> anyhow::Result<ExitCode> {
+    let dir = Package::open(&args.package)?;
     let file = ProofFile::load(&args.proof)?;
-    let claims = claim_verifier(&dir, out)?;
     // Refuse early, with the native verifier's reasons, what the chain would refuse for gas.
-    let Some(claim) = verify_file(&claims, &file)? else {
+    let (claim, _) = out.step("Verifying natively", || verify_file(&dir, &file))?;
+    let Some(claim) = claim else {
         bail!("the proof does not verify against this package; the consumer would refuse it");
     };
     let evidence = match (&args.attestation, &args.credential) {
@@ -223,8 +223,8 @@ pub fn run_submit(args: SubmitArgs, out: Reporter) -> anyhow::Result<()> {
     })
 }
 
-/// Runs `loopx attribute`; exits 1 when nothing is recorded.
-pub fn run_attribute(args: AttributeArgs, out: Reporter) -> anyhow::Result<()> {
+/// Runs `loopx attribute`; exit status 1 when nothing is recorded.
+pub fn run_attribute(args: AttributeArgs, out: Reporter) -> anyhow::Result<ExitCode> {
     let wallet = parse_address(&args.wallet, "the wallet")?;
     let consumer = parse_address(&args.consumer, "--consumer")?;
     let model_id = args
@@ -244,7 +244,7 @@ pub fn run_attribute(args: AttributeArgs, out: Reporter) -> anyhow::Result<()> {
         "attribute_uid": attribute.attributeUid,
         "proven_at": attribute.provenAt,
     });
-    out.finish(&value, || {
+    out.answer(attribute.proven, &value, || {
         if attribute.proven {
             vec![
                 format!("{wallet}: outputs {outputs:?} under model {}", args.model),
@@ -256,9 +256,5 @@ pub fn run_attribute(args: AttributeArgs, out: Reporter) -> anyhow::Result<()> {
         } else {
             vec![format!("nothing recorded for {wallet} under model {}", args.model)]
         }
-    })?;
-    if !attribute.proven {
-        std::process::exit(1);
-    }
-    Ok(())
+    })
 }

@@ -3,18 +3,18 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::Args;
+use loopx_batch::FeatureLayout;
+use loopx_batch::{BatchInput, Shard};
 use loopx_models::{agreement_on_rows, load_onnx, load_rows, GraphSummary, ModelError};
-use loopx_prover::batch::FeatureLayout;
-use loopx_prover::{BatchInput, PackageDir, Shard};
+use loopx_prover::package::SOURCE_ONNX_FILE;
+use loopx_prover::Package;
 use serde_json::json;
 
 use crate::report::Reporter;
-
-/// File name of the source model `loopx compile` keeps in a package.
-pub const SOURCE_ONNX: &str = "source.onnx";
 
 /// Refusal reasons listed in the report (the rest are counted).
 const REASONS_SHOWN: usize = 10;
@@ -34,10 +34,10 @@ pub struct EvalArgs {
 }
 
 /// Runs `loopx eval`.
-pub fn run(args: EvalArgs, out: Reporter) -> anyhow::Result<()> {
-    let dir = PackageDir::open(&args.package)?;
+pub fn run(args: EvalArgs, out: Reporter) -> anyhow::Result<ExitCode> {
+    let dir = Package::open(&args.package)?;
     let package = &dir.package;
-    let onnx_path = args.model.clone().unwrap_or_else(|| args.package.join(SOURCE_ONNX));
+    let onnx_path = args.model.clone().unwrap_or_else(|| args.package.join(SOURCE_ONNX_FILE));
     if !onnx_path.exists() {
         bail!(
             "{} not found: give the float model with --model MODEL.onnx (packages compiled before `eval` \
@@ -108,7 +108,7 @@ pub fn run(args: EvalArgs, out: Reporter) -> anyhow::Result<()> {
 }
 
 /// Every row of the file, in the package's feature order.
-fn read_rows(path: &Path, dir: &PackageDir) -> anyhow::Result<Vec<Vec<f64>>> {
+fn read_rows(path: &Path, dir: &Package) -> anyhow::Result<Vec<Vec<f64>>> {
     let package = &dir.package;
     let is_json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
     if is_json {

@@ -1,12 +1,15 @@
 //! The on-chain commands: `loopx solidity`, `loopx evm`, `loopx deploy`, `loopx verify-onchain`.
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
-use loopx_prover::{Claim, ClaimVerifier, InstanceClaim, PackageDir, ProofFile};
+use loopx_prover::{Claim, ClaimVerifier, InstanceClaim, Package, ProofFile};
+use loopx_srs::SrsPolicy;
 use loopx_verifier_contract::{
-    deploy_blocking, package_verifier_for, verify_in_evm, verify_onchain_blocking, Address, PackageVerifier,
+    deploy_blocking, verify_in_evm, verify_onchain_blocking, Address, PackageSolidity, PackageVerifier,
+    SolidityFiles,
 };
 use serde_json::json;
 
@@ -62,38 +65,36 @@ pub struct VerifyOnchainArgs {
     pub package: Option<PathBuf>,
 }
 
-/// Generates (or reuses) and compiles the verifier of a package whose keys `claims` holds.
-pub fn verifier(dir: &PackageDir, claims: &ClaimVerifier, out: Reporter) -> anyhow::Result<PackageVerifier> {
-    Ok(out.step("Generating and compiling the Solidity verifier", || package_verifier_for(dir, claims))?.0)
-}
-
-/// Loads the package's verifying key, checking it belongs to the model.
-pub fn claim_verifier(dir: &PackageDir, out: Reporter) -> anyhow::Result<ClaimVerifier> {
-    Ok(out.step("Loading and checking the verifying key", || dir.claim_verifier())?.0)
+/// Generates (or reuses) and compiles the verifier of a package, with the bound keys it was
+/// generated from. Keys from a dev SRS are accepted: every report of them says so.
+pub fn verifier(dir: &Package, out: Reporter) -> anyhow::Result<(ClaimVerifier, PackageVerifier)> {
+    Ok(out.step("Generating and compiling the Solidity verifier", || dir.verifier(SrsPolicy::AllowDev))?.0)
 }
 
 /// Runs `loopx solidity`.
-pub fn run_solidity(args: SolidityArgs, out: Reporter) -> anyhow::Result<()> {
-    let dir = PackageDir::open(&args.package)?;
-    let claims = claim_verifier(&dir, out)?;
-    let verifier = verifier(&dir, &claims, out)?;
-    let abi = verifier
-        .write_solidity(&args.out, claims.dev_srs())
+pub fn run_solidity(args: SolidityArgs, out: Reporter) -> anyhow::Result<ExitCode> {
+    let dir = Package::open(&args.package)?;
+    let (files, _) = out
+        .step("Generating and compiling the Solidity verifier", || {
+            dir.solidity(&args.out, SrsPolicy::AllowDev)
+        })
         .with_context(|| format!("writing {}", args.out.display()))?;
+    let SolidityFiles { verifier, abi, dev_srs } = files;
+    let model_id = &dir.package.model_id;
     let value = json!({
         "solidity": args.out,
         "abi": abi,
-        "model_id": claims.package().model_id,
+        "model_id": model_id,
         "deployed_bytes": verifier.deployed_size,
         "proof_bytes": verifier.generated.proof_len,
         "instances": verifier.generated.num_instances,
         "vk_digest": verifier.generated.vk_digest,
-        "dev_srs": claims.dev_srs(),
+        "dev_srs": dev_srs,
     });
     out.finish(&value, || {
         vec![
             format!("verifier written to {} (ABI: {})", args.out.display(), abi.display()),
-            format!("model {} · vk digest {}", claims.package().model_id, verifier.generated.vk_digest),
+            format!("model {model_id} · vk digest {}", verifier.generated.vk_digest),
             format!("runtime code {} bytes (EIP-170 limit 24576)", verifier.deployed_size),
             "interface: verifyProof(bytes proof, uint256[] instances) view returns (bool)".into(),
         ]
@@ -115,10 +116,9 @@ pub struct EvmCheck {
 
 /// Verifies a proof file in the embedded EVM. The claim is decoded from the instances the EVM
 /// checked and the package's bound keys; a file whose fields disagree with them is an error.
-pub fn evm_check(dir: &PackageDir, file: &ProofFile, out: Reporter) -> anyhow::Result<EvmCheck> {
-    let claims = claim_verifier(dir, out)?;
+pub fn evm_check(dir: &Package, file: &ProofFile, out: Reporter) -> anyhow::Result<EvmCheck> {
+    let (claims, verifier) = verifier(dir, out)?;
     let claim = claims.claim_of(file)?;
-    let verifier = verifier(dir, &claims, out)?;
     let (verdict, _) = out.step("Verifying in the embedded EVM", || {
         verify_in_evm(&verifier.creation_code, &file.proof_bytes()?, &file.instance_values()?)
     })?;
@@ -130,18 +130,17 @@ pub fn evm_check(dir: &PackageDir, file: &ProofFile, out: Reporter) -> anyhow::R
     })
 }
 
-/// Runs `loopx evm`; exits 1 when the proof is invalid, 2 when the package or file is refused.
-pub fn run_evm(args: EvmArgs, out: Reporter) -> anyhow::Result<()> {
-    let dir = PackageDir::open(&args.package)?;
+/// Runs `loopx evm`; exit status 1 when the proof is invalid, 2 when the package or file is refused.
+pub fn run_evm(args: EvmArgs, out: Reporter) -> anyhow::Result<ExitCode> {
+    let dir = Package::open(&args.package)?;
     let file = ProofFile::load(&args.proof)?;
     let check = evm_check(&dir, &file, out)?;
     let (gas_used, size) = (check.gas_used, check.deployed_size);
     let Some(claim) = check.claim else {
         let value = json!({ "valid": false, "gas_used": gas_used, "deployed_bytes": size });
-        out.finish(&value, || {
+        return out.answer(false, &value, || {
             vec![format!("INVALID in the embedded EVM, {gas_used} gas (verifier {size} bytes)")]
-        })?;
-        std::process::exit(1);
+        });
     };
     let mut value = serde_json::to_value(&claim)?;
     value["valid"] = json!(true);
@@ -155,15 +154,14 @@ pub fn run_evm(args: EvmArgs, out: Reporter) -> anyhow::Result<()> {
 }
 
 /// Runs `loopx deploy`.
-pub fn run_deploy(args: DeployArgs, out: Reporter) -> anyhow::Result<()> {
-    let dir = PackageDir::open(&args.package)?;
-    let claims = claim_verifier(&dir, out)?;
+pub fn run_deploy(args: DeployArgs, out: Reporter) -> anyhow::Result<ExitCode> {
+    let dir = Package::open(&args.package)?;
+    let (claims, verifier) = verifier(&dir, out)?;
     if claims.dev_srs() {
         out.warn(
             "deploying a verifier for keys made from an INSECURE dev SRS: anyone can forge proofs it accepts",
         );
     }
-    let verifier = verifier(&dir, &claims, out)?;
     let (address, _) = out.step("Deploying the verifier", || {
         deploy_blocking(&args.rpc_url, &args.private_key, &verifier.creation_code)
     })?;
@@ -183,8 +181,8 @@ pub fn run_deploy(args: DeployArgs, out: Reporter) -> anyhow::Result<()> {
     })
 }
 
-/// Runs `loopx verify-onchain`; exits 1 when the proof is invalid, 2 when the file is refused.
-pub fn run_verify_onchain(args: VerifyOnchainArgs, out: Reporter) -> anyhow::Result<()> {
+/// Runs `loopx verify-onchain`; exit status 1 when the proof is invalid, 2 when the file is refused.
+pub fn run_verify_onchain(args: VerifyOnchainArgs, out: Reporter) -> anyhow::Result<ExitCode> {
     let file = ProofFile::load(&args.proof)?;
     let address: Address = args
         .address
@@ -196,7 +194,7 @@ pub fn run_verify_onchain(args: VerifyOnchainArgs, out: Reporter) -> anyhow::Res
     let proven = InstanceClaim::decode(&values)?;
     proven.check_file(&file)?;
     let claim = match &args.package {
-        Some(package) => Some(PackageDir::open(package)?.claim_verifier()?.claim_of(&file)?),
+        Some(package) => Some(Package::open(package)?.claim_verifier()?.claim_of(&file)?),
         None => None,
     };
     let (verdict, _) = out.step("Verifying on chain", || {
@@ -205,8 +203,7 @@ pub fn run_verify_onchain(args: VerifyOnchainArgs, out: Reporter) -> anyhow::Res
     let gas_used = verdict.gas_used;
     if !verdict.valid {
         let value = json!({ "valid": false, "gas_used": gas_used, "address": address.to_string() });
-        out.finish(&value, || vec![format!("INVALID on chain at {address}, {gas_used} gas")])?;
-        std::process::exit(1);
+        return out.answer(false, &value, || vec![format!("INVALID on chain at {address}, {gas_used} gas")]);
     }
     let mut value = match &claim {
         Some(claim) => serde_json::to_value(claim)?,

@@ -1,10 +1,12 @@
 //! `loopx setup`: proving and verifying keys for a package.
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
-use loopx_prover::{vk_digest, PackageDir, ProverError, Srs};
+use loopx_prover::{vk_digest, Package};
+use loopx_srs::{Srs, SrsPolicy};
 use serde_json::json;
 
 use crate::report::Reporter;
@@ -24,26 +26,22 @@ pub struct SetupArgs {
 }
 
 /// Runs the command.
-pub fn run(args: SetupArgs, out: Reporter) -> anyhow::Result<()> {
-    let dir = PackageDir::open(&args.package)?;
+pub fn run(args: SetupArgs, out: Reporter) -> anyhow::Result<ExitCode> {
+    let dir = Package::open(&args.package)?;
     let plan = dir.plan();
+    let policy = SrsPolicy::allowing_dev(args.dev_srs);
     let srs = match &args.srs {
-        Some(path) => {
-            let srs = Srs::load(path)?;
-            if srs.is_dev() && !args.dev_srs {
-                return Err(ProverError::DevSrsRefused(path.clone()).into());
-            }
-            srs
-        }
+        Some(path) => Srs::load(path)?,
         None => {
             out.step(&format!("Generating a dev SRS (k = {})", plan.shape.k), || Srs::dev(plan.shape.k))?.0
         }
     };
-    if srs.is_dev() {
+    let (keys, took) = out
+        .step("Generating proving and verifying keys", || dir.setup(&srs, policy))
+        .context("key generation")?;
+    if keys.header.dev_srs {
         out.warn("keys made from a dev SRS are insecure: anyone can forge proofs for them");
     }
-    let (keys, took) =
-        out.step("Generating proving and verifying keys", || dir.setup(&srs)).context("key generation")?;
     let files = ["pk.bin", "vk.bin", "srs.bin"].map(|f| args.package.join(f));
     let vk_digest = vk_digest(keys.vk());
     let value = json!({

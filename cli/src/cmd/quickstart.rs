@@ -4,10 +4,12 @@
 //! over the real EAS (in the embedded EVM) records the attribute. A short summary, timings, gas.
 
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::Args;
-use loopx_prover::{parse_wallet, PackageDir, Srs};
+use loopx_prover::{parse_wallet, Package};
+use loopx_srs::{Srs, SrsPolicy};
 use serde_json::json;
 
 use crate::cmd::prove::{prove_credential, prove_file, verify_file};
@@ -38,7 +40,7 @@ pub fn fixtures_dir() -> PathBuf {
 }
 
 /// Runs the command.
-pub fn run(args: QuickstartArgs, out: Reporter) -> anyhow::Result<()> {
+pub fn run(args: QuickstartArgs, out: Reporter) -> anyhow::Result<ExitCode> {
     let fixtures = fixtures_dir();
     let name = args.model.as_str();
     let file = |suffix: &str| fixtures.join(format!("{name}.{suffix}"));
@@ -52,16 +54,15 @@ pub fn run(args: QuickstartArgs, out: Reporter) -> anyhow::Result<()> {
     let ((package, report), compile_time) =
         out.step(&format!("Compiling {name}.onnx"), || loopx_models::compile_named(&fixtures, name))?;
     package.save(&package_dir).with_context(|| format!("writing {}", package_dir.display()))?;
-    let dir = PackageDir::open(&package_dir)?;
+    let dir = Package::open(&package_dir)?;
     let plan = dir.plan();
     let (srs, srs_time) =
         out.step(&format!("Generating a dev SRS (k = {})", plan.shape.k), || Srs::dev(plan.shape.k))?;
-    let (_, setup_time) = out.step("Generating keys", || dir.setup(&srs))?;
+    let (_, setup_time) = out.step("Generating keys", || dir.setup(&srs, SrsPolicy::AllowDev))?;
     let proof = prove_file(&dir, &file("input.json"), parse_wallet(DEMO_WALLET)?, None, out)?;
     let proof_path = package_dir.join("proof.json");
     proof.save(&proof_path)?;
-    let claims = crate::cmd::evm::claim_verifier(&dir, out)?;
-    let (claim, verify_time) = out.step("Verifying natively", || verify_file(&claims, &proof))?;
+    let (claim, verify_time) = out.step("Verifying natively", || verify_file(&dir, &proof))?;
     let Some(claim) = claim else {
         bail!("the quickstart proof did not verify — please report this");
     };
@@ -134,7 +135,7 @@ pub fn run(args: QuickstartArgs, out: Reporter) -> anyhow::Result<()> {
 
 /// The attested path on the demo wallet: issue, prove from the credential, submit in revm.
 fn attested_path(
-    dir: &PackageDir,
+    dir: &Package,
     features: &Path,
     package_dir: &Path,
     verifier_code: &[u8],

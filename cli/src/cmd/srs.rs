@@ -1,12 +1,14 @@
 //! `loopx srs`: dev SRS generation, import of a powers-of-tau ceremony file, and inspection.
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::bail;
 use clap::{Args, Subcommand};
-use loopx_prover::ptau::PtauFile;
-use loopx_prover::srs::file_sha256;
-use loopx_prover::{import_ptau, Srs, SrsSource};
+use loopx_srs::file_sha256;
+use loopx_srs::ptau::PtauFile;
+use loopx_srs::{import_ptau, Srs, SrsSource};
+
 use serde_json::json;
 
 use crate::report::Reporter;
@@ -57,7 +59,7 @@ pub struct ImportPtauArgs {
 const SLOW_LAGRANGE_K: u32 = 14;
 
 /// Runs the command.
-pub fn run(command: SrsCommand, out: Reporter) -> anyhow::Result<()> {
+pub fn run(command: SrsCommand, out: Reporter) -> anyhow::Result<ExitCode> {
     match command {
         SrsCommand::New(args) => {
             if !args.dev {

@@ -39,7 +39,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-use crate::error::{ProverError, Result};
+use crate::error::{Result, SrsError};
 use crate::srs::{Srs, MAX_K};
 
 /// The four magic bytes every `.ptau` file starts with.
@@ -78,7 +78,7 @@ const fn limbs_to_le(limbs: [u64; 4]) -> [u8; 32] {
 }
 
 /// What is wrong with a `.ptau` file (wrapped, with the file's path, in
-/// [`ProverError::InvalidPtau`]).
+/// [`SrsError::InvalidPtau`]).
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum PtauProblem {
@@ -339,7 +339,7 @@ fn import(ptau: PtauFile, k: Option<u32>) -> Result<PtauImport> {
 impl PtauFile {
     /// Opens `path` and checks its magic, version, section table, header and section sizes.
     pub fn open(path: &Path) -> Result<Self> {
-        let file = File::open(path).map_err(|e| ProverError::io("open", path, e))?;
+        let file = File::open(path).map_err(|e| SrsError::io("open", path, e))?;
         Self::from_source(path, Source::File(file))
     }
 
@@ -352,7 +352,7 @@ impl PtauFile {
     fn from_source(path: &Path, source: Source) -> Result<Self> {
         let file = &source;
         let file_len = source.len(path)?;
-        let invalid = |problem| ProverError::InvalidPtau { path: path.to_path_buf(), problem };
+        let invalid = |problem| SrsError::InvalidPtau { path: path.to_path_buf(), problem };
         let sections = read_section_table(path, file, file_len)?;
 
         let unique = |id: u32| -> Result<Option<Section>> {
@@ -427,8 +427,8 @@ impl PtauFile {
         Ok(())
     }
 
-    fn invalid(&self, problem: PtauProblem) -> ProverError {
-        ProverError::InvalidPtau { path: self.path.clone(), problem }
+    fn invalid(&self, problem: PtauProblem) -> SrsError {
+        SrsError::InvalidPtau { path: self.path.clone(), problem }
     }
 
     fn to_params(&self, k: u32) -> Result<(ParamsKZG<Bn256>, LagrangeBasis)> {
@@ -712,7 +712,7 @@ impl Decoder {
 
 /// Reads the file header and the section table, checking every section lies inside the file.
 fn read_section_table(path: &Path, file: &Source, file_len: u64) -> Result<Vec<Section>> {
-    let invalid = |problem| ProverError::InvalidPtau { path: path.to_path_buf(), problem };
+    let invalid = |problem| SrsError::InvalidPtau { path: path.to_path_buf(), problem };
     let truncated = |what: String, needed: u64, available: u64| {
         invalid(PtauProblem::Truncated { what, needed, available })
     };
@@ -757,7 +757,7 @@ fn read_section_table(path: &Path, file: &Source, file_len: u64) -> Result<Vec<S
 
 /// Parses the header section: checks the curve, returns (power, ceremonyPower).
 fn read_header(path: &Path, file: &Source, header: Section) -> Result<(u32, u32)> {
-    let invalid = |problem| ProverError::InvalidPtau { path: path.to_path_buf(), problem };
+    let invalid = |problem| SrsError::InvalidPtau { path: path.to_path_buf(), problem };
     if header.size < 4 {
         return Err(invalid(PtauProblem::BadHeader(format!(
             "the header section has only {} bytes",
@@ -798,7 +798,7 @@ fn read_header(path: &Path, file: &Source, header: Section) -> Result<(u32, u32)
 
 /// Reads `len` bytes at `offset`; callers have checked the range lies inside the file.
 fn read_at(path: &Path, source: &Source, offset: u64, len: usize) -> Result<Vec<u8>> {
-    source.read_exact_at(offset, len).map_err(|e| ProverError::io("read", path, e))
+    source.read_exact_at(offset, len).map_err(|e| SrsError::io("read", path, e))
 }
 
 /// Where a `.ptau` file's bytes are: an open file, or its content in memory.
@@ -811,7 +811,7 @@ enum Source {
 impl Source {
     fn len(&self, path: &Path) -> Result<u64> {
         match self {
-            Source::File(file) => Ok(file.metadata().map_err(|e| ProverError::io("read", path, e))?.len()),
+            Source::File(file) => Ok(file.metadata().map_err(|e| SrsError::io("read", path, e))?.len()),
             Source::Memory(bytes) => Ok(bytes.len() as u64),
         }
     }
@@ -836,9 +836,9 @@ impl Source {
 
 /// SHA-256 of a file read in blocks (ceremony files run to gigabytes).
 fn streaming_sha256(path: &Path) -> Result<String> {
-    let mut file = File::open(path).map_err(|e| ProverError::io("open", path, e))?;
+    let mut file = File::open(path).map_err(|e| SrsError::io("open", path, e))?;
     let mut hasher = Sha256::new();
-    std::io::copy(&mut file, &mut hasher).map_err(|e| ProverError::io("read", path, e))?;
+    std::io::copy(&mut file, &mut hasher).map_err(|e| SrsError::io("read", path, e))?;
     Ok(hex::encode(hasher.finalize()))
 }
 

@@ -6,16 +6,16 @@ use std::path::{Path, PathBuf};
 
 use loopx_credentials::{now_unix, Address, Credential};
 
-use super::input::{FeatureLayout, InputRow, Opening, WalletRow};
-use super::FailedRow;
-use crate::error::{ProverError, Result};
+use crate::error::{BatchError, Result};
+use crate::input::{FeatureLayout, InputRow, Opening, WalletRow};
+use crate::FailedRow;
 
 /// The `*.json` files of `dir`, sorted by name.
-pub(super) fn list(dir: &Path) -> Result<Vec<PathBuf>> {
-    let entries = std::fs::read_dir(dir).map_err(|e| ProverError::io("read the directory", dir, e))?;
+pub(crate) fn list(dir: &Path) -> Result<Vec<PathBuf>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| BatchError::io("read the directory", dir, e))?;
     let mut files = Vec::new();
     for entry in entries {
-        let path = entry.map_err(|e| ProverError::io("read the directory", dir, e))?.path();
+        let path = entry.map_err(|e| BatchError::io("read the directory", dir, e))?.path();
         if path.is_file() && path.extension().is_some_and(|e| e == "json") {
             files.push(path);
         }
@@ -26,7 +26,7 @@ pub(super) fn list(dir: &Path) -> Result<Vec<PathBuf>> {
 
 /// The credential files still to read.
 #[derive(Debug)]
-pub(super) struct CredentialRows {
+pub(crate) struct CredentialRows {
     files: std::vec::IntoIter<PathBuf>,
     issuer: Option<Address>,
     now: u64,
@@ -34,17 +34,17 @@ pub(super) struct CredentialRows {
 
 impl CredentialRows {
     /// The credentials of `dir`; with `issuer`, only that issuer's are proven.
-    pub(super) fn open(dir: &Path, issuer: Option<Address>) -> Result<Self> {
+    pub(crate) fn open(dir: &Path, issuer: Option<Address>) -> Result<Self> {
         Ok(CredentialRows { files: list(dir)?.into_iter(), issuer, now: now_unix() })
     }
 
     /// The next file.
-    pub(super) fn next(&mut self) -> Option<PathBuf> {
+    pub(crate) fn next(&mut self) -> Option<PathBuf> {
         self.files.next()
     }
 
     /// Row `row` from the credential at `path`, checked against the package's schema.
-    pub(super) fn parse(&self, row: usize, path: &Path, layout: FeatureLayout<'_>) -> InputRow {
+    pub(crate) fn parse(&self, row: usize, path: &Path, layout: FeatureLayout<'_>) -> InputRow {
         let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
         let credential =
             Credential::load(path).map_err(|e| FailedRow::new(row, None, format!("{name}: {e}")))?;

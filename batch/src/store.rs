@@ -15,9 +15,9 @@ use std::time::{Duration, SystemTime};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::Shard;
-use crate::error::{ProverError, Result};
-use crate::proof_file::{format_wallet, ProofFile};
+use crate::error::{BatchError, Result};
+use crate::Shard;
+use loopx_prover::{format_wallet, ProofFile, ProverError};
 
 /// Domain separator of the proof-name hash (bump it if the hashed encoding changes).
 const PROOF_NAME_DOMAIN: &[u8] = b"loopx-batch-row-v1";
@@ -67,7 +67,7 @@ impl ProofStore {
     /// Opens `dir`, creating it if needed.
     pub fn create(dir: impl Into<PathBuf>) -> Result<Self> {
         let dir = dir.into();
-        std::fs::create_dir_all(&dir).map_err(|e| ProverError::io("create the directory", &dir, e))?;
+        std::fs::create_dir_all(&dir).map_err(|e| BatchError::io("create the directory", &dir, e))?;
         Ok(ProofStore { dir })
     }
 
@@ -76,7 +76,7 @@ impl ProofStore {
         let dir = dir.into();
         if !dir.is_dir() {
             let error = std::io::Error::new(std::io::ErrorKind::NotFound, "no such directory");
-            return Err(ProverError::io("open", &dir, error));
+            return Err(BatchError::io("open", &dir, error));
         }
         Ok(ProofStore { dir })
     }
@@ -118,24 +118,24 @@ impl ProofStore {
         let mut tmp = tempfile::Builder::new()
             .prefix(TEMP_PREFIX)
             .tempfile_in(&self.dir)
-            .map_err(|e| ProverError::io("create a file in", &self.dir, e))?;
-        tmp.write_all(text.as_bytes()).map_err(|e| ProverError::io("write", &path, e))?;
-        tmp.as_file().sync_all().map_err(|e| ProverError::io("sync", &path, e))?;
+            .map_err(|e| BatchError::io("create a file in", &self.dir, e))?;
+        tmp.write_all(text.as_bytes()).map_err(|e| BatchError::io("write", &path, e))?;
+        tmp.as_file().sync_all().map_err(|e| BatchError::io("sync", &path, e))?;
         match tmp.persist_noclobber(&path) {
             Ok(_) => Ok(true),
             Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
-            Err(e) => Err(ProverError::io("write", &path, e.error)),
+            Err(e) => Err(BatchError::io("write", &path, e.error)),
         }
     }
 
     /// The proof files in the directory (`*.json`, not hidden), in no particular order, read
     /// lazily from the directory listing.
     pub fn proof_files(&self) -> Result<impl Iterator<Item = Result<PathBuf>> + '_> {
-        let entries = std::fs::read_dir(&self.dir).map_err(|e| ProverError::io("list", &self.dir, e))?;
+        let entries = std::fs::read_dir(&self.dir).map_err(|e| BatchError::io("list", &self.dir, e))?;
         Ok(entries.filter_map(move |entry| {
             let entry = match entry {
                 Ok(entry) => entry,
-                Err(e) => return Some(Err(ProverError::io("list", &self.dir, e))),
+                Err(e) => return Some(Err(BatchError::io("list", &self.dir, e))),
             };
             let name = entry.file_name();
             let name = name.to_str()?;
@@ -149,7 +149,7 @@ impl ProofStore {
     /// Removes temporary files left by a killed run that are older than `age` (younger ones may
     /// belong to another shard writing into the same directory right now); returns how many.
     pub fn remove_stale_temp_files(&self, age: Duration) -> Result<usize> {
-        let entries = std::fs::read_dir(&self.dir).map_err(|e| ProverError::io("list", &self.dir, e))?;
+        let entries = std::fs::read_dir(&self.dir).map_err(|e| BatchError::io("list", &self.dir, e))?;
         let now = SystemTime::now();
         let mut removed = 0;
         for entry in entries.flatten() {
@@ -219,15 +219,15 @@ impl JsonLinesWriter {
             .create(true)
             .truncate(true)
             .open(&path)
-            .map_err(|e| ProverError::io("create", &path, e))?;
+            .map_err(|e| BatchError::io("create", &path, e))?;
         Ok(JsonLinesWriter { path, rename_to, out: BufWriter::new(file) })
     }
 
     /// Appends one record.
     pub(crate) fn append<T: Serialize>(&mut self, record: &T) -> Result<()> {
         let line =
-            serde_json::to_string(record).map_err(|e| ProverError::io("encode", &self.path, e.into()))?;
-        let io = |e| ProverError::io("write", &self.path, e);
+            serde_json::to_string(record).map_err(|e| BatchError::io("encode", &self.path, e.into()))?;
+        let io = |e| BatchError::io("write", &self.path, e);
         writeln!(self.out, "{line}").map_err(io)?;
         if self.rename_to.is_none() {
             self.out.flush().map_err(io)?;
@@ -238,11 +238,11 @@ impl JsonLinesWriter {
     /// Flushes, syncs and (for a partial file) moves the file to its final name.
     pub(crate) fn finish(self) -> Result<PathBuf> {
         let JsonLinesWriter { path, rename_to, out } = self;
-        let file = out.into_inner().map_err(|e| ProverError::io("write", &path, e.into_error()))?;
-        file.sync_all().map_err(|e| ProverError::io("sync", &path, e))?;
+        let file = out.into_inner().map_err(|e| BatchError::io("write", &path, e.into_error()))?;
+        file.sync_all().map_err(|e| BatchError::io("sync", &path, e))?;
         match rename_to {
             Some(target) => {
-                std::fs::rename(&path, &target).map_err(|e| ProverError::io("write", &target, e))?;
+                std::fs::rename(&path, &target).map_err(|e| BatchError::io("write", &target, e))?;
                 Ok(target)
             }
             None => Ok(path),

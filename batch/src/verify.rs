@@ -8,11 +8,11 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::ProofStore;
-use crate::claim::ClaimVerifier;
+use loopx_prover::{parse_wallet, ClaimVerifier, Package, ProofFile};
+use loopx_srs::SrsPolicy;
+
 use crate::error::Result;
-use crate::package_dir::PackageDir;
-use crate::proof_file::{parse_wallet, ProofFile};
+use crate::ProofStore;
 
 /// Proof files checked per parallel round: bounds memory however many files the directory holds.
 const FILES_PER_ROUND: usize = 256;
@@ -51,9 +51,11 @@ pub struct BatchVerifier {
 }
 
 impl BatchVerifier {
-    /// Loads the package's bound verifying key and SRS.
-    pub fn load(dir: &PackageDir) -> Result<Self> {
-        Ok(BatchVerifier { claims: dir.claim_verifier()? })
+    /// Loads the package's bound verifying key and SRS, if `policy` admits the SRS.
+    pub fn load(dir: &Package, policy: SrsPolicy) -> Result<Self> {
+        let claims = dir.claim_verifier()?;
+        policy.admit(claims.srs()).map_err(loopx_prover::ProverError::from)?;
+        Ok(BatchVerifier { claims })
     }
 
     /// Checks one proof file.

@@ -5,7 +5,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::error::ProverError;
+use crate::error::BatchError;
 
 /// One slice of a batch: rows with `(row − 1) mod count == index` (rows are 1-based).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -58,11 +58,11 @@ impl fmt::Display for Shard {
 }
 
 impl FromStr for Shard {
-    type Err = ProverError;
+    type Err = BatchError;
 
     /// Parses `I/N` (e.g. `0/4`), with `0 ≤ I < N`.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let bad = || ProverError::InvalidShard(text.to_string());
+        let bad = || BatchError::InvalidShard(text.to_string());
         let (index, count) = text.split_once('/').ok_or_else(bad)?;
         let index: usize = index.trim().parse().map_err(|_| bad())?;
         let count: usize = count.trim().parse().map_err(|_| bad())?;

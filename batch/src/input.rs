@@ -25,9 +25,9 @@ use loopx_credentials::Address;
 use loopx_models::{ModelPackage, Schema};
 use serde_json::Value;
 
-use super::{credentials, FailedRow, Shard};
-use crate::error::{ProverError, Result};
-use crate::proof_file::parse_wallet;
+use crate::error::{BatchError, Result};
+use crate::{credentials, FailedRow, Shard};
+use loopx_prover::parse_wallet;
 
 /// The layout of a batch input file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -200,8 +200,8 @@ impl BatchInput {
         Ok(lines.enumerate().map(|(i, line)| parse_line(i + 1, line, columns.as_ref(), layout)).collect())
     }
 
-    fn invalid(&self, reason: &str) -> ProverError {
-        ProverError::BatchInput { path: self.path.clone(), reason: reason.to_string() }
+    fn invalid(&self, reason: &str) -> BatchError {
+        BatchError::Input { path: self.path.clone(), reason: reason.to_string() }
     }
 }
 
@@ -307,7 +307,7 @@ struct Lines {
 
 impl Lines {
     fn open(path: &Path) -> Result<Self> {
-        let file = File::open(path).map_err(|e| ProverError::io("open", path, e))?;
+        let file = File::open(path).map_err(|e| BatchError::io("open", path, e))?;
         Ok(Lines { path: path.to_path_buf(), reader: BufReader::new(file), buf: Vec::new(), first: true })
     }
 
@@ -318,7 +318,7 @@ impl Lines {
             let n = self
                 .reader
                 .read_until(b'\n', &mut self.buf)
-                .map_err(|e| ProverError::io("read", &self.path, e))?;
+                .map_err(|e| BatchError::io("read", &self.path, e))?;
             if n == 0 {
                 return Ok(None);
             }

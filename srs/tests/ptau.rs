@@ -1,10 +1,10 @@
 //! Import of real snarkjs powers-of-tau files: a ceremony made with the pinned npm `snarkjs`
-//! (`powersoftau new` → `contribute` → `prepare phase2`) becomes an SRS that proves and verifies
-//! the bundled sybil_lr model, and every kind of malformed file is a clear error, never a panic.
+//! (`powersoftau new` → `contribute` → `prepare phase2`) becomes an SRS with its provenance and
+//! the powers-of-tau relation, and every kind of malformed file is a clear error, never a panic.
+//! That such an SRS proves and verifies a model is the prover's test (`prover/tests/ceremony.rs`).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 
 use halo2_proofs::poly::commitment::ParamsProver;
@@ -13,125 +13,21 @@ use halo2curves::bn256::{pairing, Fq, Fq2, Fr, G1Affine, G2Affine};
 use halo2curves::ff::{Field, PrimeField};
 use halo2curves::group::prime::PrimeCurveAffine;
 use halo2curves::serde::SerdeObject;
-use loopx_circuits::choose_shape;
-use loopx_models::{compile_files, ModelPackage, OutputRequest};
-use loopx_prover::ptau::{import_ptau, LagrangeBasis, PtauFile, PtauProblem};
-use loopx_prover::{prove, setup, verify, ProofRequest, ProverError, Srs, SrsSource};
+use loopx_srs::ptau::{import_ptau, LagrangeBasis, PtauFile, PtauProblem};
+use loopx_srs::SrsError;
+use loopx_srs::{Srs, SrsSource};
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+#[path = "support/ceremony.rs"]
+mod support;
+use support::Ceremony;
 
-/// The bundled sybil_lr model, compiled once.
-fn sybil_lr() -> &'static (ModelPackage, Vec<Vec<f64>>) {
-    static MODEL: OnceLock<(ModelPackage, Vec<Vec<f64>>)> = OnceLock::new();
-    MODEL.get_or_init(|| {
-        let dir = repo().join("fixtures");
-        let (package, _) = compile_files(
-            dir.join("sybil_lr.onnx"),
-            dir.join("sybil_lr.calibration.json"),
-            Some(&dir.join("sybil_lr.schema.toml")),
-            &OutputRequest::Auto,
-            "sybil_lr",
-        )
-        .expect("bundled model compiles");
-        let rows = loopx_models::load_rows(
-            dir.join("sybil_lr.heldout.json"),
-            package.schema.as_ref(),
-            package.features(),
-        )
-        .expect("held-out rows");
-        (package, rows)
-    })
-}
+/// The power of the ceremony these tests import (any power ≥ 6 would do; this one matches the
+/// bundled sybil_lr circuit's k, so the prover's ceremony test finds the same files made).
+const POWER: u32 = 12;
 
-fn circuit_k() -> u32 {
-    choose_shape(&sybil_lr().0.quantized).shape.k
-}
-
-/// A ceremony of power = the circuit's k, made with the pinned snarkjs.
-struct Ceremony {
-    power: u32,
-    /// `powersoftau new` output: τ = 1, nobody contributed.
-    fresh: PathBuf,
-    /// After one contribution.
-    contributed: PathBuf,
-    /// After `prepare phase2` (adds the Lagrange sections 12–15).
-    prepared: PathBuf,
-}
-
-/// Runs the pinned-tools installer and returns the snarkjs launcher; fails (never skips) if absent.
-fn snarkjs() -> PathBuf {
-    let tools = repo().join("verifier-contract");
-    let status = Command::new("bash")
-        .arg(tools.join("scripts/ensure-tools.sh"))
-        .status()
-        .expect("bash runs verifier-contract/scripts/ensure-tools.sh");
-    assert!(
-        status.success(),
-        "verifier-contract/scripts/ensure-tools.sh failed ({status}); it needs node and npm"
-    );
-    let snarkjs = tools.join("node_modules/.bin/snarkjs");
-    assert!(
-        snarkjs.exists(),
-        "{} is missing after ensure-tools.sh: the pinned snarkjs (verifier-contract/package.json) did not install",
-        snarkjs.display()
-    );
-    snarkjs
-}
-
-fn run_snarkjs(snarkjs: &Path, dir: &Path, args: &[&str]) {
-    let output = Command::new(snarkjs).args(args).current_dir(dir).output().expect("snarkjs starts");
-    assert!(
-        output.status.success(),
-        "snarkjs {args:?} failed: {}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-/// The ceremony files, made once per power and kept in the target's temporary folder (a fresh
-/// checkout makes them in about a minute; later runs reuse them).
 fn ceremony() -> &'static Ceremony {
     static CEREMONY: OnceLock<Ceremony> = OnceLock::new();
-    CEREMONY.get_or_init(|| {
-        let power = circuit_k();
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("ptau-snarkjs-power{power}"));
-        let files = ["pot_0000.ptau", "pot_0001.ptau", "final.ptau"].map(|f| dir.join(f));
-        if !files.iter().all(|f| f.exists()) {
-            let snarkjs = snarkjs();
-            std::fs::create_dir_all(dir.parent().unwrap()).unwrap();
-            // Made in a private folder and renamed into place, so concurrent test binaries never
-            // see half-written files.
-            let work = tempfile::tempdir_in(dir.parent().unwrap()).unwrap();
-            let p = power.to_string();
-            run_snarkjs(&snarkjs, work.path(), &["powersoftau", "new", "bn128", &p, "pot_0000.ptau"]);
-            run_snarkjs(
-                &snarkjs,
-                work.path(),
-                &[
-                    "powersoftau",
-                    "contribute",
-                    "pot_0000.ptau",
-                    "pot_0001.ptau",
-                    "--name=first",
-                    "-e=some entropy",
-                ],
-            );
-            run_snarkjs(
-                &snarkjs,
-                work.path(),
-                &["powersoftau", "prepare", "phase2", "pot_0001.ptau", "final.ptau"],
-            );
-            let made = work.keep();
-            if std::fs::rename(&made, &dir).is_err() {
-                // Another test binary got there first; its files are as good.
-                std::fs::remove_dir_all(&made).ok();
-            }
-        }
-        let [fresh, contributed, prepared] = files;
-        Ceremony { power, fresh, contributed, prepared }
-    })
+    CEREMONY.get_or_init(|| support::ceremony(POWER))
 }
 
 fn params_bytes(srs: &Srs) -> Vec<u8> {
@@ -163,9 +59,9 @@ fn patched(dir: &Path, source: &Path, name: &str, edit: impl FnOnce(&mut Vec<u8>
     path
 }
 
-fn problem(result: loopx_prover::Result<impl std::fmt::Debug>) -> PtauProblem {
+fn problem(result: loopx_srs::Result<impl std::fmt::Debug>) -> PtauProblem {
     match result {
-        Err(ProverError::InvalidPtau { problem, .. }) => problem,
+        Err(SrsError::InvalidPtau { problem, .. }) => problem,
         other => panic!("expected an InvalidPtau error, got {other:?}"),
     }
 }
@@ -177,7 +73,7 @@ fn montgomery(x: &Fq) -> Vec<u8> {
 }
 
 #[test]
-fn imported_ceremony_srs_proves_and_verifies_sybil_lr() {
+fn imported_ceremony_keeps_its_provenance_and_the_powers_of_tau_relation() {
     let c = ceremony();
     let import = import_ptau(&c.prepared, None).expect("snarkjs ceremony imports");
     let srs = &import.srs;
@@ -185,7 +81,7 @@ fn imported_ceremony_srs_proves_and_verifies_sybil_lr() {
     assert!(!srs.is_dev());
     assert_eq!(import.ceremony.lagrange_basis, LagrangeBasis::FromFile);
     assert_eq!(import.ceremony.contributions, Some(1));
-    assert_eq!(import.ceremony.sha256, loopx_prover::srs::file_sha256(&c.prepared).unwrap());
+    assert_eq!(import.ceremony.sha256, loopx_srs::file_sha256(&c.prepared).unwrap());
     let SrsSource::Ceremony { description } = srs.source() else { panic!("not marked as a ceremony") };
     assert!(
         description.contains("final.ptau") && description.contains(&import.ceremony.sha256),
@@ -206,25 +102,6 @@ fn imported_ceremony_srs_proves_and_verifies_sybil_lr() {
     let loaded = Srs::load(&file).unwrap();
     assert_eq!(loaded.source(), srs.source());
     assert_eq!(params_bytes(&loaded), params_bytes(srs));
-
-    let (package, rows) = sybil_lr();
-    let plan = choose_shape(&package.quantized);
-    let keys =
-        setup(&package.quantized, &package.model_id, &plan, &loaded).expect("setup with the ceremony SRS");
-    assert!(!keys.header.dev_srs, "keys from a ceremony SRS are marked as dev keys");
-    let dev = Srs::dev(plan.shape.k).unwrap();
-    for row in [0, 11] {
-        let q = package.quantize_row(&rows[row]).unwrap();
-        let request = ProofRequest { features: &q, wallet: [0x42; 20], salt: Fr::from(row as u64 + 7) };
-        let proof = prove(&package.quantized, &keys, &loaded, &request).expect("proof");
-        let instances = proof.instances.to_vec();
-        assert!(verify(keys.vk(), &keys.header, &loaded, &proof.bytes, &instances).unwrap(), "row {row}");
-        let mut changed = instances.clone();
-        changed[0] += Fr::ONE;
-        assert!(!verify(keys.vk(), &keys.header, &loaded, &proof.bytes, &changed).unwrap());
-        // A dev SRS of the same size is a different τ: the ceremony proof must not verify there.
-        assert!(!verify(keys.vk(), &keys.header, &dev, &proof.bytes, &instances).unwrap());
-    }
 }
 
 #[test]
@@ -317,7 +194,7 @@ fn rejects_truncated_files_naming_what_is_cut() {
         let file = patched(dir.path(), &c.contributed, "cut.ptau", |b| b.truncate(len));
         let err = import_ptau(&file, None).unwrap_err();
         match &err {
-            ProverError::InvalidPtau { problem: PtauProblem::Truncated { what: found, .. }, path } => {
+            SrsError::InvalidPtau { problem: PtauProblem::Truncated { what: found, .. }, path } => {
                 assert!(found.contains(what), "cut at {len}: {found:?} does not name {what:?}");
                 assert_eq!(path, &file);
             }
@@ -363,7 +240,7 @@ fn rejects_points_off_the_curve_or_out_of_range() {
     assert!(
         matches!(
             &err,
-            ProverError::InvalidPtau {
+            SrsError::InvalidPtau {
                 problem: PtauProblem::PointNotOnCurve { section: "tauG1", index: 1 },
                 ..
             }
@@ -467,7 +344,7 @@ fn rejects_files_whose_points_are_not_powers_of_one_tau() {
 }
 
 #[test]
-fn refuses_a_k_above_the_file_power_and_an_srs_below_the_circuit_k() {
+fn refuses_a_k_above_the_file_power() {
     let c = ceremony();
     assert_eq!(
         problem(import_ptau(&c.contributed, Some(c.power + 1))),
@@ -480,14 +357,6 @@ fn refuses_a_k_above_the_file_power_and_an_srs_below_the_circuit_k() {
     );
     assert_eq!(problem(import_ptau(&c.contributed, Some(0))), PtauProblem::KOutOfRange { requested: 0 });
     assert_eq!(problem(import_ptau(&c.contributed, Some(29))), PtauProblem::KOutOfRange { requested: 29 });
-
-    let small = import_ptau(&c.prepared, Some(circuit_k() - 1)).unwrap().srs;
-    let (package, _) = sybil_lr();
-    let plan = choose_shape(&package.quantized);
-    assert!(matches!(
-        setup(&package.quantized, &package.model_id, &plan, &small),
-        Err(ProverError::SrsTooSmall { srs_k, circuit_k }) if srs_k + 1 == circuit_k
-    ));
 }
 
 #[test]
@@ -508,5 +377,5 @@ fn no_cut_or_flipped_header_byte_makes_the_importer_panic() {
             assert!(result.is_ok(), "flipping byte {pos} with {mask:#x} panicked");
         }
     }
-    assert!(matches!(import_ptau(&dir.path().join("missing.ptau"), None), Err(ProverError::Io { .. })));
+    assert!(matches!(import_ptau(&dir.path().join("missing.ptau"), None), Err(SrsError::Io { .. })));
 }

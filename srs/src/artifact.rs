@@ -7,11 +7,51 @@
 //! an allocation of tens of gigabytes (found by fuzzing) instead of returning an error.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{de::DeserializeOwned, Serialize};
+use thiserror::Error;
 
-use crate::error::{ProverError, Result};
+/// An artifact file that cannot be read, written or trusted.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ArtifactError {
+    /// A file could not be read or written.
+    #[error("cannot {action} {path}: {source}")]
+    Io {
+        /// What was attempted.
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A file is not the artifact it should be, or is damaged.
+    #[error("{path} is not a valid {kind} file: {reason}")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What it should have been ("SRS", "proving key", …).
+        kind: &'static str,
+        /// What was wrong.
+        reason: String,
+    },
+}
+
+impl ArtifactError {
+    /// An I/O error on `path`.
+    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        ArtifactError::Io { action, path: path.into(), source }
+    }
+
+    /// A damaged artifact.
+    pub fn corrupt(path: impl Into<PathBuf>, kind: &'static str, reason: impl Into<String>) -> Self {
+        ArtifactError::Corrupt { path: path.into(), kind, reason: reason.into() }
+    }
+}
+
+/// Shorthand for results of artifact files.
+pub type Result<T> = std::result::Result<T, ArtifactError>;
 
 /// Current artifact format version (2: with the checksum).
 pub const FORMAT_VERSION: u32 = 2;
@@ -28,17 +68,13 @@ pub struct ArtifactKind {
     pub name: &'static str,
 }
 
-/// Structured reference string files.
+/// Structured reference string files (the prover declares the key kinds it stores).
 pub const SRS: ArtifactKind = ArtifactKind { magic: b"LOOPXSRS", name: "SRS" };
-/// Proving key files.
-pub const PROVING_KEY: ArtifactKind = ArtifactKind { magic: b"LOOPX-PK", name: "proving key" };
-/// Verifying key files.
-pub const VERIFYING_KEY: ArtifactKind = ArtifactKind { magic: b"LOOPX-VK", name: "verifying key" };
 
 /// Writes `header` and `body` atomically (temporary file in the same folder, fsync, rename).
 pub fn write<H: Serialize>(path: &Path, kind: ArtifactKind, header: &H, body: &[u8]) -> Result<()> {
     let header =
-        serde_json::to_vec(header).map_err(|e| ProverError::corrupt(path, kind.name, e.to_string()))?;
+        serde_json::to_vec(header).map_err(|e| ArtifactError::corrupt(path, kind.name, e.to_string()))?;
     let mut bytes = Vec::with_capacity(16 + header.len() + CHECKSUM_LEN + body.len());
     bytes.extend_from_slice(kind.magic);
     bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
@@ -53,16 +89,16 @@ pub fn write<H: Serialize>(path: &Path, kind: ArtifactKind, header: &H, body: &[
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let mut tmp =
-        tempfile::NamedTempFile::new_in(dir).map_err(|e| ProverError::io("create a file in", dir, e))?;
-    tmp.write_all(bytes).map_err(|e| ProverError::io("write", path, e))?;
-    tmp.as_file().sync_all().map_err(|e| ProverError::io("sync", path, e))?;
-    tmp.persist(path).map_err(|e| ProverError::io("write", path, e.error))?;
+        tempfile::NamedTempFile::new_in(dir).map_err(|e| ArtifactError::io("create a file in", dir, e))?;
+    tmp.write_all(bytes).map_err(|e| ArtifactError::io("write", path, e))?;
+    tmp.as_file().sync_all().map_err(|e| ArtifactError::io("sync", path, e))?;
+    tmp.persist(path).map_err(|e| ArtifactError::io("write", path, e.error))?;
     Ok(())
 }
 
 /// Reads an artifact; returns its header and body.
 pub fn read<H: DeserializeOwned>(path: &Path, kind: ArtifactKind) -> Result<(H, Vec<u8>)> {
-    let bytes = std::fs::read(path).map_err(|e| ProverError::io("read", path, e))?;
+    let bytes = std::fs::read(path).map_err(|e| ArtifactError::io("read", path, e))?;
     parse(path, kind, bytes)
 }
 
@@ -72,7 +108,7 @@ pub fn parse<H: DeserializeOwned>(
     kind: ArtifactKind,
     mut bytes: Vec<u8>,
 ) -> Result<(H, Vec<u8>)> {
-    let corrupt = |reason: &str| ProverError::corrupt(path, kind.name, reason);
+    let corrupt = |reason: &str| ArtifactError::corrupt(path, kind.name, reason);
     if bytes.len() < 16 || &bytes[..8] != kind.magic {
         return Err(corrupt("wrong magic bytes (not this kind of file, or damaged)"));
     }
@@ -123,7 +159,7 @@ pub fn guarded<T>(path: &Path, kind: ArtifactKind, f: impl FnOnce() -> std::io::
     drop(turn);
     match outcome {
         Ok(Ok(value)) => Ok(value),
-        Ok(Err(e)) => Err(ProverError::corrupt(path, kind.name, e.to_string())),
-        Err(_) => Err(ProverError::corrupt(path, kind.name, "malformed contents")),
+        Ok(Err(e)) => Err(ArtifactError::corrupt(path, kind.name, e.to_string())),
+        Err(_) => Err(ArtifactError::corrupt(path, kind.name, "malformed contents")),
     }
 }

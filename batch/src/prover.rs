@@ -1,20 +1,5 @@
-//! Batch proving: one model, many wallets. [`BatchProver`] loads the proving key and the SRS
-//! once, streams the rows of an input file ([`BatchInput`]) through a few workers, writes each
-//! proof atomically into a [`ProofStore`] under a name derived from what it proves, and so:
-//!
-//! - loses nothing and duplicates nothing across a kill and restart: a row whose proof file
-//!   exists is skipped, a proof file is whole or absent;
-//! - keeps going past bad rows: each is reported as a [`FailedRow`] in `errors.jsonl`;
-//! - splits without a coordinator: [`Shard`] `I/N` takes every N-th row;
-//! - keeps memory flat: rows are read as they are needed, a few per worker at a time.
-//!
-//! [`BatchVerifier`] checks a directory of proofs in parallel.
-
-mod credentials;
-mod input;
-mod shard;
-mod store;
-mod verify;
+//! [`BatchProver`]: one model's proving key and SRS, loaded once, proving rows across workers
+//! into a [`ProofStore`], with what became of each row ([`RowOutcome`], [`FailedRow`]).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
@@ -23,19 +8,12 @@ use std::sync::{mpsc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use loopx_models::ModelPackage;
+use loopx_prover::{format_wallet, random_salt, ModelKeys, Package, PackageProver, ProofFile, ProofRequest};
+use loopx_srs::{Srs, SrsPolicy};
 use serde::{Deserialize, Serialize};
 
-pub use input::{BatchInput, FeatureLayout, InputFormat, InputRow, Opening, RowReader, WalletRow};
-pub use shard::Shard;
-pub use store::{ManifestEntry, ProofStore};
-pub use verify::{BatchVerifier, ProofCheck, VerifySummary};
-
-use crate::error::{ProverError, Result};
-use crate::keys::ModelKeys;
-use crate::package_dir::PackageDir;
-use crate::proof::{prove, random_salt, ProofRequest};
-use crate::proof_file::{format_wallet, ProofFile};
-use crate::srs::Srs;
+use crate::error::{BatchError, Result};
+use crate::{BatchInput, BatchOptions, InputRow, ManifestEntry, Parallelism, ProofStore, WalletRow};
 
 /// Rows queued per worker: enough that a worker never waits for the reader, few enough that
 /// memory does not depend on the input's size.
@@ -92,67 +70,6 @@ impl RowOutcome {
         }
     }
 }
-
-/// How the cores are shared: `jobs` proofs at once, each on `threads_per_proof` threads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub struct Parallelism {
-    /// Proofs in flight.
-    pub jobs: usize,
-    /// Threads each proof's halo2 prover runs on (its own rayon pool).
-    pub threads_per_proof: usize,
-}
-
-impl Parallelism {
-    /// `jobs` proofs at once, sharing the machine's cores: each gets `cores / jobs` threads
-    /// (at least one), so `jobs = 1` is one proof parallelised inside halo2 and `jobs = cores`
-    /// is one single-threaded proof per core.
-    pub fn with_jobs(jobs: usize) -> Self {
-        let jobs = jobs.max(1);
-        Parallelism { jobs, threads_per_proof: (available_cores() / jobs).max(1) }
-    }
-
-    /// The default: one single-threaded proof per core.
-    ///
-    /// Chosen by measurement on the 2-core development machine (bundled risk_mlp, dev SRS,
-    /// `loopx batch` over 40 wallets; commands in docs/batch.md). Wall clock on the quiet
-    /// machine at k = 13: two single-threaded proofs at once 1.88 proofs/s, one proof at a time
-    /// on two threads 1.79 proofs/s, one thread on one core 0.94 proofs/s; at k = 11 the gap was
-    /// wider (2.88 against 2.44 proofs/s). Much of a small proof (witness generation, the
-    /// permutation product) is serial and halo2's parallel FFTs and MSMs are short, so splitting
-    /// one proof leaves cores idle and adds fork/join work, while whole proofs in parallel keep
-    /// every core busy. An extra job costs one proof's working set (peak RSS 34 MiB with one
-    /// job, 41 MiB with two), small next to the shared proving key and SRS.
-    pub fn across_proofs() -> Self {
-        Parallelism::with_jobs(available_cores())
-    }
-}
-
-impl Default for Parallelism {
-    fn default() -> Self {
-        Parallelism::across_proofs()
-    }
-}
-
-/// Cores this process may use.
-pub fn available_cores() -> usize {
-    std::thread::available_parallelism().map_or(1, usize::from)
-}
-
-/// Options of a batch run.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct BatchOptions {
-    /// How proofs share the cores.
-    pub parallelism: Parallelism,
-    /// Which rows to prove.
-    pub shard: Shard,
-}
-
-impl Default for Shard {
-    fn default() -> Self {
-        Shard::ALL
-    }
-}
-
 /// The result of a batch run.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct BatchSummary {
@@ -183,37 +100,23 @@ pub struct BatchSummary {
 /// Proves many rows with one model; holds the proving key and the SRS.
 #[derive(Debug)]
 pub struct BatchProver {
-    package: ModelPackage,
-    keys: ModelKeys,
-    srs: Srs,
+    prover: PackageProver,
 }
 
 impl BatchProver {
-    /// Loads the package's proving key and SRS (once, for every row).
-    pub fn load(dir: &PackageDir) -> Result<Self> {
-        BatchProver::new(dir.package.clone(), dir.keys()?, dir.srs()?)
+    /// Loads the package's proving key and SRS (once, for every row), if `policy` admits the SRS.
+    pub fn load(dir: &Package, policy: SrsPolicy) -> Result<Self> {
+        Ok(BatchProver { prover: dir.prover(policy)? })
     }
 
     /// A prover from parts; the keys must belong to the package and the SRS be large enough.
     pub fn new(package: ModelPackage, keys: ModelKeys, srs: Srs) -> Result<Self> {
-        if keys.header.model_id != package.model_id {
-            return Err(ProverError::ModelMismatch {
-                keys: keys.header.model_id.clone(),
-                package: package.model_id.clone(),
-            });
-        }
-        let k = keys.header.shape.k;
-        if srs.k() < k {
-            return Err(ProverError::SrsTooSmall { srs_k: srs.k(), circuit_k: k });
-        }
-        // Cut the SRS to the circuit once here, not in every proof.
-        let srs = if srs.k() > k { srs.downsized(k)? } else { srs };
-        Ok(BatchProver { package, keys, srs })
+        Ok(BatchProver { prover: PackageProver::new(package, keys, srs)? })
     }
 
     /// The model package.
     pub fn package(&self) -> &ModelPackage {
-        &self.package
+        self.prover.package()
     }
 
     /// Proves one row into `store`, unless its proof is there already. `Err` only for a failure
@@ -226,29 +129,25 @@ impl BatchProver {
         let features = match &row.opening {
             // A credential's integers are proven as committed (the model checks their ranges).
             Some(opening) => opening.features.clone(),
-            None => match self.package.quantize_row(&row.values) {
+            None => match self.package().quantize_row(&row.values) {
                 Ok(features) => features,
                 Err(e) => return fail(e.to_string()),
             },
         };
-        let name = ProofStore::proof_name(&self.package.model_id, &row.wallet, &features);
+        let name = ProofStore::proof_name(&self.package().model_id, &row.wallet, &features);
         if store.proof_path(&name).exists() {
             return Ok(self.existing(row.row, &name, store));
         }
         let salt = row.opening.as_ref().map_or_else(random_salt, |o| o.salt);
         let request = ProofRequest { features: &features, wallet: row.wallet, salt };
-        let start = Instant::now();
         // halo2 asserts on some internal inconsistencies instead of returning errors; one row
         // must not take the batch down with it.
-        let proof = match catch_unwind(AssertUnwindSafe(|| {
-            prove(&self.package.quantized, &self.keys, &self.srs, &request)
-        })) {
-            Ok(Ok(proof)) => proof,
+        let file = match catch_unwind(AssertUnwindSafe(|| self.prover.prove(&request))) {
+            Ok(Ok(file)) => file,
             Ok(Err(e)) => return fail(e.to_string()),
             Err(panic) => return fail(format!("the prover failed: {}", panic_message(&panic))),
         };
-        let seconds = start.elapsed().as_secs_f64();
-        let file = ProofFile::new(&self.package, &self.keys.header, &proof, &row.wallet, salt, seconds);
+        let seconds = file.prove_seconds;
         if store.save_new(&name, &file)? {
             Ok(RowOutcome::Proved { entry: ManifestEntry::new(row.row, &name, &file), seconds })
         } else {
@@ -261,7 +160,7 @@ impl BatchProver {
     fn existing(&self, row: usize, name: &str, store: &ProofStore) -> RowOutcome {
         let path = store.proof_path(name);
         match ProofFile::load(&path) {
-            Ok(file) if file.model_id == self.package.model_id => {
+            Ok(file) if file.model_id == self.package().model_id => {
                 RowOutcome::Skipped(ManifestEntry::new(row, name, &file))
             }
             Ok(file) => RowOutcome::Failed(FailedRow::new(
@@ -296,7 +195,7 @@ impl BatchProver {
         let Parallelism { jobs, threads_per_proof } = options.parallelism;
         let jobs = jobs.max(1);
         let stale_temp_files_removed = store.remove_stale_temp_files(STALE_TEMP_AGE)?;
-        let rows = input.rows(&self.package, options.shard)?;
+        let rows = input.rows(self.package(), options.shard)?;
         let pools = (0..jobs)
             .map(|job| {
                 rayon::ThreadPoolBuilder::new()
@@ -304,7 +203,7 @@ impl BatchProver {
                     .stack_size(PROVER_STACK_BYTES)
                     .thread_name(move |i| format!("loopx-prove-{job}.{i}"))
                     .build()
-                    .map_err(|e| ProverError::Threads(e.to_string()))
+                    .map_err(|e| BatchError::Threads(e.to_string()))
             })
             .collect::<Result<Vec<_>>>()?;
         let mut manifest = store.manifest_writer(options.shard)?;
@@ -370,7 +269,7 @@ impl BatchProver {
                 }
             }
             let read =
-                reader.join().unwrap_or_else(|_| Err(ProverError::Threads("the input reader failed".into())));
+                reader.join().unwrap_or_else(|_| Err(BatchError::Threads("the input reader failed".into())));
             if let Err(e) = read {
                 fatal.get_or_insert(e);
             }

@@ -5,12 +5,12 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use loopx_batch::BatchError;
+use loopx_batch::{BatchInput, BatchOptions, BatchProver, BatchVerifier, Parallelism, ProofStore, Shard};
+use loopx_batch::{FailedRow, ManifestEntry, WalletRow};
 use loopx_models::ModelPackage;
-use loopx_prover::batch::{FailedRow, ManifestEntry, WalletRow};
-use loopx_prover::{
-    BatchInput, BatchOptions, BatchProver, BatchVerifier, PackageDir, Parallelism, ProofStore, ProverError,
-    Shard, Srs,
-};
+use loopx_prover::Package;
+use loopx_srs::{Srs, SrsPolicy};
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
@@ -22,14 +22,14 @@ fn compile_risk_mlp() -> ModelPackage {
 }
 
 /// The bundled risk model, compiled and set up with a dev SRS once per test binary.
-fn package() -> &'static PackageDir {
-    static DIR: OnceLock<(tempfile::TempDir, PackageDir)> = OnceLock::new();
+fn package() -> &'static Package {
+    static DIR: OnceLock<(tempfile::TempDir, Package)> = OnceLock::new();
     &DIR.get_or_init(|| {
         let tmp = tempfile::tempdir().expect("temp dir");
         compile_risk_mlp().save(tmp.path()).expect("package saved");
-        let dir = PackageDir::open(tmp.path()).expect("package opens");
+        let dir = Package::open(tmp.path()).expect("package opens");
         let k = dir.plan().shape.k;
-        dir.setup(&Srs::dev(k).expect("dev SRS")).expect("setup");
+        dir.setup(&Srs::dev(k).expect("dev SRS"), SrsPolicy::AllowDev).expect("setup");
         (tmp, dir)
     })
     .1
@@ -117,7 +117,7 @@ fn csv_header_without_a_model_feature_is_refused_before_any_work() {
     let path = tmp.path().join("broken.csv");
     std::fs::write(&path, broken).unwrap();
     let error = BatchInput::new(&path).rows(&package, Shard::ALL).unwrap_err();
-    assert!(matches!(error, ProverError::BatchInput { .. }), "{error}");
+    assert!(matches!(error, BatchError::Input { .. }), "{error}");
     assert!(error.to_string().contains("`tx_cnt` is not a feature"), "{error}");
 }
 
@@ -141,7 +141,7 @@ fn bad_rows_are_logged_good_rows_proven_and_a_rerun_skips_and_keeps_the_manifest
     ];
     let input = BatchInput::new(write_lines(tmp.path(), "rows.jsonl", &lines));
     let store = ProofStore::create(tmp.path().join("proofs")).unwrap();
-    let prover = BatchProver::load(dir).unwrap();
+    let prover = BatchProver::load(dir, SrsPolicy::AllowDev).unwrap();
     let options = BatchOptions { parallelism: Parallelism::with_jobs(2), shard: Shard::ALL };
 
     let mut seen = Vec::new();
@@ -179,7 +179,7 @@ fn bad_rows_are_logged_good_rows_proven_and_a_rerun_skips_and_keeps_the_manifest
     assert_eq!(after, before, "the rerun's manifest lists the earlier run's proofs");
     assert_eq!(read_jsonl::<FailedRow>(&again.errors).len(), 4, "the error log describes the last run only");
 
-    let verifier = BatchVerifier::load(dir).unwrap();
+    let verifier = BatchVerifier::load(dir, SrsPolicy::AllowDev).unwrap();
     let summary = verifier.verify_dir(&store, |_| {}).unwrap();
     assert_eq!((summary.valid, summary.invalid), (3, 0));
 

@@ -1,0 +1,235 @@
+//! A model package directory, and the facade every front end (the CLI, the batch prover, the
+//! browser build) drives a model through: [`Package::compile`] writes `model.json` (and keeps the
+//! ONNX source beside it), [`Package::setup`] the keys (`pk.bin`, `vk.bin`) and the SRS they were
+//! made with (`srs.bin`); [`Package::prover`] and [`Package::verify`] prove and verify under an
+//! [`SrsPolicy`]. The Solidity verifier is added by `loopx-verifier-contract`'s extension trait,
+//! so this crate stays free of the EVM stack.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use halo2_proofs::plonk::VerifyingKey;
+use halo2_proofs::SerdeFormat;
+use halo2curves::bn256::G1Affine;
+use loopx_circuits::plan::choose_layout;
+use loopx_circuits::CircuitPlan;
+use loopx_models::{compile_files, LayoutGoal, ModelPackage, OutputRequest, QuantizationReport};
+use loopx_srs::{artifact, Srs, SrsPolicy};
+
+use crate::claim::{Claim, ClaimVerifier};
+use crate::error::{ProverError, Result};
+use crate::keys::{self, KeyHeader, ModelKeys, VERIFYING_KEY};
+use crate::proof::{prove, ProofRequest};
+use crate::proof_file::ProofFile;
+
+/// File name of the SRS kept beside the keys.
+pub const SRS_FILE: &str = "srs.bin";
+
+/// File name of the ONNX model a package was compiled from (`loopx eval` compares with it).
+pub const SOURCE_ONNX_FILE: &str = "source.onnx";
+
+/// What [`Package::compile`] needs besides the ONNX model and the calibration rows.
+#[derive(Clone, Debug)]
+pub struct CompileOptions {
+    /// The feature schema (TOML or JSON), if any.
+    pub schema: Option<PathBuf>,
+    /// What the proof reveals.
+    pub output: OutputRequest,
+    /// The model's name in the package.
+    pub name: String,
+    /// What the circuit's layout optimises for.
+    pub layout: LayoutGoal,
+}
+
+/// A model package directory.
+#[derive(Clone, Debug)]
+pub struct Package {
+    dir: PathBuf,
+    /// The compiled model.
+    pub package: ModelPackage,
+}
+
+impl Package {
+    /// Opens `dir` and reads its `model.json`.
+    pub fn open(dir: impl AsRef<Path>) -> Result<Self> {
+        let dir = dir.as_ref().to_path_buf();
+        let package = ModelPackage::load(&dir)?;
+        Ok(Package { dir, package })
+    }
+
+    /// Imports the ONNX model at `onnx`, quantizes it with the rows of `calibration`, and writes
+    /// the package into `dir` with a copy of the ONNX source.
+    pub fn compile(
+        onnx: &Path,
+        calibration: &Path,
+        options: &CompileOptions,
+        dir: impl AsRef<Path>,
+    ) -> Result<(Self, QuantizationReport)> {
+        let dir = dir.as_ref().to_path_buf();
+        let (mut package, report) =
+            compile_files(onnx, calibration, options.schema.as_deref(), &options.output, &options.name)?;
+        package.layout = options.layout;
+        package.save(&dir)?;
+        let source = dir.join(SOURCE_ONNX_FILE);
+        std::fs::copy(onnx, &source).map_err(|e| ProverError::io("copy the model to", &source, e))?;
+        Ok((Package { dir, package }, report))
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    /// How the circuit is laid out (deterministic in the model and its layout goal).
+    pub fn plan(&self) -> CircuitPlan {
+        choose_layout(&self.package.quantized, self.package.layout)
+    }
+
+    /// The file `model.json` was written to.
+    pub fn model_file(&self) -> PathBuf {
+        self.dir.join(loopx_models::PACKAGE_FILE)
+    }
+
+    /// Generates keys with `srs` if `policy` admits it, then writes them and the SRS (cut to the
+    /// circuit's k).
+    pub fn setup(&self, srs: &Srs, policy: SrsPolicy) -> Result<ModelKeys> {
+        policy.admit(srs)?;
+        let plan = self.plan();
+        let keys = keys::setup(&self.package.quantized, &self.package.model_id, &plan, srs)?;
+        keys.save(&self.dir)?;
+        srs.downsized(plan.shape.k)?.save(&self.dir.join(SRS_FILE))?;
+        Ok(keys)
+    }
+
+    /// Loads the proving key and the SRS for proving, if `policy` admits the SRS.
+    pub fn prover(&self, policy: SrsPolicy) -> Result<PackageProver> {
+        let srs = self.srs()?;
+        policy.admit(&srs)?;
+        PackageProver::new(self.package.clone(), self.keys()?, srs)
+    }
+
+    /// Proves `request` (loading the keys for this one proof; see [`Package::prover`] for many).
+    pub fn prove(&self, request: &ProofRequest<'_>, policy: SrsPolicy) -> Result<ProofFile> {
+        self.prover(policy)?.prove(request)
+    }
+
+    /// Verifies a proof file natively under this package's bound keys, if `policy` admits their
+    /// SRS, and returns what it proves.
+    pub fn verify(&self, file: &ProofFile, policy: SrsPolicy) -> Result<Claim> {
+        let claims = self.claim_verifier()?;
+        policy.admit(claims.srs())?;
+        claims.verify(file)
+    }
+
+    /// Loads the proving key, checking it belongs to this package's model (see
+    /// [`Package::claim_verifier`]).
+    pub fn keys(&self) -> Result<ModelKeys> {
+        let path = self.dir.join(keys::PK_FILE);
+        if !path.exists() {
+            return Err(self.not_set_up());
+        }
+        let mut keys = ModelKeys::load(&self.dir)?;
+        let vk = keys.pk.get_vk().to_bytes(SerdeFormat::RawBytes);
+        self.bind(&path, &mut keys.header, &vk)?;
+        Ok(keys)
+    }
+
+    /// Loads the verifying key and the SRS, checks that the key is the one this model's circuit
+    /// gives under that SRS, and returns the verifier every entry point reports claims through.
+    pub fn claim_verifier(&self) -> Result<ClaimVerifier> {
+        let path = self.dir.join(keys::VK_FILE);
+        if !path.exists() {
+            return Err(self.not_set_up());
+        }
+        // The file's key is compared byte for byte with the re-derived one and never handed to
+        // halo2's reader: only the key this model's circuit gives is ever used.
+        let (mut header, body): (KeyHeader, Vec<u8>) = artifact::read(&path, VERIFYING_KEY)?;
+        header.check_version(&path)?;
+        let (srs, vk) = self.bind(&path, &mut header, &body)?;
+        Ok(ClaimVerifier::new(self.package.clone(), header, vk, srs))
+    }
+
+    /// Loads the SRS saved by `setup`.
+    pub fn srs(&self) -> Result<Srs> {
+        let path = self.dir.join(SRS_FILE);
+        if !path.exists() {
+            return Err(self.not_set_up());
+        }
+        Ok(Srs::load(&path)?)
+    }
+
+    /// Checks that a key read from `path` belongs to this package: made for its model id, its
+    /// plan's shape and instance count, and equal to the key its circuit gives under the
+    /// package's SRS. The header is a free field of the file; only the re-derived key binds
+    /// (swapping `vk.bin` and `srs.bin` for another package's, header rewritten, is caught here).
+    /// The header's dev-SRS flag is replaced by what the SRS's points say. `vk` is the key's
+    /// raw bytes. Returns the SRS and the verifying key.
+    fn bind(&self, path: &Path, header: &mut KeyHeader, vk: &[u8]) -> Result<(Srs, VerifyingKey<G1Affine>)> {
+        let model_id = &self.package.model_id;
+        header.check_model(model_id)?;
+        let unbound = |reason: String| ProverError::KeysNotBound {
+            path: path.to_path_buf(),
+            model_id: model_id.clone(),
+            reason,
+        };
+        let plan = self.plan();
+        if header.shape != plan.shape || header.instances != plan.instances {
+            return Err(unbound(format!(
+                "it was made for circuit shape {:?} with {} instances, the model lays out as {:?} with {}",
+                header.shape, header.instances, plan.shape, plan.instances
+            )));
+        }
+        let srs = self.srs()?;
+        let expected = keys::verifying_key_for(&self.package.quantized, plan.shape, &srs)?;
+        if vk != expected.to_bytes(SerdeFormat::RawBytes).as_slice() {
+            return Err(unbound(format!(
+                "it differs from the key the model's circuit gives under the package's SRS (digest {})",
+                keys::vk_digest(&expected)
+            )));
+        }
+        header.dev_srs = srs.is_dev();
+        Ok((srs, expected))
+    }
+
+    fn not_set_up(&self) -> ProverError {
+        ProverError::NotSetUp(self.dir.clone())
+    }
+}
+
+/// One model's proving key and SRS, loaded once and checked to belong together: what
+/// `loopx prove` proves with, and what the batch prover shares among its workers.
+#[derive(Debug)]
+pub struct PackageProver {
+    package: ModelPackage,
+    keys: ModelKeys,
+    srs: Srs,
+}
+
+impl PackageProver {
+    /// A prover from parts: refused unless the keys were made for `package`'s model and `srs` is
+    /// large enough for their circuit.
+    pub fn new(package: ModelPackage, keys: ModelKeys, srs: Srs) -> Result<Self> {
+        keys.header.check_model(&package.model_id)?;
+        // Cut the SRS to the circuit once here, not in every proof.
+        let srs = srs.into_downsized(keys.header.shape.k)?;
+        Ok(PackageProver { package, keys, srs })
+    }
+
+    /// The model package.
+    pub fn package(&self) -> &ModelPackage {
+        &self.package
+    }
+
+    /// The keys.
+    pub fn keys(&self) -> &ModelKeys {
+        &self.keys
+    }
+
+    /// Proves `request` and describes the proof as a proof file (with its proving time).
+    pub fn prove(&self, request: &ProofRequest<'_>) -> Result<ProofFile> {
+        let start = Instant::now();
+        let proof = prove(&self.package.quantized, &self.keys, &self.srs, request)?;
+        let seconds = start.elapsed().as_secs_f64();
+        Ok(ProofFile::new(&self.package, &self.keys.header, &proof, &request.wallet, request.salt, seconds))
+    }
+}
