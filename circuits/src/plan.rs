@@ -1,118 +1,17 @@
-//! The layouter's arithmetic: per-row constants derived from a quantized model, and the choice of
-//! circuit shape (multiply-accumulate width, k) that makes the verifier cheapest.
+//! The layouter's choice: every candidate layout of a model measured by running the circuit's own
+//! layout on the row counter, its verifier gas, size and proving time predicted, and the one that
+//! best meets the package's goal picked.
 
 use halo2_proofs::plonk::ConstraintSystem;
 use halo2curves::bn256::Fr;
-use loopx_models::{Activation, ActivationTable, LayoutGoal, OutputSpec, QuantizedModel};
+use loopx_models::{LayoutGoal, QuantizedModel};
 use serde::{Deserialize, Serialize};
 
-use crate::chips::dense::rows_per_output;
-use crate::chips::pool::rows_for;
-use crate::chips::poseidon::rows_for_message;
-use crate::chips::range::rows_for_bits;
-use crate::chips::rescale::RescaleParams;
-use crate::circuit::ModelConfig;
-
-/// The parameters that fix a circuit's columns; with the model they fix the verifying key.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CircuitShape {
-    /// The circuit has `2^k` rows.
-    pub k: u32,
-    /// Advice columns of the shared pool (a dense row holds `pool_width − 1` products).
-    pub pool_width: usize,
-    /// Whether the circuit proves a tree ensemble (thermometers, leaf multiplexers).
-    #[serde(default)]
-    pub trees: bool,
-    /// Whether the argmax chip is configured (argmax outputs).
-    #[serde(default = "configured")]
-    pub argmax: bool,
-    /// Whether the threshold chip is configured (predicate outputs).
-    #[serde(default = "configured")]
-    pub threshold: bool,
-    /// Whether the multiplexers are configured (activation tables read bit by bit, tree leaves).
-    #[serde(default = "configured")]
-    pub mux: bool,
-    /// Whether activation tables are read by a lookup argument instead of multiplexers.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub lookup: bool,
-}
-
-/// Shapes written before a chip became optional configured it.
-fn configured() -> bool {
-    true
-}
-
-impl CircuitShape {
-    /// Fixed columns of the shared pool: a dense row's weights and bias.
-    pub fn pool_fixed(&self) -> usize {
-        self.pool_width.max(crate::chips::rescale::FIXED_CELLS)
-    }
-}
-
-/// Bits needed to hold `v ≥ 0`.
-pub fn bits_for(v: i128) -> u32 {
-    128 - v.max(0).leading_zeros()
-}
-
-/// Constants of the rescale row for every model input.
-pub fn input_params(model: &QuantizedModel) -> Vec<RescaleParams> {
-    model
-        .inputs
-        .iter()
-        .map(|i| RescaleParams {
-            shift: 0,
-            lo: i.min,
-            hi: i.max,
-            may_clamp: false,
-            check_bits: bits_for(i.max as i128 - i.min as i128),
-            two_sided: true,
-        })
-        .collect()
-}
-
-/// Constants of the rescale row for every output of layer `l`.
-pub fn layer_params(model: &QuantizedModel, l: usize) -> Vec<RescaleParams> {
-    let layer = &model.layers[l];
-    layer
-        .pre_bounds
-        .iter()
-        .enumerate()
-        .map(|(j, b)| {
-            let (lo, hi, may_clamp) = match layer.activation_of(j) {
-                Activation::Identity => (b.min, b.max, false),
-                Activation::Relu => (0, b.max.max(0), true),
-                Activation::Clip { lo, hi } => (*lo, *hi, true),
-                Activation::Sigmoid(t) | Activation::SoftplusTail(t) => {
-                    (-t.half_range, t.half_range - 1, true)
-                }
-            };
-            let spread = [
-                b.max as i128 - lo as i128,
-                lo as i128 - b.min as i128,
-                hi as i128 - b.min as i128,
-                b.max as i128 - hi as i128,
-            ]
-            .into_iter()
-            .max()
-            .unwrap_or(0);
-            // Only a clamp above needs the second check (see `chips::rescale`).
-            let two_sided = may_clamp && hi < b.max;
-            RescaleParams { shift: layer.shift, lo, hi, may_clamp, check_bits: bits_for(spread), two_sided }
-        })
-        .collect()
-}
-
-/// Bits of the argmax / threshold difference checks.
-pub fn output_check_bits(model: &QuantizedModel) -> u32 {
-    let bounds = model.final_bounds();
-    let lo = bounds.iter().map(|b| b.min).min().unwrap_or(0) as i128;
-    let hi = bounds.iter().map(|b| b.max).max().unwrap_or(0) as i128;
-    let spread = match model.output {
-        OutputSpec::Threshold { threshold, .. } => (hi - threshold as i128).max(threshold as i128 - 1 - lo),
-        _ => hi - lo,
-    };
-    bits_for(spread)
-}
+use crate::config::ModelConfig;
+use crate::layout::lay_out;
+use crate::params::{has_tables, table_set};
+use crate::shape::{shape_for, CircuitShape};
+use crate::sheet::RowCount;
 
 /// Row and column counts of a model laid out with a given shape.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -235,124 +134,18 @@ pub const WORK_MODEL: CostModel = CostModel {
 /// Proving work per second on the 2-core reference machine (fitted with the work model).
 pub const WORK_PER_SECOND: u64 = 77_000;
 
-/// Every distinct activation table of `model`, in order of first use.
-pub fn table_set(model: &QuantizedModel) -> crate::chips::table::TableSet {
-    let mut set = crate::chips::table::TableSet::new();
-    for layer in &model.layers {
-        for table in (0..layer.outputs()).filter_map(|j| layer.activation_of(j).table()) {
-            set.base_of(&table.values);
-        }
-    }
-    set
-}
-
-/// How a shape reads the model's activation tables (`None` without tables): `"lookup"` or
-/// `"multiplexers"`.
-pub fn table_reads(model: &QuantizedModel, shape: CircuitShape) -> Option<&'static str> {
-    has_tables(model).then_some(if shape.lookup { "lookup" } else { "multiplexers" })
-}
-
-/// Whether any layer of `model` reads an activation table.
-pub fn has_tables(model: &QuantizedModel) -> bool {
-    model.layers.iter().any(|l| l.has_table())
-}
-
-/// Bits of an activation table's index (the clamped input plus its half range).
-pub fn table_index_bits(table: &ActivationTable) -> u32 {
-    bits_for(2 * table.half_range as i128 - 1)
-}
-
-/// Per output of a tree ensemble, the trees that add to it.
-pub fn trees_by_output(trees: &loopx_models::QuantizedTrees) -> Vec<Vec<(usize, usize)>> {
-    let mut by_output = vec![Vec::new(); trees.outputs()];
-    for (t, tree) in trees.trees.iter().enumerate() {
-        for (k, o) in tree.targets.iter().enumerate() {
-            by_output[*o].push((t, k));
-        }
-    }
-    by_output
-}
-
-/// The shape a model needs in a pool `pool_width` wide, its tables read by lookup or not (k left
-/// at 0).
-pub fn shape_for(model: &QuantizedModel, pool_width: usize, lookup: bool) -> CircuitShape {
-    let lookup = lookup && has_tables(model);
-    CircuitShape {
-        k: 0,
-        pool_width,
-        trees: model.trees.is_some(),
-        argmax: model.output == OutputSpec::ArgMax,
-        threshold: matches!(model.output, OutputSpec::Threshold { .. }),
-        mux: model.trees.is_some() || has_tables(model) && !lookup,
-        lookup,
-    }
-}
-
 /// Counts the rows and columns of `model` in a pool `pool_width` wide, its tables read by lookup
-/// or not (k left at 0).
+/// or not (k left at 0), by running the circuit's own layout on the row counter.
 pub fn measure(model: &QuantizedModel, pool_width: usize, lookup: bool) -> CircuitPlan {
     let shape = shape_for(model, pool_width, lookup);
-    let rows = |cells: usize| rows_for(pool_width, cells);
-    let rescale = rows(crate::chips::rescale::ADVICE_CELLS);
-    let checks = |params: &[RescaleParams]| -> usize {
-        params
-            .iter()
-            .map(|p| {
-                rows_for_bits(p.shift, pool_width)
-                    + (1 + usize::from(p.two_sided)) * rows_for_bits(p.check_bits, pool_width)
-            })
-            .sum()
-    };
-    let inputs = input_params(model);
-    // The published values come first, one per row (they sit beside their instance rows).
-    let mut pool_rows = 2 + model.public_output_len() + inputs.len() * rescale;
-    let mut strip_rows = checks(&inputs);
-    let mut width = model.inputs.len();
-    if let Some(trees) = &model.trees {
-        let (pool, strip) = crate::chips::trees::rows(trees, &model.inputs, pool_width);
-        pool_rows += pool;
-        strip_rows += strip;
-        for terms in trees_by_output(trees) {
-            pool_rows += rows_per_output(terms.len(), pool_width);
-        }
-        width = trees.outputs();
-    }
-    for (l, layer) in model.layers.iter().enumerate() {
-        pool_rows += layer.outputs() * (rows_per_output(width, pool_width) + rescale);
-        strip_rows += checks(&layer_params(model, l));
-        for table in (0..layer.outputs()).filter_map(|j| layer.activation_of(j).table()) {
-            if shape.lookup {
-                pool_rows += rows(2);
-            } else {
-                let bits = table_index_bits(table);
-                pool_rows += rows_per_output(1, pool_width);
-                strip_rows +=
-                    rows_for_bits(bits, pool_width) + crate::chips::mux::tree_rows(bits, pool_width);
-            }
-        }
-        width = layer.outputs();
-    }
-    let check = rows_for_bits(output_check_bits(model), pool_width);
-    match model.output {
-        OutputSpec::Vector => {}
-        OutputSpec::ArgMax => {
-            pool_rows += width * rows(crate::chips::argmax::ADVICE_CELLS);
-            strip_rows += width * check;
-        }
-        OutputSpec::Threshold { .. } => {
-            pool_rows += rows(3);
-            strip_rows += check;
-        }
-    }
-    // The wallet and salt row, the wallet's range check, then the commitment.
-    pool_rows += rows(2) + rows_for_message(pool_width, model.inputs.len() + 2);
-    strip_rows += rows_for_bits(crate::instances::WALLET_BITS, pool_width);
     let mut cs = ConstraintSystem::<Fr>::default();
-    ModelConfig::configure(&mut cs, shape);
+    let config = ModelConfig::configure(&mut cs, shape);
+    let laid_out = lay_out(&config, model, None, &mut RowCount::default(), 0)
+        .expect("the layout of a validated model is well formed");
     CircuitPlan {
         shape,
-        pool_rows,
-        strip_rows,
+        pool_rows: laid_out.pool_rows,
+        strip_rows: laid_out.strip_rows,
         advice_columns: cs.num_advice_columns(),
         fixed_columns: cs.num_fixed_columns() + cs.num_selectors(),
         instances: 2 + model.public_output_len(),

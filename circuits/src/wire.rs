@@ -1,9 +1,11 @@
 //! A value placed in the circuit together with the cell that holds it.
 
-use halo2_proofs::circuit::{Cell, Region, Value};
+use halo2_proofs::circuit::{Cell, Value};
 use halo2_proofs::plonk::{Advice, Column, Fixed};
 use halo2curves::bn256::Fr;
 use halo2curves::ff::PrimeField;
+
+use crate::sheet::Sheet;
 
 /// An assigned advice cell and its value, ready to be copied elsewhere.
 #[derive(Clone, Copy, Debug)]
@@ -35,21 +37,20 @@ pub fn fr_from_i128(v: i128) -> Fr {
 }
 
 /// Assigns a witness value to an advice cell.
-pub fn assign(region: &mut Region<'_, Fr>, column: Column<Advice>, row: usize, value: Value<Fr>) -> Wire {
-    let assigned = region.assign_advice(column, row, value);
-    Wire { cell: assigned.cell(), value }
+pub fn assign(sheet: &mut impl Sheet, column: Column<Advice>, row: usize, value: Value<Fr>) -> Wire {
+    Wire { cell: sheet.assign(column, row, value), value }
 }
 
 /// Copies a wire into an advice cell and constrains the two to be equal.
-pub fn copy(region: &mut Region<'_, Fr>, wire: &Wire, column: Column<Advice>, row: usize) -> Wire {
-    let placed = assign(region, column, row, wire.value);
-    region.constrain_equal(placed.cell, wire.cell);
+pub fn copy(sheet: &mut impl Sheet, wire: &Wire, column: Column<Advice>, row: usize) -> Wire {
+    let placed = assign(sheet, column, row, wire.value);
+    sheet.equal(placed.cell, wire.cell);
     placed
 }
 
 /// Assigns a constant to a fixed cell.
-pub fn fix(region: &mut Region<'_, Fr>, column: Column<Fixed>, row: usize, value: Fr) {
-    region.assign_fixed(column, row, value);
+pub fn fix(sheet: &mut impl Sheet, column: Column<Fixed>, row: usize, value: Fr) {
+    sheet.fix(column, row, value);
 }
 
 /// A scalar as 0x-prefixed big-endian hex (the EVM's uint256 encoding).

@@ -8,12 +8,13 @@ use halo2_proofs::dev::MockProver;
 use halo2curves::bn256::Fr;
 use halo2curves::ff::{Field, PrimeField};
 use loopx_circuits::wire::fr_from_i64;
-use loopx_circuits::{choose_shape, commitment, ModelCircuit, ModelWitness, PublicInstances, Tamper};
+use loopx_circuits::{choose_shape, commitment, ModelCircuit, ModelWitness, PublicInstances};
 use loopx_models::quantized::pre_activation_bounds;
 use loopx_models::{
     Activation, ActivationTable, Bounds, DenseLayer, LeadActivation, OutputSpec, QuantizedInput,
     QuantizedModel,
 };
+use loopx_test_support::tamper::{Tamper, Tampered};
 
 /// Deterministic pseudo-random integers in `[-span, span]`.
 fn pseudo(seed: &mut u64, span: i64) -> i64 {
@@ -119,11 +120,6 @@ fn features(m: &QuantizedModel, seed: u64) -> Vec<i64> {
     m.inputs.iter().map(|i| i.min + (pseudo(&mut s, 10_000).rem_euclid(i.max - i.min + 1))).collect()
 }
 
-fn assert_rejected(m: &QuantizedModel, q: &[i64], tamper: Tamper) {
-    let (prover, _) = prove_mock(m, q, Some(tamper));
-    assert!(prover.verify().is_err(), "{tamper:?} was accepted");
-}
-
 /// The tamper is rejected, and among the failures is the constraint `gate`.
 fn assert_rejected_by(m: &QuantizedModel, q: &[i64], tamper: Tamper, gate: &str) {
     let failures = common::failures(m, q, tamper);
@@ -159,20 +155,30 @@ fn rejects_wrong_public_instances() {
 fn rejects_input_outside_its_range() {
     let m = mlp_argmax();
     let q = features(&m, 9);
-    assert_rejected(&m, &q, Tamper::Input { index: 2, value: m.inputs[2].max + 1 });
-    assert_rejected(&m, &q, Tamper::Input { index: 0, value: m.inputs[0].min - 1 });
+    assert_rejected_by(&m, &q, Tamper::Input { index: 2, value: m.inputs[2].max + 1 }, "range check by bits");
+    assert_rejected_by(&m, &q, Tamper::Input { index: 0, value: m.inputs[0].min - 1 }, "range check by bits");
 }
 
 #[test]
 fn rejects_wrong_dense_accumulator() {
     let m = mlp_argmax();
-    assert_rejected(&m, &features(&m, 4), Tamper::DenseAccumulator { layer: 0, neuron: 1 });
+    assert_rejected_by(
+        &m,
+        &features(&m, 4),
+        Tamper::DenseAccumulator { layer: 0, neuron: 1 },
+        "dense multiply-accumulate",
+    );
 }
 
 #[test]
 fn rejects_rescale_with_out_of_range_remainder() {
     for m in [mlp_argmax(), logistic(), clipped_threshold()] {
-        assert_rejected(&m, &features(&m, 6), Tamper::RescaleRemainder { layer: 0, neuron: 0 });
+        assert_rejected_by(
+            &m,
+            &features(&m, 6),
+            Tamper::RescaleRemainder { layer: 0, neuron: 0 },
+            "range check by bits",
+        );
     }
 }
 
@@ -181,11 +187,16 @@ fn rejects_wrong_activation_outputs() {
     let m = mlp_argmax();
     let q = features(&m, 8);
     for neuron in 0..5 {
-        assert_rejected(&m, &q, Tamper::ActivationOutput { layer: 0, neuron });
-        assert_rejected(&m, &q, Tamper::ClampFlag { layer: 0, neuron });
+        assert_rejected_by(&m, &q, Tamper::ActivationOutput { layer: 0, neuron }, "rescale and clamp");
+        assert_rejected_by(&m, &q, Tamper::ClampFlag { layer: 0, neuron }, "range check by bits");
     }
     let c = clipped_threshold();
-    assert_rejected(&c, &features(&c, 8), Tamper::ActivationOutput { layer: 0, neuron: 2 });
+    assert_rejected_by(
+        &c,
+        &features(&c, 8),
+        Tamper::ActivationOutput { layer: 0, neuron: 2 },
+        "rescale and clamp",
+    );
 }
 
 /// MockProver's verdict on `m` laid out in a pool `width` wide, for features `q` and a tamper.
@@ -241,7 +252,7 @@ fn rejects_a_clamp_above_where_only_the_range_allows_one() {
     assert_rejected_by(&m, &q, Tamper::ClampAbove { layer: 1, neuron: 2 }, "rescale may not clamp");
     // A clip may clamp above: there the upper check refuses a clamp the pre-activation does not reach.
     let c = clipped_threshold();
-    let params = loopx_circuits::plan::layer_params(&c, 0);
+    let params = loopx_circuits::params::layer_params(&c, 0);
     let (q, below) = (1..100)
         .find_map(|seed| {
             let q = features(&c, seed);
@@ -260,8 +271,8 @@ fn rejects_wrong_sigmoid_output_and_clamp() {
     // constant pair the bottom one (whether or not the index selects it).
     assert_rejected_by(&m, &q, Tamper::SigmoidOutput { layer: 0, neuron: 0 }, "mux of wires");
     assert_rejected_by(&m, &q, Tamper::SigmoidTableEntry { layer: 0, neuron: 0 }, "mux of constants");
-    assert_rejected(&m, &q, Tamper::ActivationOutput { layer: 0, neuron: 0 });
-    assert_rejected(&m, &q, Tamper::ClampFlag { layer: 0, neuron: 0 });
+    assert_rejected_by(&m, &q, Tamper::ActivationOutput { layer: 0, neuron: 0 }, "rescale and clamp");
+    assert_rejected_by(&m, &q, Tamper::ClampFlag { layer: 0, neuron: 0 }, "range check by bits");
 }
 
 #[test]
@@ -269,14 +280,14 @@ fn rejects_wrong_outputs_of_either_half_of_a_two_part_activation() {
     let m = leaky();
     let q = features(&m, 12);
     for neuron in [0, 3, 4, 7] {
-        assert_rejected(&m, &q, Tamper::ActivationOutput { layer: 0, neuron });
-        assert_rejected(&m, &q, Tamper::RescaleRemainder { layer: 0, neuron });
+        assert_rejected_by(&m, &q, Tamper::ActivationOutput { layer: 0, neuron }, "rescale and clamp");
+        assert_rejected_by(&m, &q, Tamper::RescaleRemainder { layer: 0, neuron }, "range check by bits");
     }
-    assert_rejected(&m, &q, Tamper::ClampFlag { layer: 0, neuron: 5 });
+    assert_rejected_by(&m, &q, Tamper::ClampFlag { layer: 0, neuron: 5 }, "range check by bits");
     let m = softplus();
     let q = features(&m, 13);
-    assert_rejected(&m, &q, Tamper::ActivationOutput { layer: 0, neuron: 1 });
-    assert_rejected(&m, &q, Tamper::ClampFlag { layer: 0, neuron: 2 });
+    assert_rejected_by(&m, &q, Tamper::ActivationOutput { layer: 0, neuron: 1 }, "rescale and clamp");
+    assert_rejected_by(&m, &q, Tamper::ClampFlag { layer: 0, neuron: 2 }, "range check by bits");
     if choose_shape(&m).shape.lookup {
         assert_rejected_by(&m, &q, Tamper::SigmoidOutput { layer: 0, neuron: 4 }, "activation table");
     } else {
@@ -293,7 +304,7 @@ fn tables_read_by_lookup_reject_a_wrong_entry_of_either_table() {
     let q = features(&m, 14);
     for (layer, neuron) in [(0, 0), (0, 15), (1, 8), (1, 15)] {
         assert_rejected_by(&m, &q, Tamper::SigmoidOutput { layer, neuron }, "activation table");
-        assert_rejected(&m, &q, Tamper::ClampFlag { layer, neuron });
+        assert_rejected_by(&m, &q, Tamper::ClampFlag { layer, neuron }, "range check by bits");
     }
     common::assert_every_changed_instance_rejected(&m, &q);
 }
@@ -304,7 +315,7 @@ fn rejects_every_wrong_argmax() {
     let q = features(&m, 11);
     let honest = m.forward(&q).unwrap().public_outputs[0] as usize;
     for index in (0..4).filter(|i| *i != honest) {
-        assert_rejected(&m, &q, Tamper::ArgMax { index });
+        assert_rejected_by(&m, &q, Tamper::ArgMax { index }, "range check by bits");
     }
 }
 
@@ -312,7 +323,7 @@ fn rejects_every_wrong_argmax() {
 fn rejects_flipped_threshold_bit() {
     let m = clipped_threshold();
     for seed in [1, 2, 3, 4] {
-        assert_rejected(&m, &features(&m, seed), Tamper::ThresholdBit);
+        assert_rejected_by(&m, &features(&m, seed), Tamper::ThresholdBit, "range check by bits");
     }
 }
 
@@ -321,7 +332,7 @@ fn rejects_wrong_poseidon_state() {
     let m = logistic();
     let q = features(&m, 2);
     for (round, word) in [(0, 0), (3, 2), (4, 1), (30, 0), (60, 2), (64, 1)] {
-        assert_rejected(&m, &q, Tamper::PoseidonState { round, word });
+        assert_rejected_by(&m, &q, Tamper::PoseidonState { round, word }, "poseidon");
     }
 }
 

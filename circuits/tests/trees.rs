@@ -8,8 +8,9 @@ use halo2curves::bn256::Fr;
 mod common;
 
 use common::prove_mock;
-use loopx_circuits::{choose_shape, Tamper};
+use loopx_circuits::choose_shape;
 use loopx_models::{compile_named, load_rows, QuantizedModel};
+use loopx_test_support::tamper::Tamper;
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
@@ -105,7 +106,7 @@ fn every_constraint_fits_halo2_axioms_degree_cap() {
         [choose_shape(&gbt).shape, loopx_circuits::CircuitShape { trees: false, ..choose_shape(&gbt).shape }]
     {
         let mut cs = halo2_proofs::plonk::ConstraintSystem::<Fr>::default();
-        loopx_circuits::circuit::ModelConfig::configure(&mut cs, shape);
+        loopx_circuits::ModelConfig::configure(&mut cs, shape);
         let gates = cs.gates().iter().flat_map(|g| g.polynomials()).map(|p| p.degree()).max().unwrap_or(0);
         assert!(cs.lookups().is_empty(), "no lookup argument");
         assert!(

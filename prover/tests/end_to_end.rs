@@ -6,11 +6,12 @@ use std::sync::OnceLock;
 
 use halo2curves::bn256::Fr;
 use halo2curves::ff::Field;
-use loopx_circuits::{choose_shape, ModelCircuit, PublicInstances, Tamper};
+use loopx_circuits::{choose_shape, ModelCircuit, PublicInstances};
 use loopx_models::ModelPackage;
 use loopx_prover::proof::{prove_circuit, witness};
 use loopx_prover::{prove, setup, verify, ModelKeys, Proof, ProofRequest, ProverError};
 use loopx_srs::{ArtifactError, Srs, SrsError};
+use loopx_test_support::tamper::{Tamper, Tampered};
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures")

@@ -67,7 +67,7 @@ fn each_sklearn_export_proves_onnxruntimes_answer() {
             }
             (other, _) => panic!("{name}: unexpected output {other:?}"),
         }
-        let tables = loopx_circuits::plan::table_reads(&package.quantized, plan.shape).unwrap_or("none");
+        let tables = loopx_circuits::shape::table_reads(&package.quantized, plan.shape).unwrap_or("none");
         eprintln!("{name}: k = {}, tables {tables}, proved {:?} in {seconds:.2} s", plan.shape.k, proven);
     }
 }

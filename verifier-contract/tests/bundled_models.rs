@@ -25,11 +25,12 @@ use halo2curves::bn256::{Fq, Fr};
 use halo2curves::ff::{Field, PrimeField};
 use loopx_circuits::plan::choose_layout;
 use loopx_circuits::wire::fr_from_i64;
-use loopx_circuits::{ModelCircuit, PublicInstances, Tamper};
+use loopx_circuits::{ModelCircuit, PublicInstances};
 use loopx_models::{LayoutGoal, ModelPackage, OutputSpec};
 use loopx_prover::proof::{prove_circuit, witness};
 use loopx_prover::{prove, verify, ModelKeys, Package, Proof, ProofRequest};
 use loopx_srs::{Srs, SrsPolicy};
+use loopx_test_support::tamper::{Tamper, Tampered};
 use loopx_verifier_contract::{
     compile_wallet_attributes, deploy_blocking, encode_verify_calldata, encode_verify_calldata_words,
     fr_to_u256, package_verifier, verify_in_evm, verify_onchain_blocking, Address, AnvilNode, EmbeddedEvm,

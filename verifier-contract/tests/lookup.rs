@@ -10,11 +10,12 @@ use std::path::Path;
 use halo2curves::bn256::Fr;
 use halo2curves::ff::Field;
 use loopx_circuits::wire::fr_from_i64;
-use loopx_circuits::{choose_shape, ModelCircuit, Tamper};
+use loopx_circuits::{choose_shape, ModelCircuit};
 use loopx_models::{compile, load_rows, OutputRequest};
 use loopx_prover::proof::{prove_circuit, witness};
 use loopx_prover::{prove, setup, verify, ProofRequest};
 use loopx_srs::Srs;
+use loopx_test_support::tamper::{Tamper, Tampered};
 use loopx_verifier_contract::{generate_verifier, verify_in_evm, EIP170_CODE_SIZE_LIMIT};
 
 #[test]

@@ -13,14 +13,15 @@
 //! So exactly one `sel` is set, `max = y[idx]`, every `y ≤ max`, and every `y` before `idx` is
 //! strictly smaller: `idx` is the first maximum, the same tie rule as the integer model.
 
-use halo2_proofs::circuit::{Region, Value};
+use halo2_proofs::circuit::Value;
 use halo2_proofs::plonk::{ConstraintSystem, Error, Selector};
 use halo2curves::bn256::Fr;
 use halo2curves::ff::Field;
 
 use super::pool::{boolean, one, ColumnPool, PoolQuery};
 use super::range::RangeStrip;
-use crate::wire::{fr_from_i64, Wire};
+use crate::sheet::Sheet;
+use crate::wire::Wire;
 
 const Y: usize = 0;
 const SEL: usize = 1;
@@ -69,14 +70,14 @@ impl ArgMaxConfig {
         config
     }
 
-    /// Lays out the candidates from `row`; `choice` is the witnessed index. Returns the index
-    /// wire and the rows used.
+    /// Lays out the candidates `values` from `row`; `choice` is the witnessed index. Returns the
+    /// index wire and the rows used.
     pub fn assign(
         &self,
-        region: &mut Region<'_, Fr>,
+        sheet: &mut impl Sheet,
         strip: &mut RangeStrip<'_>,
         row: usize,
-        values: &[(Wire, Value<i64>)],
+        values: &[Wire],
         choice: Value<usize>,
         diff_bits: u32,
     ) -> Result<(Wire, usize), Error> {
@@ -84,44 +85,40 @@ impl ArgMaxConfig {
         let rows = pool.rows_for(ADVICE_CELLS);
         let (cnt_at, idx_at, mx_at) = running_cells(pool.width());
         let n = values.len();
-        let ints: Value<Vec<i64>> = Value::from_iter(values.iter().map(|(_, v)| *v));
-        let max = ints.clone().zip(choice).map(|(v, c)| v[c]);
+        let ys: Value<Vec<Fr>> = Value::from_iter(values.iter().map(|w| w.value));
+        let max = ys.zip(choice).map(|(v, c)| v.get(c).copied().unwrap_or(Fr::ZERO));
         let mut max_cells = Vec::with_capacity(n);
         let mut last_mx = None;
         let mut idx_wire = None;
-        for (j, (y, y_int)) in values.iter().enumerate() {
+        for (j, y) in values.iter().enumerate() {
             let at = row + j * rows;
-            self.q.enable(region, at)?;
-            pool.fix(region, at, 0, if j == 0 { Fr::ZERO } else { Fr::ONE });
-            pool.fix(region, at, 1, Fr::from(j as u64));
-            pool.fix(region, at, 2, if j + 1 == n { Fr::ONE } else { Fr::ZERO });
-            pool.copy(region, at, Y, y);
+            sheet.enable(&self.q, at)?;
+            pool.fix(sheet, at, 0, if j == 0 { Fr::ZERO } else { Fr::ONE });
+            pool.fix(sheet, at, 1, Fr::from(j as u64));
+            pool.fix(sheet, at, 2, if j + 1 == n { Fr::ONE } else { Fr::ZERO });
+            pool.copy(sheet, at, Y, y);
             let sel = choice.map(|c| c == j);
             let seen = choice.map(|c| c <= j);
-            pool.assign(region, at, SEL, sel.map(|s| Fr::from(u64::from(s))));
-            pool.assign(region, at, cnt_at, seen.map(|s| Fr::from(u64::from(s))));
+            let flag = |b: bool| Fr::from(u64::from(b));
+            pool.assign(sheet, at, SEL, sel.map(flag));
+            pool.assign(sheet, at, cnt_at, seen.map(flag));
             let idx = pool.assign(
-                region,
+                sheet,
                 at,
                 idx_at,
                 seen.zip(choice).map(|(s, c)| if s { Fr::from(c as u64) } else { Fr::ZERO }),
             );
-            let mx = pool.assign(
-                region,
-                at,
-                mx_at,
-                seen.zip(max).map(|(s, m)| if s { fr_from_i64(m) } else { Fr::ZERO }),
-            );
-            max_cells.push(pool.assign(region, at, MAX, max.map(fr_from_i64)));
-            let diff = y_int.zip(max).zip(seen).map(|((y, m), s)| fr_from_i64(m - y - i64::from(!s)));
-            let diff = pool.assign(region, at, DIFF, diff);
-            strip.range_check(region, &diff, diff_bits)?;
+            let mx = pool.assign(sheet, at, mx_at, seen.zip(max).map(|(s, m)| if s { m } else { Fr::ZERO }));
+            max_cells.push(pool.assign(sheet, at, MAX, max));
+            let diff = y.value.zip(max).zip(seen).map(|((y, m), s)| m - y - flag(!s));
+            let diff = pool.assign(sheet, at, DIFF, diff);
+            strip.range_check(sheet, &diff, diff_bits)?;
             last_mx = Some(mx);
             idx_wire = Some(idx);
         }
         let last_mx = last_mx.ok_or(Error::Synthesis)?;
         for cell in &max_cells {
-            region.constrain_equal(cell.cell, last_mx.cell);
+            sheet.equal(cell.cell, last_mx.cell);
         }
         Ok((idx_wire.ok_or(Error::Synthesis)?, n * rows))
     }

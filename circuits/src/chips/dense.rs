@@ -11,12 +11,13 @@
 //! so one output of a layer with `n` inputs costs `⌈n / (width − 1)⌉` rows, and the weights are
 //! part of the verifying key.
 
-use halo2_proofs::circuit::{Region, Value};
+use halo2_proofs::circuit::Value;
 use halo2_proofs::plonk::{ConstraintSystem, Error, Selector};
 use halo2curves::bn256::Fr;
 use halo2curves::ff::Field;
 
 use super::pool::{ColumnPool, PoolQuery};
+use crate::sheet::Sheet;
 use crate::wire::{fr_from_i64, Wire};
 
 /// The chip's selectors and the pool it writes into.
@@ -58,45 +59,44 @@ impl DenseConfig {
         config
     }
 
-    /// Lays out the chain for one output starting at `row`; returns the accumulator wire and the
-    /// number of rows used.
+    /// Lays out the chain for one output starting at `row`, ending in the witnessed accumulator
+    /// `acc`; returns its wire and the number of rows used. The partial sums of a chain longer
+    /// than a row follow from its inputs; only the last row's `acc` is the witness's claim.
     pub fn assign_output(
         &self,
-        region: &mut Region<'_, Fr>,
+        sheet: &mut impl Sheet,
         row: usize,
         inputs: &[Wire],
         weights: &[i64],
         bias: i64,
-        tamper_acc: Option<Fr>,
+        acc: Value<Fr>,
     ) -> Result<(Wire, usize), Error> {
         let pool = &self.pool;
         let terms = terms_per_row(pool.width());
         let rows = rows_per_output(inputs.len(), pool.width());
-        let mut acc = Value::known(fr_from_i64(bias));
+        let mut partial = Value::known(fr_from_i64(bias));
         let mut acc_wire = None;
         for r in 0..rows {
             let at = row + r;
-            if r == 0 { self.q_first } else { self.q_next }.enable(region, at)?;
-            pool.fix(region, at, terms, if r == 0 { fr_from_i64(bias) } else { Fr::ZERO });
+            let q = if r == 0 { self.q_first } else { self.q_next };
+            sheet.enable(&q, at)?;
+            pool.fix(sheet, at, terms, if r == 0 { fr_from_i64(bias) } else { Fr::ZERO });
             for i in 0..terms {
                 let k = r * terms + i;
                 match inputs.get(k) {
                     Some(x) => {
                         let w = fr_from_i64(weights[k]);
-                        pool.copy(region, at, i, x);
-                        pool.fix(region, at, i, w);
-                        acc = acc.zip(x.value).map(|(acc, x)| acc + x * w);
+                        pool.copy(sheet, at, i, x);
+                        pool.fix(sheet, at, i, w);
+                        partial = partial.zip(x.value).map(|(p, x)| p + x * w);
                     }
                     None => {
-                        pool.assign(region, at, i, Value::known(Fr::ZERO));
+                        pool.assign(sheet, at, i, Value::known(Fr::ZERO));
                     }
                 }
             }
-            let value = match (r + 1 == rows, tamper_acc) {
-                (true, Some(delta)) => acc.map(|v| v + delta),
-                _ => acc,
-            };
-            acc_wire = Some(pool.assign(region, at, terms, value));
+            let value = if r + 1 == rows { acc } else { partial };
+            acc_wire = Some(pool.assign(sheet, at, terms, value));
         }
         Ok((acc_wire.ok_or(Error::Synthesis)?, rows))
     }

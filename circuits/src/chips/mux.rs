@@ -10,13 +10,13 @@
 //! tree of them: the leaves are pairs of constants, each level up chooses between two wires. A
 //! sigmoid (1,024 entries) or a tree's leaves read this way need no lookup argument.
 
-use halo2_proofs::circuit::Region;
+use halo2_proofs::circuit::Value;
 use halo2_proofs::plonk::{ConstraintSystem, Error, Selector};
 use halo2curves::bn256::Fr;
-use halo2curves::ff::Field;
 
 use super::pool::{ColumnPool, PoolQuery};
 use super::range::RangeStrip;
+use crate::sheet::Sheet;
 use crate::wire::{fr_from_i64, Wire};
 
 /// The two multiplexer gates over the pool.
@@ -27,13 +27,34 @@ pub struct MuxConfig {
     pool: ColumnPool,
 }
 
-/// Rows of the multiplexer tree over `2^levels` constants in a pool `width` columns wide.
-pub fn tree_rows(levels: u32, width: usize) -> usize {
-    if levels == 0 {
-        return 0;
+/// The values of a multiplexer tree's nodes, level by level: level 0 chooses between pairs of
+/// constants, each level above between two nodes below, and the last level holds the output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MuxWitness {
+    /// `levels[l][j]`: node `j` of level `l`.
+    pub levels: Vec<Vec<i64>>,
+}
+
+impl MuxWitness {
+    /// The nodes of the tree over `table` (`2^levels` constants) when node `j` of level `l` takes
+    /// its second input iff `bit(l, j)`.
+    pub fn read(table: &[i64], levels: u32, bit: impl Fn(u32, usize) -> bool) -> Self {
+        let mut current: Vec<i64> =
+            table.chunks(2).enumerate().map(|(j, pair)| pair[usize::from(bit(0, j))]).collect();
+        let mut all = Vec::with_capacity(levels as usize);
+        for level in 1..levels {
+            let next =
+                current.chunks(2).enumerate().map(|(j, pair)| pair[usize::from(bit(level, j))]).collect();
+            all.push(std::mem::replace(&mut current, next));
+        }
+        all.push(current);
+        MuxWitness { levels: all }
     }
-    let half = 1usize << (levels - 1);
-    half * super::pool::rows_for(width, 2) + (half - 1) * super::pool::rows_for(width, 4)
+
+    /// The tree's output (0 for an empty tree).
+    pub fn output(&self) -> i64 {
+        self.levels.last().and_then(|l| l.first()).copied().unwrap_or(0)
+    }
 }
 
 impl MuxConfig {
@@ -57,71 +78,67 @@ impl MuxConfig {
     /// `b ? hi : lo` for constants.
     fn constants(
         &self,
-        region: &mut Region<'_, Fr>,
+        sheet: &mut impl Sheet,
         strip: &mut RangeStrip<'_>,
         b: &Wire,
         [lo, hi]: [i64; 2],
-        delta: Fr,
+        out: Value<Fr>,
     ) -> Result<Wire, Error> {
         let pool = &self.pool;
         let row = strip.take(pool.rows_for(2));
-        self.q_constants.enable(region, row)?;
-        pool.fix(region, row, 0, fr_from_i64(lo));
-        pool.fix(region, row, 1, fr_from_i64(hi - lo));
-        pool.copy(region, row, 0, b);
-        let out = b.value.map(|b| fr_from_i64(lo) + b * fr_from_i64(hi - lo) + delta);
-        Ok(pool.assign(region, row, 1, out))
+        sheet.enable(&self.q_constants, row)?;
+        pool.fix(sheet, row, 0, fr_from_i64(lo));
+        pool.fix(sheet, row, 1, fr_from_i64(hi - lo));
+        pool.copy(sheet, row, 0, b);
+        Ok(pool.assign(sheet, row, 1, out))
     }
 
     /// `b ? hi : lo` for wires.
     fn wires(
         &self,
-        region: &mut Region<'_, Fr>,
+        sheet: &mut impl Sheet,
         strip: &mut RangeStrip<'_>,
         b: &Wire,
         [lo, hi]: [&Wire; 2],
-        delta: Fr,
+        out: Value<Fr>,
     ) -> Result<Wire, Error> {
         let pool = &self.pool;
         let row = strip.take(pool.rows_for(4));
-        self.q_wires.enable(region, row)?;
-        pool.copy(region, row, 0, b);
-        pool.copy(region, row, 1, lo);
-        pool.copy(region, row, 2, hi);
-        let out = b.value.zip(lo.value).zip(hi.value).map(|((b, lo), hi)| lo + b * (hi - lo) + delta);
-        Ok(pool.assign(region, row, 3, out))
+        sheet.enable(&self.q_wires, row)?;
+        pool.copy(sheet, row, 0, b);
+        pool.copy(sheet, row, 1, lo);
+        pool.copy(sheet, row, 2, hi);
+        Ok(pool.assign(sheet, row, 3, out))
     }
 
-    /// Reads `table[index]` (`2^levels` constants) through a tree of multiplexers, where the
-    /// index's bits are given per node: `bit(level, j)` chooses between the pair `j` of the
-    /// level (`level` 0 pairs the constants; the top level has one pair). `tamper_level` adds
-    /// one to the output of that level's first multiplexer (soundness tests).
+    /// Reads `table[index]` (`2^levels` constants) through a tree of multiplexers whose node
+    /// values are `nodes`, where the index's bits are given per node: `bit(level, j)` chooses
+    /// between the pair `j` of the level (`level` 0 pairs the constants; the top level has one
+    /// pair).
     pub fn table<'w>(
         &self,
-        region: &mut Region<'_, Fr>,
+        sheet: &mut impl Sheet,
         strip: &mut RangeStrip<'_>,
         table: &[i64],
         levels: u32,
         bit: impl Fn(u32, usize) -> &'w Wire,
-        tamper_level: Option<u32>,
+        nodes: Value<&MuxWitness>,
     ) -> Result<Wire, Error> {
         if table.len() != 1 << levels || levels == 0 {
             return Err(Error::Synthesis);
         }
-        let delta =
-            |level: u32, j: usize| if tamper_level == Some(level) && j == 0 { Fr::ONE } else { Fr::ZERO };
+        let node = |level: u32, j: usize| nodes.map(|n| fr_from_i64(n.levels[level as usize][j]));
         let mut current = Vec::with_capacity(table.len() / 2);
         for (j, pair) in table.chunks(2).enumerate() {
-            current.push(self.constants(region, strip, bit(0, j), [pair[0], pair[1]], delta(0, j))?);
+            current.push(self.constants(sheet, strip, bit(0, j), [pair[0], pair[1]], node(0, j))?);
         }
         for level in 1..levels {
             let mut next = Vec::with_capacity(current.len() / 2);
             for (j, pair) in current.chunks(2).enumerate() {
-                next.push(self.wires(region, strip, bit(level, j), [&pair[0], &pair[1]], delta(level, j))?);
+                next.push(self.wires(sheet, strip, bit(level, j), [&pair[0], &pair[1]], node(level, j))?);
             }
             current = next;
         }
-        let result = current.pop().ok_or(Error::Synthesis)?;
-        Ok(result)
+        current.pop().ok_or(Error::Synthesis)
     }
 }

@@ -6,12 +6,13 @@
 //! is therefore a free layout choice: a narrow pool means fewer committed columns (a cheaper
 //! on-chain verifier) at the price of more rows; a wide pool the reverse.
 
-use halo2_proofs::circuit::{Region, Value};
+use halo2_proofs::circuit::Value;
 use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Expression, Fixed, Selector, VirtualCells};
 use halo2_proofs::poly::Rotation;
 use halo2curves::bn256::Fr;
 use halo2curves::ff::Field;
 
+use crate::sheet::Sheet;
 use crate::wire::{assign, copy, fix, Wire};
 
 /// Advice and fixed columns shared by the dense, rescale, argmax, threshold, Poseidon, range,
@@ -54,21 +55,21 @@ impl ColumnPool {
     }
 
     /// Witnesses advice cell `i` of the record starting at `row`.
-    pub fn assign(&self, region: &mut Region<'_, Fr>, row: usize, i: usize, value: Value<Fr>) -> Wire {
+    pub fn assign(&self, sheet: &mut impl Sheet, row: usize, i: usize, value: Value<Fr>) -> Wire {
         let (column, offset) = self.advice_at(i);
-        assign(region, column, row + offset, value)
+        assign(sheet, column, row + offset, value)
     }
 
     /// Copies `wire` into advice cell `i` of the record starting at `row`.
-    pub fn copy(&self, region: &mut Region<'_, Fr>, row: usize, i: usize, wire: &Wire) -> Wire {
+    pub fn copy(&self, sheet: &mut impl Sheet, row: usize, i: usize, wire: &Wire) -> Wire {
         let (column, offset) = self.advice_at(i);
-        copy(region, wire, column, row + offset)
+        copy(sheet, wire, column, row + offset)
     }
 
     /// Sets fixed cell `i` of the record starting at `row`.
-    pub fn fix(&self, region: &mut Region<'_, Fr>, row: usize, i: usize, value: Fr) {
+    pub fn fix(&self, sheet: &mut impl Sheet, row: usize, i: usize, value: Fr) {
         let (column, offset) = self.fixed_at(i);
-        fix(region, column, row + offset, value);
+        fix(sheet, column, row + offset, value);
     }
 }
 

@@ -12,13 +12,14 @@
 //!
 //! Squares are witnessed so every gate stays at degree 4, within the system's degree 5.
 
-use halo2_proofs::circuit::{Region, Value};
+use halo2_proofs::circuit::Value;
 use halo2_proofs::plonk::{ConstraintSystem, Error, Expression, Selector};
 use halo2curves::bn256::Fr;
 use halo2curves::ff::Field;
 
-use super::pool::{rows_for, ColumnPool, PoolQuery};
-use crate::poseidon::{self, constants, is_full_round, FULL_ROUNDS, PARTIAL_ROUNDS, ROUNDS, WIDTH};
+use super::pool::{ColumnPool, PoolQuery};
+use crate::poseidon::{self, constants, is_full_round, ROUNDS, WIDTH};
+use crate::sheet::Sheet;
 use crate::wire::Wire;
 
 /// Cells of a full-round record (state and three squares).
@@ -27,14 +28,6 @@ const FULL_CELLS: usize = 2 * WIDTH;
 const PARTIAL_CELLS: usize = WIDTH + 1;
 /// Cells of an absorb record (state and two message elements).
 const ABSORB_CELLS: usize = WIDTH + 2;
-
-/// Rows one hash of a `len`-element message takes in a pool `width` columns wide.
-pub fn rows_for_message(width: usize, len: usize) -> usize {
-    let permutation = rows_for(width, ABSORB_CELLS)
-        + FULL_ROUNDS * rows_for(width, FULL_CELLS)
-        + PARTIAL_ROUNDS * rows_for(width, PARTIAL_CELLS);
-    len.div_ceil(2) * permutation + rows_for(width, WIDTH)
-}
 
 /// The chip's selectors and the pool it writes into.
 #[derive(Clone, Debug)]
@@ -46,23 +39,39 @@ pub struct PoseidonConfig {
     pool: ColumnPool,
 }
 
-/// Tampering with the sponge, for soundness tests.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SpongeTamper {
-    /// Add one to state word `word` at the start of round `round` of the first permutation.
-    State {
-        /// Round index.
-        round: usize,
-        /// State word.
-        word: usize,
-    },
-    /// Start from this capacity word instead of the fixed one.
-    Capacity(Fr),
-    /// Absorb message element `index` plus one instead of its wire's value.
-    Message {
-        /// Message element.
-        index: usize,
-    },
+/// The values of the sponge's records: per chunk of the message, the state it is absorbed into
+/// and the state at the start of each round, then the final state (its first rate word is the
+/// digest).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpongeWitness {
+    /// The absorbed elements.
+    pub message: Vec<Fr>,
+    /// The states, in record order.
+    pub states: Vec<[Fr; WIDTH]>,
+}
+
+impl SpongeWitness {
+    /// The sponge over `message` starting from the capacity word `capacity`.
+    pub fn absorb(capacity: Fr, message: Vec<Fr>) -> Self {
+        let mut state = [capacity, Fr::ZERO, Fr::ZERO];
+        let mut states = Vec::with_capacity(message.len().div_ceil(2) * (ROUNDS + 1) + 1);
+        for chunk in poseidon::chunks(&message) {
+            states.push(state);
+            state[1] += chunk[0];
+            state[2] += chunk[1];
+            for r in 0..ROUNDS {
+                states.push(state);
+                state = poseidon::round(&state, r);
+            }
+        }
+        states.push(state);
+        SpongeWitness { message, states }
+    }
+
+    /// The digest: the final state's first rate word.
+    pub fn digest(&self) -> Fr {
+        self.states.last().map_or(Fr::ZERO, |s| s[1])
+    }
 }
 
 impl PoseidonConfig {
@@ -123,88 +132,61 @@ impl PoseidonConfig {
         config
     }
 
-    /// Hashes `message` from `row`, the sponge starting from the fixed capacity word `capacity`;
-    /// returns the digest wire and the rows used.
+    /// Hashes the wires `message` from `row` through the sponge records of `witness`, whose
+    /// init record is pinned to the capacity word `capacity`; returns the digest wire and the
+    /// rows used.
     pub fn hash(
         &self,
-        region: &mut Region<'_, Fr>,
+        sheet: &mut impl Sheet,
         row: usize,
         capacity: Fr,
         message: &[Wire],
-        tamper: Option<SpongeTamper>,
+        witness: Option<&SpongeWitness>,
     ) -> Result<(Wire, usize), Error> {
         let pool = &self.pool;
         let rc = &constants().round_constants;
-        let start = match tamper {
-            Some(SpongeTamper::Capacity(other)) => other,
-            _ => capacity,
-        };
-        let mut state: [Value<Fr>; WIDTH] =
-            [Value::known(start), Value::known(Fr::ZERO), Value::known(Fr::ZERO)];
-        self.q_init.enable(region, row)?;
-        pool.fix(region, row, 0, capacity);
+        let mut states = (0..).map(|s| witness.map_or(Value::unknown(), |w| Value::known(w.states[s])));
+        let mut next_state = || states.next().unwrap_or(Value::unknown());
+        let element = |i: usize| witness.map_or(Value::unknown(), |w| Value::known(w.message[i]));
+        sheet.enable(&self.q_init, row)?;
+        pool.fix(sheet, row, 0, capacity);
         let mut at = row;
         for (c, pair) in message.chunks(2).enumerate() {
-            for (i, s) in state.iter().enumerate() {
-                pool.assign(region, at, i, *s);
+            let state = next_state();
+            for i in 0..WIDTH {
+                pool.assign(sheet, at, i, state.map(|s| s[i]));
             }
-            let m0 = self.absorbed(region, at, WIDTH, &pair[0], 2 * c, tamper);
-            let m1 = match pair.get(1) {
-                Some(w) => self.absorbed(region, at, WIDTH + 1, w, 2 * c + 1, tamper),
-                None => {
-                    pool.fix(region, at, 1, Fr::ONE);
-                    pool.assign(region, at, WIDTH + 1, Value::known(Fr::ZERO))
-                }
-            };
-            self.q_absorb.enable(region, at)?;
-            state[1] = state[1] + m0.value;
-            state[2] = state[2] + m1.value;
+            // The sponge's cells hold the witness's message; the copy constraint ties them to
+            // the wires the model read.
+            for (k, wire) in pair.iter().enumerate() {
+                let cell = pool.assign(sheet, at, WIDTH + k, element(2 * c + k));
+                sheet.equal(cell.cell, wire.cell);
+            }
+            if pair.len() == 1 {
+                pool.fix(sheet, at, 1, Fr::ONE);
+                pool.assign(sheet, at, WIDTH + 1, Value::known(Fr::ZERO));
+            }
+            sheet.enable(&self.q_absorb, at)?;
             at += pool.rows_for(ABSORB_CELLS);
             for (r, round_constants) in rc.iter().enumerate().take(ROUNDS) {
-                if let Some(SpongeTamper::State { round, word }) = tamper {
-                    if c == 0 && round == r {
-                        state[word] = state[word].map(|v| v + Fr::ONE);
-                    }
-                }
-                for (i, s) in state.iter().enumerate() {
-                    pool.assign(region, at, i, *s);
-                    pool.fix(region, at, i, round_constants[i]);
+                let state = next_state();
+                for i in 0..WIDTH {
+                    pool.assign(sheet, at, i, state.map(|s| s[i]));
+                    pool.fix(sheet, at, i, round_constants[i]);
                 }
                 let full = is_full_round(r);
                 let squares = if full { WIDTH } else { 1 };
                 for i in 0..squares {
-                    pool.assign(region, at, WIDTH + i, state[i].map(|s| (s + round_constants[i]).square()));
+                    pool.assign(sheet, at, WIDTH + i, state.map(|s| (s[i] + round_constants[i]).square()));
                 }
-                if full { self.q_full } else { self.q_partial }.enable(region, at)?;
-                let values: Value<Vec<Fr>> = Value::from_iter(state.iter().copied());
-                let next = values.map(|v| poseidon::round(&[v[0], v[1], v[2]], r));
-                state = std::array::from_fn(|i| next.map(|n| n[i]));
+                let q = if full { self.q_full } else { self.q_partial };
+                sheet.enable(&q, at)?;
                 at += pool.rows_for(if full { FULL_CELLS } else { PARTIAL_CELLS });
             }
         }
         // The record after the last round holds the final state; its first rate word is the digest.
-        let words: Vec<Wire> =
-            state.iter().enumerate().map(|(i, s)| pool.assign(region, at, i, *s)).collect();
+        let state = next_state();
+        let words: Vec<Wire> = (0..WIDTH).map(|i| pool.assign(sheet, at, i, state.map(|s| s[i]))).collect();
         Ok((words[1], at + pool.rows_for(WIDTH) - row))
-    }
-
-    /// Copies message element `index` into cell `cell` of the absorb record at `row`; a message
-    /// tamper writes a different value under the same copy constraint.
-    fn absorbed(
-        &self,
-        region: &mut Region<'_, Fr>,
-        row: usize,
-        cell: usize,
-        wire: &Wire,
-        index: usize,
-        tamper: Option<SpongeTamper>,
-    ) -> Wire {
-        let copy = self.pool.copy(region, row, cell, wire);
-        match tamper {
-            Some(SpongeTamper::Message { index: i }) if i == index => {
-                self.pool.assign(region, row, cell, copy.value.map(|v| v + Fr::ONE))
-            }
-            _ => copy,
-        }
     }
 }

@@ -18,12 +18,13 @@
 //! input and table, their product, the table's columns and the lookup's marker), about 45k gas,
 //! while these rows only cost proving time.
 
-use halo2_proofs::circuit::{Region, Value};
+use halo2_proofs::circuit::Value;
 use halo2_proofs::plonk::{ConstraintSystem, Error, Expression, Selector};
 use halo2curves::bn256::Fr;
 use halo2curves::ff::{Field, PrimeField};
 
 use super::pool::{boolean, ColumnPool, PoolQuery};
+use crate::sheet::Sheet;
 use crate::wire::Wire;
 
 /// Advice cells a range record needs at least (two digits and the sum); the pool is at least
@@ -42,9 +43,9 @@ pub fn digits_per_row(width: usize) -> u32 {
     width.saturating_sub(1).max(1) as u32
 }
 
-/// Rows a range check of `bits` bits takes in a pool `width` columns wide.
-pub fn rows_for_bits(bits: u32, width: usize) -> usize {
-    bits.div_ceil(digits_per_row(width)).max(1) as usize
+/// Bits needed to hold `v ≥ 0`: the width of a range check that admits `[0, v]`.
+pub fn bits_for(v: i128) -> u32 {
+    128 - v.max(0).leading_zeros()
 }
 
 /// The low 128 bits of a field element (the integer value of any honest, range-checked cell).
@@ -102,7 +103,7 @@ impl<'c> RangeStrip<'c> {
     /// sum `acc` (copied from `acc_source` if given); returns the digit wires and the sum's.
     fn row(
         &mut self,
-        region: &mut Region<'_, Fr>,
+        sheet: &mut impl Sheet,
         digits: &[(Value<Fr>, u64)],
         acc: Value<Fr>,
         acc_source: Option<&Wire>,
@@ -111,20 +112,20 @@ impl<'c> RangeStrip<'c> {
         let pool = &self.config.pool;
         let width = pool.width();
         let row = self.take(1);
-        self.config.q.enable(region, row)?;
-        pool.fix(region, row, 0, Fr::from(radix));
+        sheet.enable(&self.config.q, row)?;
+        pool.fix(sheet, row, 0, Fr::from(radix));
         let mut wires = Vec::with_capacity(digits.len());
         for i in 0..width - 1 {
             let (value, weight) = digits.get(i).copied().unwrap_or((Value::known(Fr::ZERO), 0));
-            pool.fix(region, row, width - 1 - i, Fr::from(weight));
-            let wire = pool.assign(region, row, i, value);
+            pool.fix(sheet, row, width - 1 - i, Fr::from(weight));
+            let wire = pool.assign(sheet, row, i, value);
             if i < digits.len() {
                 wires.push(wire);
             }
         }
         let acc = match acc_source {
-            Some(wire) => pool.copy(region, row, width - 1, wire),
-            None => pool.assign(region, row, width - 1, acc),
+            Some(wire) => pool.copy(sheet, row, width - 1, wire),
+            None => pool.assign(sheet, row, width - 1, acc),
         };
         Ok((wires, acc))
     }
@@ -132,7 +133,7 @@ impl<'c> RangeStrip<'c> {
     /// Constrains `wire` to lie in `[0, 2^bits)`; returns its bits, least significant first.
     pub fn range_check(
         &mut self,
-        region: &mut Region<'_, Fr>,
+        sheet: &mut impl Sheet,
         wire: &Wire,
         bits: u32,
     ) -> Result<Vec<Wire>, Error> {
@@ -150,36 +151,32 @@ impl<'c> RangeStrip<'c> {
             let acc = value.map(|v| shifted_right(v.as_ref(), low));
             let radix = if last { 0 } else { 1u64 << per_row };
             let source = (r == 0).then_some(wire);
-            let (wires, _) = self.row(region, &digits, acc, source, radix)?;
+            let (wires, _) = self.row(sheet, &digits, acc, source, radix)?;
             out.extend(wires);
         }
         Ok(out)
     }
 
-    /// A thermometer of `len` cells `t_1 ≥ t_2 ≥ … ≥ t_len`, each boolean, the first `ones` of
-    /// them one; returns their wires. Each row holds `e_i = t_i − t_{i+1}` as a boolean digit and
-    /// `t_i` as the running sum (`t_i = e_i + t_{i+1}`, `t_len = e_len`); one more row checks
-    /// that `t_1` is boolean. Boolean steps summing to at most one make a monotone 0/1 sequence.
-    /// `extra_step` adds a second step at that index (soundness tests: only `t_1 ≤ 1` stops it).
+    /// A thermometer of `steps.len()` cells `t_1 ≥ t_2 ≥ … ≥ t_len`, each boolean; returns their
+    /// wires. Each row holds the step `e_i = t_i − t_{i+1}` as a boolean digit and `t_i` as the
+    /// running sum (`t_i = e_i + t_{i+1}`, `t_len = e_len`); one more row checks that `t_1` is
+    /// boolean. Boolean steps summing to at most one make a monotone 0/1 sequence.
     pub fn thermometer(
         &mut self,
-        region: &mut Region<'_, Fr>,
+        sheet: &mut impl Sheet,
         len: usize,
-        ones: Value<usize>,
-        extra_step: Option<usize>,
+        steps: Value<&[u64]>,
     ) -> Result<Vec<Wire>, Error> {
-        let steps: Value<Vec<u64>> = ones
-            .map(|k| (0..len).map(|i| u64::from(i + 1 == k) + u64::from(extra_step == Some(i))).collect());
         let mut cells = Vec::with_capacity(len);
         for i in 0..len {
-            let e = steps.as_ref().map(|s| Fr::from(s[i]));
-            let t = steps.as_ref().map(|s| Fr::from(s[i..].iter().sum::<u64>()));
+            let e = steps.map(|s| Fr::from(s[i]));
+            let t = steps.map(|s| Fr::from(s[i..].iter().sum::<u64>()));
             let radix = u64::from(i + 1 < len);
-            let (_, acc) = self.row(region, &[(e, 1)], t, None, radix)?;
+            let (_, acc) = self.row(sheet, &[(e, 1)], t, None, radix)?;
             cells.push(acc);
         }
         if let Some(first) = cells.first() {
-            self.range_check(region, first, 1)?;
+            self.range_check(sheet, first, 1)?;
         }
         Ok(cells)
     }
@@ -203,13 +200,4 @@ fn shifted_right(repr: &[u8], n: u32) -> Fr {
     }
     // Below the element itself, hence below the modulus.
     Fr::from_repr(out).unwrap_or(Fr::ZERO)
-}
-
-/// Rows [`RangeStrip::thermometer`] takes for `len` cells.
-pub fn thermometer_rows(len: usize) -> usize {
-    if len == 0 {
-        0
-    } else {
-        len + 1
-    }
 }

@@ -23,13 +23,14 @@
 //! the check's rows are saved. ReLU is `lo = 0` clamping below only; an identity layer is a strict
 //! row (it may not clamp); model inputs are strict two-sided rows with `shift = 0`.
 
-use halo2_proofs::circuit::{Region, Value};
+use halo2_proofs::circuit::Value;
 use halo2_proofs::plonk::{ConstraintSystem, Error, Expression, Selector};
 use halo2curves::bn256::Fr;
 use halo2curves::ff::Field;
 
 use super::pool::{boolean, one, ColumnPool, PoolQuery};
 use super::range::RangeStrip;
+use crate::sheet::Sheet;
 use crate::wire::{fr_from_i128, fr_from_i64, Wire};
 
 const ACC: usize = 0;
@@ -88,6 +89,11 @@ pub struct RescaleWitness {
 }
 
 impl RescaleWitness {
+    /// The accumulator this record divides: `pre·2^shift + rem`.
+    pub fn acc(&self, p: &RescaleParams) -> i128 {
+        ((self.pre as i128) << p.shift) + self.rem
+    }
+
     /// The honest witness for an accumulator.
     pub fn honest(acc: i128, p: &RescaleParams) -> Self {
         let pre = (acc >> p.shift) as i64;
@@ -162,46 +168,45 @@ impl RescaleConfig {
         self.pool.rows_for(ADVICE_CELLS)
     }
 
-    /// Lays out one record at `row`: `acc` is copied in (or, without a source, freshly witnessed).
-    #[allow(clippy::too_many_arguments)]
+    /// Lays out one record at `row`: `acc` is copied from `acc_source` or, without one, witnessed
+    /// as `pre·2^shift + rem`.
     pub fn assign(
         &self,
-        region: &mut Region<'_, Fr>,
+        sheet: &mut impl Sheet,
         strip: &mut RangeStrip<'_>,
         row: usize,
         acc_source: Option<&Wire>,
-        acc: Value<i128>,
         params: &RescaleParams,
         witness: Value<RescaleWitness>,
     ) -> Result<RescaleOutput, Error> {
         let pool = &self.pool;
-        self.q.enable(region, row)?;
+        sheet.enable(&self.q, row)?;
         if !params.may_clamp {
-            self.q_strict.enable(region, row)?;
+            sheet.enable(&self.q_strict, row)?;
         } else if !params.two_sided {
-            self.q_below_only.enable(region, row)?;
+            sheet.enable(&self.q_below_only, row)?;
         }
-        pool.fix(region, row, 0, Fr::from(2).pow_vartime([u64::from(params.shift)]));
-        pool.fix(region, row, 1, fr_from_i64(params.lo));
-        pool.fix(region, row, 2, fr_from_i64(params.hi));
+        pool.fix(sheet, row, 0, Fr::from(2).pow_vartime([u64::from(params.shift)]));
+        pool.fix(sheet, row, 1, fr_from_i64(params.lo));
+        pool.fix(sheet, row, 2, fr_from_i64(params.hi));
 
         match acc_source {
-            Some(source) => pool.copy(region, row, ACC, source),
-            None => pool.assign(region, row, ACC, acc.map(fr_from_i128)),
+            Some(source) => pool.copy(sheet, row, ACC, source),
+            None => pool.assign(sheet, row, ACC, witness.map(|w| fr_from_i128(w.acc(params)))),
         };
-        let pre = pool.assign(region, row, PRE, witness.map(|w| fr_from_i64(w.pre)));
-        let rem = pool.assign(region, row, REM, witness.map(|w| fr_from_i128(w.rem)));
-        pool.assign(region, row, S_LO, witness.map(|w| Fr::from(u64::from(w.s_lo))));
-        pool.assign(region, row, S_HI, witness.map(|w| Fr::from(u64::from(w.s_hi))));
-        let out = pool.assign(region, row, OUT, witness.map(|w| fr_from_i64(w.out)));
+        let pre = pool.assign(sheet, row, PRE, witness.map(|w| fr_from_i64(w.pre)));
+        let rem = pool.assign(sheet, row, REM, witness.map(|w| fr_from_i128(w.rem)));
+        pool.assign(sheet, row, S_LO, witness.map(|w| Fr::from(u64::from(w.s_lo))));
+        pool.assign(sheet, row, S_HI, witness.map(|w| Fr::from(u64::from(w.s_hi))));
+        let out = pool.assign(sheet, row, OUT, witness.map(|w| fr_from_i64(w.out)));
         let chk = |signed: bool, d: i64| fr_from_i64(if signed { -d } else { d });
-        let chk_lo = pool.assign(region, row, CHK_LO, witness.map(|w| chk(w.s_lo, w.pre - params.lo)));
-        let chk_hi = pool.assign(region, row, CHK_HI, witness.map(|w| chk(w.s_hi, params.hi - w.pre)));
+        let chk_lo = pool.assign(sheet, row, CHK_LO, witness.map(|w| chk(w.s_lo, w.pre - params.lo)));
+        let chk_hi = pool.assign(sheet, row, CHK_HI, witness.map(|w| chk(w.s_hi, params.hi - w.pre)));
 
-        strip.range_check(region, &rem, params.shift)?;
-        strip.range_check(region, &chk_lo, params.check_bits)?;
+        strip.range_check(sheet, &rem, params.shift)?;
+        strip.range_check(sheet, &chk_lo, params.check_bits)?;
         if params.two_sided {
-            strip.range_check(region, &chk_hi, params.check_bits)?;
+            strip.range_check(sheet, &chk_hi, params.check_bits)?;
         }
         Ok(RescaleOutput { pre, out })
     }

@@ -12,14 +12,14 @@
 //!
 //! The price is paid by the verifier: the lookup's three commitments, the table's two columns and
 //! the selector's own column, about 45k gas. The multiplexer tree costs ~1,500 rows per read
-//! instead, so the layouter picks lookups only where the rows would grow the domain
-//! (see `plan::choose_shape`).
+//! instead; the layouter weighs the two per model (see `plan::choose_layout`).
 
-use halo2_proofs::circuit::{Layouter, Region, Value};
+use halo2_proofs::circuit::{Layouter, Value};
 use halo2_proofs::plonk::{ConstraintSystem, Error, Selector, TableColumn};
 use halo2curves::bn256::Fr;
 
 use super::pool::{ColumnPool, PoolQuery};
+use crate::sheet::Sheet;
 use crate::wire::{fr_from_i64, Wire};
 
 /// The lookup argument and its table columns.
@@ -87,17 +87,17 @@ impl TableConfig {
     /// Reads `values[x + half_range]` of the table whose first key is `base`, at `row`.
     pub fn read(
         &self,
-        region: &mut Region<'_, Fr>,
+        sheet: &mut impl Sheet,
         row: usize,
         x: &Wire,
         y: Value<i64>,
         base: i64,
         half_range: i64,
     ) -> Result<Wire, Error> {
-        self.q.enable(region, row)?;
-        self.pool.fix(region, row, 0, fr_from_i64(base + half_range));
-        self.pool.copy(region, row, 0, x);
-        Ok(self.pool.assign(region, row, 1, y.map(fr_from_i64)))
+        sheet.enable(&self.q, row)?;
+        self.pool.fix(sheet, row, 0, fr_from_i64(base + half_range));
+        self.pool.copy(sheet, row, 0, x);
+        Ok(self.pool.assign(sheet, row, 1, y.map(fr_from_i64)))
     }
 
     /// Fills the table columns.

@@ -4,12 +4,14 @@
 //! `bit` boolean, `chk = bit·(y − t) + (1 − bit)·(t − 1 − y)`, `chk ∈ [0, 2^n)`.
 //! `bit = 1` forces `y ≥ t`, `bit = 0` forces `y ≤ t − 1`: exactly one bit fits any `y`.
 
-use halo2_proofs::circuit::{Region, Value};
+use halo2_proofs::circuit::Value;
 use halo2_proofs::plonk::{ConstraintSystem, Error, Selector};
 use halo2curves::bn256::Fr;
+use halo2curves::ff::Field;
 
 use super::pool::{boolean, one, ColumnPool, PoolQuery};
 use super::range::RangeStrip;
+use crate::sheet::Sheet;
 use crate::wire::{fr_from_i64, Wire};
 
 /// The chip's selector and the pool it writes into.
@@ -40,26 +42,27 @@ impl ThresholdConfig {
         self.pool.rows_for(3)
     }
 
-    /// Lays out the predicate at `row`; returns the bit's wire.
+    /// Lays out the predicate on `y` at `row`; returns the bit's wire.
     #[allow(clippy::too_many_arguments)]
     pub fn assign(
         &self,
-        region: &mut Region<'_, Fr>,
+        sheet: &mut impl Sheet,
         strip: &mut RangeStrip<'_>,
         row: usize,
-        y: (&Wire, Value<i64>),
+        y: &Wire,
         threshold: i64,
         bit: Value<bool>,
         check_bits: u32,
     ) -> Result<Wire, Error> {
         let pool = &self.pool;
-        self.q.enable(region, row)?;
-        pool.fix(region, row, 0, fr_from_i64(threshold));
-        pool.copy(region, row, 0, y.0);
-        let bit_wire = pool.assign(region, row, 1, bit.map(|b| Fr::from(u64::from(b))));
-        let chk = y.1.zip(bit).map(|(y, b)| fr_from_i64(if b { y - threshold } else { threshold - 1 - y }));
-        let chk = pool.assign(region, row, 2, chk);
-        strip.range_check(region, &chk, check_bits)?;
+        sheet.enable(&self.q, row)?;
+        let t = fr_from_i64(threshold);
+        pool.fix(sheet, row, 0, t);
+        pool.copy(sheet, row, 0, y);
+        let bit_wire = pool.assign(sheet, row, 1, bit.map(|b| Fr::from(u64::from(b))));
+        let chk = y.value.zip(bit).map(|(y, b)| if b { y - t } else { t - Fr::ONE - y });
+        let chk = pool.assign(sheet, row, 2, chk);
+        strip.range_check(sheet, &chk, check_bits)?;
         Ok(bit_wire)
     }
 }

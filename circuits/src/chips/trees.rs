@@ -19,16 +19,15 @@
 //! leaves; a multiplexer tree over them whose node `n` is driven by split `n`'s cell yields the
 //! leaf the comparisons lead to. The sums `base + Σ leaves` are dense rows with unit weights.
 
-use halo2_proofs::circuit::{Region, Value};
+use halo2_proofs::circuit::Value;
 use halo2_proofs::plonk::Error;
-use halo2curves::bn256::Fr;
 use loopx_models::{QuantizedInput, QuantizedSplit, QuantizedTrees};
 
-use super::dense::{rows_per_output, DenseConfig};
-use super::mux::{tree_rows, MuxConfig};
-use super::range::{rows_for_bits, thermometer_rows, RangeStrip};
-use crate::plan::bits_for;
-use crate::wire::Wire;
+use super::dense::DenseConfig;
+use super::mux::{MuxConfig, MuxWitness};
+use super::range::{bits_for, RangeStrip};
+use crate::sheet::Sheet;
+use crate::wire::{fr_from_i64, Wire};
 
 /// The sorted, distinct, clamped thresholds of each feature's splits (empty if unused).
 pub fn thresholds(trees: &QuantizedTrees, inputs: &[QuantizedInput]) -> Vec<Vec<i64>> {
@@ -65,31 +64,121 @@ pub fn ones(thresholds: &[i64], x: i64) -> usize {
     thresholds.partition_point(|theta| *theta < x)
 }
 
-/// The leaf values tree `t` reaches when split `n` goes right iff `right(n)`.
-pub fn leaf_values(trees: &QuantizedTrees, t: usize, right: impl Fn(usize) -> bool) -> Vec<i64> {
-    let tree = &trees.trees[t];
-    let mut n = 0;
-    for _ in 0..trees.depth {
-        n = 2 * n + 1 + usize::from(right(n));
+/// Feature `f`'s thermometer bounds `[D_lo, D_hi]` (see the module comment) for the thermometer
+/// steps `steps` (`e_i = t_i − t_{i+1}`) over its thresholds `list`: what the two dense rows give.
+pub fn thermometer_bounds(list: &[i64], input: &QuantizedInput, x: i64, steps: &[u64]) -> [i64; 2] {
+    let t = |i: usize| steps[i..].iter().sum::<u64>() as i64;
+    let mut d_lo = x - input.min;
+    let mut previous = input.min - 1;
+    for (i, theta) in list.iter().enumerate() {
+        d_lo += t(i) * (previous - theta);
+        previous = *theta;
     }
-    tree.leaves[n + 1 - trees.leaves_per_tree()].clone()
+    let mut d_hi = list[0] - x;
+    for i in 0..list.len() {
+        let next = list.get(i + 1).copied().unwrap_or(input.max);
+        d_hi += t(i) * (next - list[i]);
+    }
+    [d_lo, d_hi]
 }
 
-/// Rows the trees take: `(pool rows, strip rows)` in a pool `width` columns wide.
-pub fn rows(trees: &QuantizedTrees, inputs: &[QuantizedInput], width: usize) -> (usize, usize) {
-    let mut pool = 0;
-    let mut strip = 0;
-    for (f, list) in thresholds(trees, inputs).iter().enumerate() {
-        if list.is_empty() {
-            continue;
+/// The values a tree ensemble's records hold.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TreesWitness {
+    /// Per feature, its thermometer's steps `e_i`: one-hot at its count of thresholds below the
+    /// feature (all zero for none); empty for a feature no split reads.
+    pub steps: Vec<Vec<u64>>,
+    /// Per feature, the thermometer bounds `[D_lo, D_hi]` (zero for a feature no split reads).
+    pub bounds: Vec<[i64; 2]>,
+    /// Per tree, per target, the nodes of the multiplexer tree over its leaves.
+    pub leaves: Vec<Vec<MuxWitness>>,
+    /// Per output, the base score plus every leaf that adds to it.
+    pub sums: Vec<i64>,
+}
+
+impl TreesWitness {
+    /// The records of `trees` on features `q` when feature `f`'s thermometer counts `ones[f]`
+    /// thresholds below it (honestly, [`ones`] of the feature).
+    pub fn new(trees: &QuantizedTrees, inputs: &[QuantizedInput], q: &[i64], ones: &[usize]) -> Self {
+        let lists = thresholds(trees, inputs);
+        let steps: Vec<Vec<u64>> = lists
+            .iter()
+            .zip(ones)
+            .map(|(list, k)| (0..list.len()).map(|i| u64::from(i + 1 == *k)).collect())
+            .collect();
+        Self::from_steps(trees, inputs, q, steps)
+    }
+
+    /// The records that follow from thermometer steps `steps`: bounds, leaves and sums.
+    pub fn from_steps(
+        trees: &QuantizedTrees,
+        inputs: &[QuantizedInput],
+        q: &[i64],
+        steps: Vec<Vec<u64>>,
+    ) -> Self {
+        let lists = thresholds(trees, inputs);
+        let bounds =
+            lists
+                .iter()
+                .enumerate()
+                .map(|(f, list)| {
+                    if list.is_empty() {
+                        [0, 0]
+                    } else {
+                        thermometer_bounds(list, &inputs[f], q[f], &steps[f])
+                    }
+                })
+                .collect();
+        let right = |split: &QuantizedSplit| {
+            let at = position(&lists, inputs, split);
+            steps[split.feature][at..].iter().sum::<u64>() != 0
+        };
+        let leaves: Vec<Vec<MuxWitness>> = trees
+            .trees
+            .iter()
+            .map(|tree| {
+                (0..tree.targets.len())
+                    .map(|k| {
+                        let table: Vec<i64> = tree.leaves.iter().map(|v| v[k]).collect();
+                        MuxWitness::read(&table, trees.depth, |level, j| {
+                            right(&tree.splits[leaf_node(trees.depth, level, j)])
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut witness = TreesWitness { steps, bounds, leaves, sums: Vec::new() };
+        witness.sum_leaves(trees);
+        witness
+    }
+
+    /// Recomputes every output's sum from the leaves' outputs.
+    pub fn sum_leaves(&mut self, trees: &QuantizedTrees) {
+        self.sums = trees_by_output(trees)
+            .iter()
+            .enumerate()
+            .map(|(o, terms)| {
+                trees.base[o] + terms.iter().map(|(t, k)| self.leaves[*t][*k].output()).sum::<i64>()
+            })
+            .collect();
+    }
+}
+
+/// The heap node (split) that drives pair `j` of level `level` (0 at the leaves) of a depth-`depth`
+/// tree's multiplexers.
+fn leaf_node(depth: u32, level: u32, j: usize) -> usize {
+    (1usize << (depth - 1 - level)) - 1 + j
+}
+
+/// Per output of a tree ensemble, the `(tree, target)` leaves that add to it.
+pub fn trees_by_output(trees: &QuantizedTrees) -> Vec<Vec<(usize, usize)>> {
+    let mut by_output = vec![Vec::new(); trees.outputs()];
+    for (t, tree) in trees.trees.iter().enumerate() {
+        for (k, o) in tree.targets.iter().enumerate() {
+            by_output[*o].push((t, k));
         }
-        pool += 2 * rows_per_output(list.len() + 1, width);
-        strip += thermometer_rows(list.len()) + 2 * rows_for_bits(check_bits(&inputs[f]), width);
     }
-    for tree in &trees.trees {
-        strip += tree.targets.len() * tree_rows(trees.depth, width);
-    }
-    (pool, strip)
+    by_output
 }
 
 /// What the tree layout needs from the rest of the circuit.
@@ -100,33 +189,24 @@ pub struct TreeChips<'a> {
     pub mux: &'a MuxConfig,
 }
 
-/// Tampers the tree layout applies (soundness tests).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct TreeTampers {
-    /// Add a second step to this feature's thermometer (at its last cell).
-    pub thermometer: Option<usize>,
-    /// Add one to this tree's first leaf value.
-    pub leaf: Option<usize>,
-}
-
 impl TreeChips<'_> {
-    /// Lays out the thermometers (bounds at pool rows from `row` on, cells in the strip) and every
-    /// tree's multiplexers; returns, per tree, the wires of its leaf values (one per target).
-    /// `lists` are the features' [`thresholds`]; `ones` is each feature's thermometer count (the
-    /// honest one unless a test tampers).
+    /// Lays out the thermometers (bounds at pool rows from `row` on, cells in the strip), every
+    /// tree's multiplexers and the sums of leaves (pool rows); returns the sums' wires.
     #[allow(clippy::too_many_arguments)]
     pub fn lay_out(
         &self,
-        region: &mut Region<'_, Fr>,
+        sheet: &mut impl Sheet,
         strip: &mut RangeStrip<'_>,
         row: &mut usize,
         trees: &QuantizedTrees,
         inputs: &[QuantizedInput],
-        lists: &[Vec<i64>],
         features: &[Wire],
-        ones: Value<&[usize]>,
-        tampers: TreeTampers,
-    ) -> Result<Vec<Vec<Wire>>, Error> {
+        witness: Option<&TreesWitness>,
+    ) -> Result<Vec<Wire>, Error> {
+        let lists = thresholds(trees, inputs);
+        let known = |f: &dyn Fn(&TreesWitness) -> i64| {
+            witness.map_or(Value::unknown(), |w| Value::known(fr_from_i64(f(w))))
+        };
         let mut cells: Vec<Vec<Wire>> = Vec::with_capacity(lists.len());
         for (f, list) in lists.iter().enumerate() {
             if list.is_empty() {
@@ -134,8 +214,8 @@ impl TreeChips<'_> {
                 continue;
             }
             let input = &inputs[f];
-            let extra = (tampers.thermometer == Some(f)).then_some(list.len() - 1);
-            let t = strip.thermometer(region, list.len(), ones.map(|o| o[f]), extra)?;
+            let steps = witness.map_or(Value::unknown(), |w| Value::known(w.steps[f].as_slice()));
+            let t = strip.thermometer(sheet, list.len(), steps)?;
             let mut wires = vec![features[f]];
             wires.extend(t.iter().copied());
             // D_lo = x − lo − Σ t_i·(theta_i − theta_{i−1}),  theta_0 = lo − 1.
@@ -145,22 +225,24 @@ impl TreeChips<'_> {
                 low.push(previous - theta);
                 previous = *theta;
             }
-            let (d_lo, used) = self.dense.assign_output(region, *row, &wires, &low, -input.min, None)?;
+            let d_lo = known(&|w| w.bounds[f][0]);
+            let (d_lo, used) = self.dense.assign_output(sheet, *row, &wires, &low, -input.min, d_lo)?;
             *row += used;
             // D_hi = theta_1 − x + Σ t_i·(theta_{i+1} − theta_i),  theta_{m+1} = hi.
             let mut high = vec![-1];
             high.extend(list.windows(2).map(|w| w[1] - w[0]));
             high.push(input.max - list[list.len() - 1]);
-            let (d_hi, used) = self.dense.assign_output(region, *row, &wires, &high, list[0], None)?;
+            let d_hi = known(&|w| w.bounds[f][1]);
+            let (d_hi, used) = self.dense.assign_output(sheet, *row, &wires, &high, list[0], d_hi)?;
             *row += used;
             let bits = check_bits(input);
-            strip.range_check(region, &d_lo, bits)?;
-            strip.range_check(region, &d_hi, bits)?;
+            strip.range_check(sheet, &d_lo, bits)?;
+            strip.range_check(sheet, &d_hi, bits)?;
             cells.push(t);
         }
         let bit_of = |split: &QuantizedSplit| -> Result<&Wire, Error> {
             let feature = cells.get(split.feature).ok_or(Error::Synthesis)?;
-            feature.get(position(lists, inputs, split)).ok_or(Error::Synthesis)
+            feature.get(position(&lists, inputs, split)).ok_or(Error::Synthesis)
         };
         let mut leaves = Vec::with_capacity(trees.trees.len());
         for (t, tree) in trees.trees.iter().enumerate() {
@@ -168,13 +250,21 @@ impl TreeChips<'_> {
             let mut wires = Vec::with_capacity(tree.targets.len());
             for k in 0..tree.targets.len() {
                 let table: Vec<i64> = tree.leaves.iter().map(|v| v[k]).collect();
-                // Level `l` (0 at the leaves) pair `j` is driven by heap node `2^(D−1−l) − 1 + j`.
-                let node = |level: u32, j: usize| bits[(1usize << (trees.depth - 1 - level)) - 1 + j];
-                let tamper = (tampers.leaf == Some(t) && k == 0).then_some(trees.depth - 1);
-                wires.push(self.mux.table(region, strip, &table, trees.depth, node, tamper)?);
+                let node = |level: u32, j: usize| bits[leaf_node(trees.depth, level, j)];
+                let nodes = witness.map_or(Value::unknown(), |w| Value::known(&w.leaves[t][k]));
+                wires.push(self.mux.table(sheet, strip, &table, trees.depth, node, nodes)?);
             }
             leaves.push(wires);
         }
-        Ok(leaves)
+        let mut sums = Vec::with_capacity(trees.outputs());
+        for (o, terms) in trees_by_output(trees).iter().enumerate() {
+            let inputs: Vec<Wire> = terms.iter().map(|(t, k)| leaves[*t][*k]).collect();
+            let sum = known(&|w| w.sums[o]);
+            let (acc, used) =
+                self.dense.assign_output(sheet, *row, &inputs, &vec![1; inputs.len()], trees.base[o], sum)?;
+            *row += used;
+            sums.push(acc);
+        }
+        Ok(sums)
     }
 }

@@ -14,7 +14,7 @@ use crate::report::Reporter;
 /// Arguments of `loopx compile`.
 #[derive(Debug, Args)]
 pub struct CompileArgs {
-    /// The ONNX model (opset 13–17; Gemm/MatMul, Add, Sub, Mul, Div, Relu, Sigmoid, Clip, …).
+    /// The ONNX model (opset 9–21; Gemm/MatMul, Add, Sub, Mul, Div, Relu, Sigmoid, Clip, …).
     pub model: PathBuf,
     /// Calibration rows: `[[…], …]`, `{"input_data": [[…], …]}` or a flat list.
     #[arg(long)]
@@ -135,7 +135,7 @@ pub fn run(args: CompileArgs, out: Reporter) -> anyhow::Result<ExitCode> {
             "verifier_bytes": plan.predicted_verifier_bytes(),
             "proving_seconds": plan.predicted_seconds(),
         },
-        "activation_tables": loopx_circuits::plan::table_reads(&package.quantized, plan.shape),
+        "activation_tables": loopx_circuits::shape::table_reads(&package.quantized, plan.shape),
         "input_ranges": ranges,
     });
     out.finish(&value, || {
@@ -198,7 +198,7 @@ pub fn run(args: CompileArgs, out: Reporter) -> anyhow::Result<ExitCode> {
             plan.predicted_verifier_bytes(),
             plan.predicted_seconds()
         ));
-        if let Some(how) = loopx_circuits::plan::table_reads(&package.quantized, plan.shape) {
+        if let Some(how) = loopx_circuits::shape::table_reads(&package.quantized, plan.shape) {
             let why = match how {
                 "lookup" => "fewer rows than multiplexers, worth its ~40k gas for this --optimize",
                 _ => "no extra verifier columns; the lookup's ~40k gas is not worth it for this --optimize",
