@@ -1,9 +1,6 @@
 //! MockProver specifications of the model circuit: honest witnesses satisfy every constraint,
 //! and each tampered witness cell or public instance is caught.
 
-mod common;
-
-use common::{failures_publishing, prove_mock, SALT, WALLET};
 use halo2_proofs::dev::MockProver;
 use halo2curves::bn256::Fr;
 use halo2curves::ff::{Field, PrimeField};
@@ -14,6 +11,7 @@ use loopx_models::{
     Activation, ActivationTable, Bounds, DenseLayer, LeadActivation, OutputSpec, QuantizedInput,
     QuantizedModel,
 };
+use loopx_test_support::mock::{self, failures_publishing, prove_mock, SALT, WALLET};
 use loopx_test_support::tamper::{Tamper, Tampered};
 
 /// Deterministic pseudo-random integers in `[-span, span]`.
@@ -122,7 +120,7 @@ fn features(m: &QuantizedModel, seed: u64) -> Vec<i64> {
 
 /// The tamper is rejected, and among the failures is the constraint `gate`.
 fn assert_rejected_by(m: &QuantizedModel, q: &[i64], tamper: Tamper, gate: &str) {
-    let failures = common::failures(m, q, tamper);
+    let failures = mock::failures(m, q, tamper);
     assert!(failures.iter().any(|f| f.contains(gate)), "{tamper:?} not caught by {gate}: {failures:?}");
 }
 
@@ -148,7 +146,7 @@ fn extreme_inputs_at_both_range_ends_are_accepted() {
 #[test]
 fn rejects_wrong_public_instances() {
     let m = mlp_argmax();
-    common::assert_every_changed_instance_rejected(&m, &features(&m, 5));
+    mock::assert_every_changed_instance_rejected(&m, &features(&m, 5));
 }
 
 #[test]
@@ -306,7 +304,7 @@ fn tables_read_by_lookup_reject_a_wrong_entry_of_either_table() {
         assert_rejected_by(&m, &q, Tamper::SigmoidOutput { layer, neuron }, "activation table");
         assert_rejected_by(&m, &q, Tamper::ClampFlag { layer, neuron }, "range check by bits");
     }
-    common::assert_every_changed_instance_rejected(&m, &q);
+    mock::assert_every_changed_instance_rejected(&m, &q);
 }
 
 #[test]

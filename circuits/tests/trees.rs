@@ -5,11 +5,9 @@
 use std::path::PathBuf;
 
 use halo2curves::bn256::Fr;
-mod common;
-
-use common::prove_mock;
 use loopx_circuits::choose_shape;
 use loopx_models::{compile_named, load_rows, QuantizedModel};
+use loopx_test_support::mock::{self, prove_mock};
 use loopx_test_support::tamper::Tamper;
 
 fn fixtures() -> PathBuf {
@@ -28,7 +26,7 @@ fn compiled(dir: &str, name: &str, count: usize) -> (QuantizedModel, Vec<Vec<i64
 /// The tamper is caught, and by the constraint meant to catch it (`by` names it), since the rest
 /// of the witness follows the corrupted value consistently.
 fn assert_rejected(m: &QuantizedModel, q: &[i64], tamper: Tamper, by: &str) {
-    let failures = common::failures(m, q, tamper);
+    let failures = mock::failures(m, q, tamper);
     assert!(failures.iter().all(|f| f.contains(by)), "{tamper:?} failed elsewhere: {failures:?}");
 }
 
@@ -83,7 +81,7 @@ fn wrong_thermometers_leaves_and_sums_are_rejected() {
     // A thermometer with two steps: every step is boolean and the running sums hold, so only the
     // check that its first cell is boolean stands in the way (the leaves it drives go wrong too).
     for feature in [0, 9, 22] {
-        let failures = common::failures(&m, q, Tamper::TreeThermometer { feature });
+        let failures = mock::failures(&m, q, Tamper::TreeThermometer { feature });
         assert!(
             failures.iter().any(|f| f.contains("range check by bits")),
             "feature {feature}: {failures:?}"
@@ -94,7 +92,7 @@ fn wrong_thermometers_leaves_and_sums_are_rejected() {
 #[test]
 fn every_changed_public_instance_is_rejected() {
     let (m, rows) = compiled("", "sybil_gbt", 1);
-    common::assert_every_changed_instance_rejected(&m, &rows[0]);
+    mock::assert_every_changed_instance_rejected(&m, &rows[0]);
 }
 
 #[test]

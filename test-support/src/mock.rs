@@ -1,17 +1,15 @@
-//! MockProver helpers shared by the circuit specifications.
+//! MockProver runs of a model's circuit, honest or tampered, as the circuit specifications use them.
 
+use crate::tamper::{Tamper, Tampered};
 use halo2_proofs::dev::MockProver;
 use halo2curves::bn256::Fr;
 use halo2curves::ff::Field;
 use loopx_circuits::{choose_shape, commitment, ModelCircuit, ModelWitness, PublicInstances};
 use loopx_models::QuantizedModel;
-use loopx_test_support::tamper::{Tamper, Tampered};
 
 /// The wallet every mock proof is bound to.
-#[allow(dead_code)] // each test binary uses its own part of this module
 pub const WALLET: u64 = 0xabcdef;
 /// The salt of every mock commitment.
-#[allow(dead_code)]
 pub const SALT: u64 = 77;
 
 /// The model's circuit with an honest (or tampered) witness for features `q`.
@@ -53,7 +51,6 @@ pub fn failures(m: &QuantizedModel, q: &[i64], tamper: Tamper) -> Vec<String> {
 
 /// The constraints MockProver reports broken by `tamper` when the cheater publishes
 /// `commitment` (the digest its own witness computes); panics if that passes.
-#[allow(dead_code)]
 pub fn failures_publishing(m: &QuantizedModel, q: &[i64], tamper: Tamper, commitment: Fr) -> Vec<String> {
     let circuit = circuit(m, q, Some(tamper));
     let claimed = circuit.claimed_outputs().expect("witness");
