@@ -10,6 +10,9 @@
 //!
 //! [`BatchVerifier`] checks a directory of proofs in parallel.
 
+// Dependency lists stay honest; test builds see the dev-dependencies too, so they are exempt.
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
 mod credentials;
 mod error;
 mod input;

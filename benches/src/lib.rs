@@ -2,6 +2,9 @@
 //! EZKL comparison, each compiled, set up and ready to prove. Shared by the criterion benches
 //! (`benches/`) and the `figures` example, which prints k, timings and peak memory per model.
 
+// Dependency lists stay honest; test builds see the dev-dependencies too, so they are exempt.
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
 use std::path::{Path, PathBuf};
 
 use loopx_circuits::{choose_shape, CircuitPlan};

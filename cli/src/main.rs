@@ -3,6 +3,9 @@
 //! A thin front end: it parses arguments, calls the LoopX libraries and prints (prose, or one
 //! JSON object with `--json`). Exit code 0 means success — for verification, a valid proof.
 
+// Dependency lists stay honest; test builds see the dev-dependencies too, so they are exempt.
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
 mod cmd;
 mod report;
 

@@ -12,6 +12,9 @@
 //! The file format is documented on [`Credential`]; [`Credential::check`] is the one place that
 //! decides whether a credential can be used.
 
+// Dependency lists stay honest; test builds see the dev-dependencies too, so they are exempt.
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
 mod credential;
 mod eip712;
 mod error;

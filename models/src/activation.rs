@@ -10,7 +10,7 @@ use crate::quantized::{Bounds, MAX_SCALE_BITS};
 /// the sigmoid, and the saturating tail of the softplus.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActivationTable {
-    /// Pre-activations are clamped to `[-half_range, half_range - 1]` before the lookup.
+    /// Pre-activations are clamped to `[-half_range, half_range - 1]` before the table read.
     pub half_range: i64,
     /// Fractional bits of the table's output.
     pub out_scale_bits: u32,

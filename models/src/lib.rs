@@ -13,6 +13,9 @@
 //! layers), [`mod@quantize`] (scales, report), [`quantized`] (the integer model the circuit proves),
 //! [`schema`], [`input`] (input and calibration files), [`package`].
 
+// Dependency lists stay honest; test builds see the dev-dependencies too, so they are exempt.
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
 pub mod activation;
 pub mod error;
 pub mod graph;

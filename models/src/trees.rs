@@ -7,7 +7,8 @@
 //!
 //! Quantization pads every tree to one depth `D` in heap order (children of node `n` at `2n + 1`
 //! and `2n + 2`), so a path is exactly `D` steps and its next node is arithmetic on the direction
-//! bit — which is what lets the circuit witness only the path instead of evaluating every node.
+//! bit — which is what lets the circuit read each tree's leaf through a multiplexer tree driven by
+//! one comparison per node (every split is evaluated, as a cell of its feature's thermometer).
 //! A leaf above depth `D` becomes a chain of splits that always go left (`x_0 > max(x_0)` never
 //! holds) ending in copies of the leaf. Every split becomes "go right iff `q_f > threshold`"
 //! over the quantized feature `q_f`, with the threshold rounded at the feature's scale (a row at

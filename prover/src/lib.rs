@@ -4,6 +4,9 @@
 //! every front end calls. SRS handling lives in `loopx-srs` below it; batch proving in
 //! `loopx-batch` above it.
 
+// Dependency lists stay honest; test builds see the dev-dependencies too, so they are exempt.
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
 pub mod claim;
 pub mod error;
 pub mod keys;

@@ -3,6 +3,9 @@
 //! decides whether a dev SRS is acceptable, and the versioned [`artifact`] container that SRS and
 //! key files share. Knows nothing of circuits or models: the prover builds on it.
 
+// Dependency lists stay honest; test builds see the dev-dependencies too, so they are exempt.
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
 pub mod artifact;
 mod error;
 mod policy;
