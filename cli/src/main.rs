@@ -65,6 +65,8 @@ enum Command {
     /// Structured reference strings.
     #[command(subcommand)]
     Srs(cmd::srs::SrsCommand),
+    /// Serve the browser prover page (window.loopx) and packages under /packages/<dir name>/.
+    Serve(cmd::serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -88,6 +90,7 @@ fn main() -> ExitCode {
         Command::Submit(args) => cmd::eas::run_submit(args, out),
         Command::Attribute(args) => cmd::eas::run_attribute(args, out),
         Command::Srs(command) => cmd::srs::run(command, out),
+        Command::Serve(args) => cmd::serve::run(args, out),
     };
     result.unwrap_or_else(|error| {
         let chain: Vec<String> = error.chain().map(ToString::to_string).collect();

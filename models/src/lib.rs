@@ -21,9 +21,13 @@ pub mod error;
 pub mod graph;
 pub mod input;
 pub mod lower;
+#[cfg(feature = "onnx")]
 pub mod onnx;
+#[cfg(feature = "onnx")]
 mod onnx_constant;
+#[cfg(feature = "onnx")]
 mod onnx_ml;
+#[cfg(feature = "onnx")]
 mod onnx_outputs;
 pub mod package;
 pub mod quantize;
@@ -34,11 +38,11 @@ pub mod trees;
 pub use error::ModelError;
 pub use graph::{Graph, Node, Op};
 pub use input::{load_input_row, load_rows, parse_input_row, parse_rows};
+#[cfg(feature = "onnx")]
 pub use onnx::{import_onnx_bytes, load_onnx, OnnxModel, SUPPORTED_OPS};
-pub use package::{
-    compile, compile_files, compile_named, model_id, GraphSummary, LayoutGoal, ModelPackage, PACKAGE_FILE,
-    PACKAGE_FORMAT_VERSION,
-};
+#[cfg(feature = "onnx")]
+pub use package::{compile, compile_files, compile_named};
+pub use package::{model_id, GraphSummary, LayoutGoal, ModelPackage, PACKAGE_FILE, PACKAGE_FORMAT_VERSION};
 pub use quantize::{agreement_on_rows, quantize, Agreement, LayerScales, OutputRequest, QuantizationReport};
 pub use quantized::{
     Activation, ActivationTable, Bounds, DenseLayer, InferenceTrace, LayerTrace, LeadActivation, OutputSpec,

@@ -13,7 +13,10 @@ use sha3::{Digest, Keccak256};
 
 use crate::error::ModelError;
 use crate::graph::Graph;
-use crate::input::{load_rows, parse_input_row};
+#[cfg(feature = "onnx")]
+use crate::input::load_rows;
+use crate::input::parse_input_row;
+#[cfg(feature = "onnx")]
 use crate::onnx::load_onnx;
 use crate::quantize::{quantize, OutputRequest, QuantizationReport};
 use crate::quantized::{Activation, OutputSpec, QuantizedModel};
@@ -115,6 +118,7 @@ impl LayoutGoal {
 
 /// Imports an ONNX model, quantizes it with `calibration_rows`, and packages it (what
 /// `loopx compile` does).
+#[cfg(feature = "onnx")]
 pub fn compile(
     onnx_path: impl AsRef<Path>,
     calibration_rows: &[Vec<f64>],
@@ -129,6 +133,7 @@ pub fn compile(
 
 /// [`compile`] from files: the ONNX model, a calibration file (any shape `input` accepts) and an
 /// optional schema file (TOML, or JSON by extension).
+#[cfg(feature = "onnx")]
 pub fn compile_files(
     onnx_path: impl AsRef<Path>,
     calibration_path: impl AsRef<Path>,
@@ -145,6 +150,7 @@ pub fn compile_files(
 
 /// Compiles the model `NAME` laid out as the bundled fixtures are: `dir/NAME.onnx`, calibrated
 /// on `dir/NAME.calibration.json`, with `dir/NAME.schema.toml` when it exists; output `Auto`.
+#[cfg(feature = "onnx")]
 pub fn compile_named(
     dir: impl AsRef<Path>,
     name: &str,

@@ -127,9 +127,16 @@ impl ModelKeys {
     /// Reads `pk.bin` from `dir`.
     pub fn load(dir: &Path) -> Result<Self> {
         let path = dir.join(PK_FILE);
-        let (header, body): (KeyHeader, Vec<u8>) = artifact::read(&path, PROVING_KEY)?;
-        header.check_version(&path)?;
-        let pk = artifact::guarded(&path, PROVING_KEY, || {
+        let bytes = std::fs::read(&path).map_err(|e| ProverError::io("read", &path, e))?;
+        Self::from_bytes(&path, bytes)
+    }
+
+    /// Parses the bytes of a proving key file as [`ModelKeys::load`] does; `path` names it in
+    /// errors.
+    pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Self> {
+        let (header, body): (KeyHeader, Vec<u8>) = artifact::parse(path, PROVING_KEY, bytes)?;
+        header.check_version(path)?;
+        let pk = artifact::guarded(path, PROVING_KEY, || {
             ProvingKey::from_bytes::<ModelCircuit>(&body, SerdeFormat::RawBytes, header.shape)
         })?;
         Ok(ModelKeys { header, pk })

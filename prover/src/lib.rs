@@ -13,10 +13,11 @@ pub mod keys;
 pub mod package;
 pub mod proof;
 pub mod proof_file;
+pub mod transcript;
 
 pub use claim::{Claim, ClaimVerifier, InstanceClaim};
 pub use error::{ProverError, Result};
 pub use keys::{setup, vk_digest, KeyHeader, ModelKeys};
-pub use package::{CompileOptions, Package, PackageProver};
+pub use package::{CompileOptions, Package, PackageFiles, PackageProver};
 pub use proof::{prove, random_salt, verify, Proof, ProofRequest};
 pub use proof_file::{format_wallet, parse_wallet, ProofFile};

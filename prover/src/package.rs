@@ -3,17 +3,20 @@
 //! ONNX source beside it), [`Package::setup`] the keys (`pk.bin`, `vk.bin`) and the SRS they were
 //! made with (`srs.bin`); [`Package::prover`] and [`Package::verify`] prove and verify under an
 //! [`SrsPolicy`]. The Solidity verifier is added by `loopx-verifier-contract`'s extension trait,
-//! so this crate stays free of the EVM stack.
+//! so this crate stays free of the EVM stack. A front end without a file system (the browser)
+//! opens the same package from the bytes of its files with [`Package::from_files`].
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::sync::Arc;
 
 use halo2_proofs::plonk::VerifyingKey;
 use halo2_proofs::SerdeFormat;
 use halo2curves::bn256::G1Affine;
 use loopx_circuits::plan::choose_layout;
 use loopx_circuits::CircuitPlan;
-use loopx_models::{compile_files, LayoutGoal, ModelPackage, OutputRequest, QuantizationReport};
+#[cfg(feature = "onnx")]
+use loopx_models::{compile_files, QuantizationReport};
+use loopx_models::{LayoutGoal, ModelPackage, OutputRequest};
 use loopx_srs::{artifact, Srs, SrsPolicy};
 
 use crate::claim::{Claim, ClaimVerifier};
@@ -41,10 +44,27 @@ pub struct CompileOptions {
     pub layout: LayoutGoal,
 }
 
+/// The files of a package as bytes, for a front end that fetched them rather than read a
+/// directory (what `loopx setup` wrote: `model.json`, `srs.bin`, and `pk.bin` to prove or
+/// `vk.bin` to verify).
+#[derive(Clone, Debug, Default)]
+pub struct PackageFiles {
+    /// The text of `model.json`.
+    pub model: String,
+    /// `pk.bin`, if the package is opened for proving.
+    pub pk: Option<Vec<u8>>,
+    /// `vk.bin`, if the package is opened for verification.
+    pub vk: Option<Vec<u8>>,
+    /// `srs.bin`.
+    pub srs: Option<Vec<u8>>,
+}
+
 /// A model package directory.
 #[derive(Clone, Debug)]
 pub struct Package {
     dir: PathBuf,
+    /// The key and SRS files' bytes when the package was opened from them, not from `dir`.
+    files: Option<Arc<PackageFiles>>,
     /// The compiled model.
     pub package: ModelPackage,
 }
@@ -54,9 +74,19 @@ impl Package {
     pub fn open(dir: impl AsRef<Path>) -> Result<Self> {
         let dir = dir.as_ref().to_path_buf();
         let package = ModelPackage::load(&dir)?;
-        Ok(Package { dir, package })
+        Ok(Package { dir, files: None, package })
     }
 
+    /// Opens a package from the bytes of its files; `name` stands for its directory in errors
+    /// (e.g. the URL it was fetched from). Checks are the same as for a directory: the model is
+    /// re-validated and keys are bound to it when they are loaded.
+    pub fn from_files(name: &str, files: PackageFiles) -> Result<Self> {
+        let dir = PathBuf::from(name);
+        let package = ModelPackage::from_json_str(&files.model)?;
+        Ok(Package { dir, files: Some(Arc::new(files)), package })
+    }
+
+    #[cfg(feature = "onnx")]
     /// Imports the ONNX model at `onnx`, quantizes it with the rows of `calibration`, and writes
     /// the package into `dir` with a copy of the ONNX source.
     pub fn compile(
@@ -72,7 +102,7 @@ impl Package {
         package.save(&dir)?;
         let source = dir.join(SOURCE_ONNX_FILE);
         std::fs::copy(onnx, &source).map_err(|e| ProverError::io("copy the model to", &source, e))?;
-        Ok((Package { dir, package }, report))
+        Ok((Package { dir, files: None, package }, report))
     }
 
     /// The directory.
@@ -125,10 +155,7 @@ impl Package {
     /// [`Package::claim_verifier`]).
     pub fn keys(&self) -> Result<ModelKeys> {
         let path = self.dir.join(keys::PK_FILE);
-        if !path.exists() {
-            return Err(self.not_set_up());
-        }
-        let mut keys = ModelKeys::load(&self.dir)?;
+        let mut keys = ModelKeys::from_bytes(&path, self.read(keys::PK_FILE)?)?;
         let vk = keys.pk.get_vk().to_bytes(SerdeFormat::RawBytes);
         self.bind(&path, &mut keys.header, &vk)?;
         Ok(keys)
@@ -138,12 +165,10 @@ impl Package {
     /// gives under that SRS, and returns the verifier every entry point reports claims through.
     pub fn claim_verifier(&self) -> Result<ClaimVerifier> {
         let path = self.dir.join(keys::VK_FILE);
-        if !path.exists() {
-            return Err(self.not_set_up());
-        }
         // The file's key is compared byte for byte with the re-derived one and never handed to
         // halo2's reader: only the key this model's circuit gives is ever used.
-        let (mut header, body): (KeyHeader, Vec<u8>) = artifact::read(&path, VERIFYING_KEY)?;
+        let (mut header, body): (KeyHeader, Vec<u8>) =
+            artifact::parse(&path, VERIFYING_KEY, self.read(keys::VK_FILE)?)?;
         header.check_version(&path)?;
         let (srs, vk) = self.bind(&path, &mut header, &body)?;
         Ok(ClaimVerifier::new(self.package.clone(), header, vk, srs))
@@ -151,11 +176,26 @@ impl Package {
 
     /// Loads the SRS saved by `setup`.
     pub fn srs(&self) -> Result<Srs> {
-        let path = self.dir.join(SRS_FILE);
+        Ok(Srs::from_bytes(&self.dir.join(SRS_FILE), self.read(SRS_FILE)?)?)
+    }
+
+    /// The bytes of the package's file `name` (`pk.bin`, `vk.bin` or `srs.bin`), from the
+    /// directory or from the bytes the package was opened with; [`ProverError::NotSetUp`] when
+    /// it is absent.
+    fn read(&self, name: &str) -> Result<Vec<u8>> {
+        if let Some(files) = &self.files {
+            let bytes = match name {
+                keys::PK_FILE => &files.pk,
+                keys::VK_FILE => &files.vk,
+                _ => &files.srs,
+            };
+            return bytes.clone().ok_or_else(|| self.not_set_up());
+        }
+        let path = self.dir.join(name);
         if !path.exists() {
             return Err(self.not_set_up());
         }
-        Ok(Srs::load(&path)?)
+        std::fs::read(&path).map_err(|e| ProverError::io("read", &path, e))
     }
 
     /// Checks that a key read from `path` belongs to this package: made for its model id, its
@@ -227,7 +267,9 @@ impl PackageProver {
 
     /// Proves `request` and describes the proof as a proof file (with its proving time).
     pub fn prove(&self, request: &ProofRequest<'_>) -> Result<ProofFile> {
-        let start = Instant::now();
+        // `web_time` is `std::time` natively and `performance.now()` in a browser, where
+        // `std::time::Instant` panics.
+        let start = web_time::Instant::now();
         let proof = prove(&self.package.quantized, &self.keys, &self.srs, request)?;
         let seconds = start.elapsed().as_secs_f64();
         Ok(ProofFile::new(&self.package, &self.keys.header, &proof, &request.wallet, request.salt, seconds))

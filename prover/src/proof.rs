@@ -10,11 +10,10 @@ use loopx_circuits::{commitment, ModelCircuit, ModelWitness, PublicInstances};
 use loopx_models::QuantizedModel;
 use loopx_srs::Srs;
 use rand::rngs::OsRng;
-use snark_verifier::loader::native::NativeLoader;
-use snark_verifier::system::halo2::transcript::evm::{ChallengeEvm, EvmTranscript};
 
 use crate::error::{ProverError, Result};
 use crate::keys::{KeyHeader, ModelKeys};
+use crate::transcript::{EvmChallenge, EvmTranscript};
 
 /// A proof and the instances it proves.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -78,8 +77,8 @@ pub fn prove_circuit(
 ) -> Result<Proof> {
     let params = srs.params_for(keys.header.shape.k)?;
     let column = instances.to_vec();
-    let mut transcript = EvmTranscript::<G1Affine, NativeLoader, Vec<u8>, Vec<u8>>::new(Vec::new());
-    create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, ChallengeEvm<G1Affine>, _, _, _>(
+    let mut transcript = EvmTranscript::new(Vec::new());
+    create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, EvmChallenge, _, _, _>(
         &params,
         &keys.pk,
         std::slice::from_ref(circuit),
@@ -108,10 +107,10 @@ pub fn verify(
     }
     let params = srs.params_for(header.shape.k)?;
     let mut unread = proof;
-    let mut transcript = EvmTranscript::<G1Affine, NativeLoader, _, Vec<u8>>::new(&mut unread);
+    let mut transcript = EvmTranscript::new(&mut unread);
     let strategy = SingleStrategy::new(&params);
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, ChallengeEvm<G1Affine>, _, _>(
+        verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, EvmChallenge, _, _>(
             params.as_ref(),
             vk,
             strategy,

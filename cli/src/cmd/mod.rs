@@ -9,4 +9,5 @@ pub mod evm;
 pub mod keys;
 pub mod prove;
 pub mod quickstart;
+pub mod serve;
 pub mod srs;

@@ -1,0 +1,235 @@
+// LoopX in the browser (and Node): prove a wallet model's verdict where the data is.
+//
+//   import * as loopx from './loopx.js';
+//   const pkg = await loopx.load('/packages/risk_mlp/');            // fetches model.json, pk.bin, vk.bin, srs.bin
+//   const proof = await loopx.prove(pkg, { tx_count: 12, … }, '0x…'); // the proof file `loopx prove` writes
+//   const claim = await loopx.verify(pkg, proof);                    // { valid: true, wallet, outputs, … }
+//
+// In a page, proving runs in a Web Worker (the page stays responsive); under Node it runs
+// in-process. Nothing leaves the device: the only requests are the package's and the bundle's files.
+import * as engine from './engine.js';
+
+const PACKAGE_FILES = ['model.json', 'pk.bin', 'vk.bin', 'srs.bin'];
+const inBrowser = typeof window !== 'undefined' || typeof WorkerGlobalScope !== 'undefined';
+
+let runner = null;
+let nextPackage = 1;
+
+/** Errors from LoopX carry the prover's own sentence. */
+export class LoopxError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'LoopxError';
+  }
+}
+
+// Runs engine requests in a Web Worker, restarting it (and reopening its packages) after a crash.
+class WorkerRunner {
+  constructor() {
+    this.pending = new Map();
+    this.opened = new Map();
+    this.nextId = 1;
+    this.worker = null;
+  }
+
+  spawn() {
+    this.worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+    this.worker.onmessage = (event) => {
+      const { id, progress, ok, value, error, fatal } = event.data;
+      const call = this.pending.get(id);
+      if (!call) return;
+      if (progress !== undefined) {
+        call.onProgress?.({ stage: progress });
+        return;
+      }
+      this.pending.delete(id);
+      if (fatal) this.restart();
+      ok ? call.resolve(value) : call.reject(new LoopxError(error));
+    };
+    this.worker.onerror = (event) => {
+      const message = `the prover worker failed: ${event.message || 'could not start (is the bundle built?)'}`;
+      for (const call of this.pending.values()) call.reject(new LoopxError(message));
+      this.pending.clear();
+      this.restart();
+    };
+    this.reopened = new Set();
+  }
+
+  restart() {
+    this.worker?.terminate();
+    this.worker = null;
+  }
+
+  async call(request, onProgress) {
+    if (!this.worker) this.spawn();
+    if (request.op !== 'open' && request.id !== undefined && !this.reopened.has(request.id)) {
+      const open = this.opened.get(request.id);
+      if (open) await this.send(open);
+    }
+    return this.send(request, onProgress);
+  }
+
+  send(request, onProgress) {
+    if (request.op === 'open') {
+      this.opened.set(request.id, request);
+      this.reopened.add(request.id);
+    }
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, onProgress });
+      this.worker.postMessage({ id, request });
+    });
+  }
+}
+
+// Runs engine requests on the calling thread (Node, or a page that asks for it).
+class InlineRunner {
+  constructor() {
+    this.started = null;
+  }
+
+  async call(request, onProgress) {
+    if (!this.started) this.started = readBytes(new URL('./pkg/loopx_wasm_bg.wasm', import.meta.url)).then(engine.start);
+    await this.started;
+    try {
+      return await engine.handle(request, (stage) => onProgress?.({ stage }));
+    } catch (error) {
+      throw new LoopxError(error && error.message ? error.message : String(error));
+    }
+  }
+}
+
+function getRunner() {
+  if (!runner) runner = inBrowser && typeof Worker !== 'undefined' ? new WorkerRunner() : new InlineRunner();
+  return runner;
+}
+
+async function readBytes(url, onProgress) {
+  const href = String(url);
+  if (!inBrowser && !/^https?:/.test(href)) {
+    const { readFile } = await import('node:fs/promises');
+    const { fileURLToPath } = await import('node:url');
+    const bytes = new Uint8Array(await readFile(href.startsWith('file:') ? fileURLToPath(href) : href));
+    onProgress?.(bytes.length, bytes.length);
+    return bytes;
+  }
+  const response = await fetch(href);
+  if (!response.ok) throw new LoopxError(`cannot fetch ${href}: HTTP ${response.status}`);
+  const total = Number(response.headers.get('content-length')) || 0;
+  if (!response.body || !onProgress) return new Uint8Array(await response.arrayBuffer());
+  const reader = response.body.getReader();
+  const chunks = [];
+  let loaded = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    loaded += value.length;
+    onProgress(loaded, total);
+  }
+  const bytes = new Uint8Array(loaded);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return bytes;
+}
+
+function joinUrl(base, file) {
+  const text = String(base);
+  return text.endsWith('/') ? text + file : `${text}/${file}`;
+}
+
+/**
+ * Fetches a package (the directory `loopx setup` wrote, as `loopx serve` serves it) and opens it
+ * in the prover. Resolves to a package handle: `{ url, name, info, sizes, download_ms }`, where
+ * `info` lists the model id and its features (name, unit, min, max) in the model's order.
+ * `onProgress({stage, loaded, total})` follows the downloads.
+ */
+export async function load(packageUrl, { onProgress } = {}) {
+  const started = Date.now();
+  const files = {};
+  const sizes = {};
+  const loadedBy = {};
+  let grandTotal = 0;
+  await Promise.all(
+    PACKAGE_FILES.map(async (file) => {
+      const bytes = await readBytes(joinUrl(packageUrl, file), (loaded, total) => {
+        loadedBy[file] = { loaded, total };
+        const sum = Object.values(loadedBy).reduce((a, b) => ({ loaded: a.loaded + b.loaded, total: a.total + b.total }), { loaded: 0, total: 0 });
+        grandTotal = sum.total;
+        onProgress?.({ stage: 'downloading the package', loaded: sum.loaded, total: sum.total });
+      });
+      sizes[file] = bytes.length;
+      files[file] = bytes;
+    }),
+  );
+  const id = nextPackage++;
+  const name = String(packageUrl);
+  const model = new TextDecoder().decode(files['model.json']);
+  onProgress?.({ stage: 'opening the package', loaded: grandTotal, total: grandTotal });
+  const opened = await getRunner().call({
+    op: 'open',
+    id,
+    name,
+    files: { model, pk: files['pk.bin'], vk: files['vk.bin'], srs: files['srs.bin'] },
+  });
+  return { id, url: name, name: opened.info.name, info: opened.info, version: opened.version, sizes, download_ms: Date.now() - started };
+}
+
+/** The input document the prover reads: features in the model's order (`{"input_data": [[…]]}`). */
+export function inputDocument(pkg, features) {
+  if (typeof features === 'string') return features;
+  if (Array.isArray(features)) return JSON.stringify({ input_data: [features] });
+  if (features && (features.input_data || features.features)) return JSON.stringify(features);
+  if (features && (features.commitment !== undefined || features.signature !== undefined)) {
+    throw new LoopxError('credentials are not proven in the browser yet: pass the features ({name: value})');
+  }
+  if (!features || typeof features !== 'object') throw new LoopxError('features must be an object {name: value}, an array or a JSON input document');
+  const names = pkg.info.features.map((f) => f.name);
+  const unknown = Object.keys(features).filter((name) => !names.includes(name));
+  if (unknown.length) throw new LoopxError(`unknown feature ${unknown.join(', ')} (the model takes ${names.join(', ')})`);
+  const row = names.map((name) => {
+    const value = features[name];
+    if (value === undefined || value === '' || value === null) throw new LoopxError(`feature ${name} is missing`);
+    const number = Number(value);
+    if (!Number.isFinite(number)) throw new LoopxError(`feature ${name} = ${value} is not a number`);
+    return number;
+  });
+  return JSON.stringify({ input_data: [row] });
+}
+
+/**
+ * Proves `features` (an object {name: value}, an array in the model's order, or an input
+ * document) for `wallet` (0x + 40 hex digits). Resolves to the proof file `loopx prove` writes,
+ * parsed; its exact text is `proof.text` (not enumerable). `salt`: hex field element, or fresh.
+ */
+export async function prove(pkg, features, wallet, { salt, onProgress } = {}) {
+  if (typeof wallet !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(wallet.trim())) {
+    throw new LoopxError(`wallet \`${wallet}\` is not an address (0x + 40 hex digits)`);
+  }
+  const input = inputDocument(pkg, features);
+  const value = await getRunner().call({ op: 'prove', id: pkg.id, input, wallet: wallet.trim(), salt }, onProgress);
+  const proof = JSON.parse(value.proof);
+  Object.defineProperty(proof, 'text', { value: value.proof, enumerable: false });
+  Object.defineProperty(proof, 'timing', { value: { load_ms: value.load_ms, prove_ms: value.prove_ms }, enumerable: false });
+  return proof;
+}
+
+/**
+ * Verifies a proof file (object or JSON text) against the package. Resolves to the verified
+ * claim `{valid: true, wallet, outputs, commitment, model_id, vk_digest, dev_srs, k, …}` (what
+ * `loopx verify --json` prints), or `{valid: false, …}`; rejects a malformed or mismatched file.
+ */
+export async function verify(pkg, proofFile, { onProgress } = {}) {
+  const text = typeof proofFile === 'string' ? proofFile : proofFile.text ?? JSON.stringify(proofFile);
+  const value = await getRunner().call({ op: 'verify', id: pkg.id, proof: text }, onProgress);
+  Object.defineProperty(value.claim, 'verify_ms', { value: value.verify_ms, enumerable: false });
+  return value.claim;
+}
+
+/** Frees a package's memory in the prover. */
+export async function close(pkg) {
+  await getRunner().call({ op: 'close', id: pkg.id });
+}
