@@ -127,7 +127,7 @@ impl ModelKeys {
     /// Reads `pk.bin` from `dir`.
     pub fn load(dir: &Path) -> Result<Self> {
         let path = dir.join(PK_FILE);
-        let bytes = std::fs::read(&path).map_err(|e| ProverError::io("read", &path, e))?;
+        let bytes = std::fs::read(&path).map_err(|e| artifact::ArtifactError::io("read", &path, e))?;
         Self::from_bytes(&path, bytes)
     }
 
