@@ -1,11 +1,12 @@
-// The page: pick a served package, enter or load features, prove in the worker, show, verify
-// and download the proof. It exposes the module as `window.loopx` (and its state as
+// The page: pick a served package, enter or load features (or load an issuer's credential),
+// prove in the worker, show, verify and download the proof, and submit it to a WalletAttributes
+// contract through the injected wallet. It exposes the module as `window.loopx` (and its state as
 // `window.loopxPage`) so that scripts and tests can drive the same code the buttons do.
 import * as loopx from './loopx.js';
 
 window.loopx = loopx;
 const $ = (id) => document.getElementById(id);
-const page = { packages: [], pkg: null, proof: null, claim: null, timings: {} };
+const page = { packages: [], pkg: null, proof: null, claim: null, credential: null, submission: null, timings: {} };
 window.loopxPage = page;
 
 function showError(error) {
@@ -80,6 +81,7 @@ async function selectModel(url) {
     });
     setBusy('');
     renderForm(page.pkg.info);
+    if (page.credential) useCredential(page.credential, 'the credential');
     const mb = Object.values(page.pkg.sizes).reduce((a, b) => a + b, 0) / 1e6;
     $('model-status').textContent = `${page.pkg.info.name}: ${mb.toFixed(1)} MB in ${(page.pkg.download_ms / 1000).toFixed(1)} s`;
     $('prove').disabled = false;
@@ -99,11 +101,12 @@ function describeOutputs(proof) {
 
 async function proveNow() {
   showError('');
+  document.body.dataset.state = 'proving';
   $('result-section').hidden = true;
   $('prove').disabled = true;
   const clock = ticking('starting');
   try {
-    const proof = await loopx.prove(page.pkg, formFeatures(), $('wallet').value, {
+    const proof = await loopx.prove(page.pkg, page.credential ?? formFeatures(), $('wallet').value, {
       onProgress: ({ stage }) => clock.stage(stage),
     });
     const total = clock.stop();
@@ -117,6 +120,7 @@ async function proveNow() {
       ['commitment', proof.commitment],
       ['outputs', JSON.stringify(proof.outputs)],
       ['proved in', `${(proof.timing.prove_ms / 1000).toFixed(2)} s (key loaded in ${(proof.timing.load_ms / 1000).toFixed(2)} s), k = ${proof.k}${proof.dev_srs ? ', dev SRS (insecure)' : ''}`],
+      ['prover memory', `${(proof.timing.wasm_memory_bytes / 2 ** 20).toFixed(0)} MiB of wasm memory`],
     ];
     $('summary').replaceChildren(...rows.map(([k, v]) => {
       const tr = document.createElement('tr');
@@ -126,6 +130,8 @@ async function proveNow() {
     $('proof-bytes').textContent = proof.proof;
     $('verdict').textContent = '';
     $('result-section').hidden = false;
+    $('submit-section').hidden = false;
+    $('submitted').textContent = '';
     document.body.dataset.state = 'proved';
   } catch (error) {
     clock.stop();
@@ -138,6 +144,7 @@ async function proveNow() {
 
 async function verifyNow() {
   showError('');
+  document.body.dataset.state = 'verifying';
   const clock = ticking('verifying');
   try {
     const claim = await loopx.verify(page.pkg, page.proof, { onProgress: ({ stage }) => clock.stage(stage) });
@@ -151,6 +158,7 @@ async function verifyNow() {
   } catch (error) {
     clock.stop();
     showError(error);
+    document.body.dataset.state = 'error';
   }
 }
 
@@ -161,6 +169,42 @@ function downloadProof() {
   link.click();
   link.remove();
   setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+}
+
+async function submitNow() {
+  showError('');
+  document.body.dataset.state = 'submitting';
+  const clock = ticking('submitting');
+  try {
+    const submission = await loopx.submit(page.proof, $('consumer').value, { onProgress: ({ stage }) => clock.stage(stage) });
+    clock.stop();
+    page.submission = submission;
+    $('submitted').textContent = `Recorded: transaction ${submission.tx_hash} from ${submission.from} in block ${submission.block_number} (${submission.gas_used} gas).`;
+    document.body.dataset.state = 'submitted';
+  } catch (error) {
+    clock.stop();
+    showError(error);
+    document.body.dataset.state = 'submit-failed';
+  }
+}
+
+/** Takes a credential file: its features fill the (then read-only) form, its wallet the wallet. */
+function useCredential(text, fileName) {
+  const credential = JSON.parse(text);
+  if (!loopx.isCredential(credential)) throw new Error('this is not a credential file (no format, issuer or signature)');
+  page.credential = text;
+  fillForm({ features: Object.fromEntries((credential.features ?? []).map((f) => [f.name, f.value])) });
+  for (const input of $('features-form').querySelectorAll('input')) input.readOnly = true;
+  if (typeof credential.wallet === 'string') $('wallet').value = credential.wallet;
+  const expires = Number.isFinite(credential.expires_at) ? new Date(credential.expires_at * 1000).toISOString().slice(0, 10) : '?';
+  $('credential-status').textContent = `${fileName}: issued by ${credential.issuer} for ${credential.wallet}, expires ${expires}; checked when you prove.`;
+}
+
+function forgetCredential() {
+  page.credential = null;
+  $('credential-file').value = '';
+  $('credential-status').textContent = '';
+  for (const input of $('features-form').querySelectorAll('input')) input.readOnly = false;
 }
 
 async function connectWallet() {
@@ -183,13 +227,26 @@ async function main() {
   $('verify').onclick = verifyNow;
   $('download').onclick = downloadProof;
   $('connect').onclick = connectWallet;
+  $('submit').onclick = submitNow;
   $('features-file').onchange = async (event) => {
     showError('');
     const [file] = event.target.files;
     if (!file) return;
     try {
+      forgetCredential();
       fillForm(JSON.parse(await file.text()));
     } catch (error) {
+      showError(`${file.name}: ${error.message}`);
+    }
+  };
+  $('credential-file').onchange = async (event) => {
+    showError('');
+    const [file] = event.target.files;
+    if (!file) return;
+    try {
+      useCredential(await file.text(), file.name);
+    } catch (error) {
+      forgetCredential();
       showError(`${file.name}: ${error.message}`);
     }
   };

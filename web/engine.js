@@ -1,7 +1,8 @@
 // The proving engine: the wasm module and the packages opened in it. It runs wherever the prover
 // runs — inside the page's Web Worker (worker.js), or in-process under Node — and answers the
-// requests loopx.js sends: {op: "open" | "prove" | "verify", ...}. Every answer is plain data.
-import init, { LoopxPackage, version } from './pkg/loopx_wasm.js';
+// requests loopx.js sends: {op: "open" | "prove" | "proveCredential" | "verify" | "calldata" |
+// "close", ...}. Every answer is plain data.
+import init, { LoopxPackage, memoryBytes, submitCalldata, version } from './pkg/loopx_wasm.js';
 
 let ready = null;
 const packages = new Map();
@@ -28,16 +29,21 @@ export async function handle(request, progress) {
       packages.set(id, opened);
       return { info: JSON.parse(opened.info()), version: version() };
     }
-    case 'prove': {
+    case 'prove':
+    case 'proveCredential': {
       const opened = lookup(request.id);
       const started = now();
       progress('loading the proving key');
       opened.loadProver();
       const loaded = now();
-      progress('proving');
-      const text = opened.prove(request.input, request.wallet, request.salt ?? undefined);
-      return { proof: text, load_ms: loaded - started, prove_ms: now() - loaded };
+      progress(request.op === 'prove' ? 'proving' : 'checking the credential and proving');
+      const text = request.op === 'prove'
+        ? opened.prove(request.input, request.wallet, request.salt ?? undefined)
+        : opened.proveCredential(request.credential, request.wallet ?? undefined, request.issuer ?? undefined);
+      return { proof: text, load_ms: loaded - started, prove_ms: now() - loaded, memory_bytes: memoryBytes() };
     }
+    case 'calldata':
+      return submitCalldata(request.proof);
     case 'verify': {
       const opened = lookup(request.id);
       const started = now();

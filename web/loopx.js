@@ -4,9 +4,12 @@
 //   const pkg = await loopx.load('/packages/risk_mlp/');            // fetches model.json, pk.bin, vk.bin, srs.bin
 //   const proof = await loopx.prove(pkg, { tx_count: 12, … }, '0x…'); // the proof file `loopx prove` writes
 //   const claim = await loopx.verify(pkg, proof);                    // { valid: true, wallet, outputs, … }
+//   const proof2 = await loopx.prove(pkg, credential);               // an issuer's credential file (parsed or text)
+//   const tx = await loopx.submit(proof, consumerAddress);           // WalletAttributes.submit via window.ethereum
 //
 // In a page, proving runs in a Web Worker (the page stays responsive); under Node it runs
-// in-process. Nothing leaves the device: the only requests are the package's and the bundle's files.
+// in-process. Nothing leaves the device: the only requests are the package's and the bundle's
+// files, and the one transaction `submit` asks the user's wallet to send.
 import * as engine from './engine.js';
 
 const PACKAGE_FILES = ['model.json', 'pk.bin', 'vk.bin', 'srs.bin'];
@@ -178,14 +181,26 @@ export async function load(packageUrl, { onProgress } = {}) {
   return { id, url: name, name: opened.info.name, info: opened.info, version: opened.version, sizes, download_ms: Date.now() - started };
 }
 
+/** Whether `value` (an object, or JSON text) is an issuer credential rather than features. */
+export function isCredential(value) {
+  let object = value;
+  if (typeof value === 'string') {
+    if (!/"(format|signature|issuer)"\s*:/.test(value)) return false;
+    try {
+      object = JSON.parse(value);
+    } catch {
+      return true; // looks like one; the prover says what is wrong with it
+    }
+  }
+  return Boolean(object && typeof object === 'object' && !Array.isArray(object)
+    && ('signature' in object || 'issuer' in object || String(object.format ?? '').startsWith('loopx-credential')));
+}
+
 /** The input document the prover reads: features in the model's order (`{"input_data": [[…]]}`). */
 export function inputDocument(pkg, features) {
   if (typeof features === 'string') return features;
   if (Array.isArray(features)) return JSON.stringify({ input_data: [features] });
   if (features && (features.input_data || features.features)) return JSON.stringify(features);
-  if (features && (features.commitment !== undefined || features.signature !== undefined)) {
-    throw new LoopxError('credentials are not proven in the browser yet: pass the features ({name: value})');
-  }
   if (!features || typeof features !== 'object') throw new LoopxError('features must be an object {name: value}, an array or a JSON input document');
   const names = pkg.info.features.map((f) => f.name);
   const unknown = Object.keys(features).filter((name) => !names.includes(name));
@@ -200,21 +215,45 @@ export function inputDocument(pkg, features) {
   return JSON.stringify({ input_data: [row] });
 }
 
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+
+function checkAddress(value, what) {
+  if (typeof value !== 'string' || !ADDRESS.test(value.trim())) {
+    throw new LoopxError(`${what} \`${value}\` is not an address (0x + 40 hex digits)`);
+  }
+  return value.trim();
+}
+
 /**
  * Proves `features` (an object {name: value}, an array in the model's order, or an input
- * document) for `wallet` (0x + 40 hex digits). Resolves to the proof file `loopx prove` writes,
- * parsed; its exact text is `proof.text` (not enumerable). `salt`: hex field element, or fresh.
+ * document) for `wallet` (0x + 40 hex digits), or an issuer's credential file (parsed or text;
+ * see `isCredential`), which is checked as `loopx prove --credential` checks it (signature,
+ * `issuer` when given, validity, schema, ranges; `wallet`, when given, must be the
+ * credential's) and proven with its salt. Resolves to the proof file `loopx prove` writes,
+ * parsed; its exact text is `proof.text` and its timings `proof.timing` (not enumerable).
+ * `salt`: hex field element, or fresh (features only).
  */
-export async function prove(pkg, features, wallet, { salt, onProgress } = {}) {
-  if (typeof wallet !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(wallet.trim())) {
-    throw new LoopxError(`wallet \`${wallet}\` is not an address (0x + 40 hex digits)`);
+export async function prove(pkg, features, wallet, { salt, issuer, onProgress } = {}) {
+  let request;
+  if (isCredential(features)) {
+    const credential = typeof features === 'string' ? features : JSON.stringify(features);
+    const given = wallet === undefined || wallet === null || String(wallet).trim() === '' ? undefined : checkAddress(wallet, 'wallet');
+    request = { op: 'proveCredential', id: pkg.id, credential, wallet: given, issuer: issuer ? checkAddress(issuer, 'issuer') : undefined };
+  } else {
+    request = { op: 'prove', id: pkg.id, input: inputDocument(pkg, features), wallet: checkAddress(wallet, 'wallet'), salt };
   }
-  const input = inputDocument(pkg, features);
-  const value = await getRunner().call({ op: 'prove', id: pkg.id, input, wallet: wallet.trim(), salt }, onProgress);
+  const value = await getRunner().call(request, onProgress);
   const proof = JSON.parse(value.proof);
   Object.defineProperty(proof, 'text', { value: value.proof, enumerable: false });
-  Object.defineProperty(proof, 'timing', { value: { load_ms: value.load_ms, prove_ms: value.prove_ms }, enumerable: false });
+  Object.defineProperty(proof, 'timing', {
+    value: { load_ms: value.load_ms, prove_ms: value.prove_ms, wasm_memory_bytes: value.memory_bytes },
+    enumerable: false,
+  });
   return proof;
+}
+
+function proofText(proofFile) {
+  return typeof proofFile === 'string' ? proofFile : proofFile.text ?? JSON.stringify(proofFile);
 }
 
 /**
@@ -223,10 +262,78 @@ export async function prove(pkg, features, wallet, { salt, onProgress } = {}) {
  * `loopx verify --json` prints), or `{valid: false, …}`; rejects a malformed or mismatched file.
  */
 export async function verify(pkg, proofFile, { onProgress } = {}) {
-  const text = typeof proofFile === 'string' ? proofFile : proofFile.text ?? JSON.stringify(proofFile);
-  const value = await getRunner().call({ op: 'verify', id: pkg.id, proof: text }, onProgress);
+  const value = await getRunner().call({ op: 'verify', id: pkg.id, proof: proofText(proofFile) }, onProgress);
   Object.defineProperty(value.claim, 'verify_ms', { value: value.verify_ms, enumerable: false });
   return value.claim;
+}
+
+/** The `WalletAttributes.submit(modelId, proof, instances)` calldata (`0x…`) of a proof file. */
+export async function submitCalldata(proofFile) {
+  return getRunner().call({ op: 'calldata', proof: proofText(proofFile) });
+}
+
+// An EIP-1193 error as one sentence (4001: the user said no).
+function walletError(what, error) {
+  const reason = error?.code === 4001 ? 'the request was rejected in the wallet' : (error?.data?.message || error?.message || String(error));
+  return new LoopxError(`${what}: ${reason}`);
+}
+
+async function receiptOf(ethereum, hash, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const receipt = await ethereum.request({ method: 'eth_getTransactionReceipt', params: [hash] });
+    if (receipt) return receipt;
+    if (Date.now() > deadline) throw new LoopxError(`transaction ${hash} was not mined within ${timeoutMs / 1000} s; check it in your wallet`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+/**
+ * Submits a proof to a `WalletAttributes` consumer contract at `consumer` through an EIP-1193
+ * wallet (`ethereum`, by default the page's injected `window.ethereum`): asks for an account
+ * (`eth_requestAccounts`), sends `submit(modelId, proof, instances)` from it
+ * (`eth_sendTransaction`; the wallet signs) and waits for the receipt. The contract records the
+ * attribute only when the account is the proof's wallet (or a submitter it allowed). Resolves
+ * to `{tx_hash, from, block_number, gas_used}`; rejects when the wallet refuses or the
+ * transaction reverts. The transaction is the only thing sent anywhere.
+ */
+export async function submit(proofFile, consumer, { ethereum = globalThis.ethereum, onProgress, timeoutMs = 120000 } = {}) {
+  if (!ethereum || typeof ethereum.request !== 'function') {
+    throw new LoopxError('no injected wallet (window.ethereum): install an Ethereum wallet extension, or pass {ethereum: provider}');
+  }
+  const to = checkAddress(consumer, 'the consumer contract');
+  const data = await submitCalldata(proofFile);
+  onProgress?.({ stage: 'asking the wallet for an account' });
+  let accounts;
+  try {
+    accounts = await ethereum.request({ method: 'eth_requestAccounts' });
+  } catch (error) {
+    throw walletError('the wallet gave no account', error);
+  }
+  const from = accounts?.[0];
+  if (!from) throw new LoopxError('the wallet gave no account: unlock it and allow this page');
+  // Estimating first turns a submission the contract would refuse into an error before the
+  // wallet asks the user to sign; the limit gets a quarter more than the estimate, which nodes
+  // give after refunds (an exact one can run out of gas).
+  let gas;
+  try {
+    gas = BigInt(await ethereum.request({ method: 'eth_estimateGas', params: [{ from, to, data }] }));
+  } catch (error) {
+    throw walletError(`${to} refuses this submission from ${from} (is it a WalletAttributes contract with this model registered, and ${from} the proof's wallet?)`, error);
+  }
+  onProgress?.({ stage: 'waiting for the wallet to send the transaction' });
+  let hash;
+  try {
+    hash = await ethereum.request({ method: 'eth_sendTransaction', params: [{ from, to, data, gas: `0x${(gas + gas / 4n).toString(16)}` }] });
+  } catch (error) {
+    throw walletError('the transaction was not sent', error);
+  }
+  onProgress?.({ stage: `waiting for ${hash} to be mined` });
+  const receipt = await receiptOf(ethereum, hash, timeoutMs);
+  if (receipt.status !== '0x1' && receipt.status !== 1) {
+    throw new LoopxError(`transaction ${hash} reverted: is ${to} a WalletAttributes contract with this model registered, and ${from} the proof's wallet?`);
+  }
+  return { tx_hash: hash, from, block_number: Number(receipt.blockNumber), gas_used: Number(receipt.gasUsed) };
 }
 
 /** Frees a package's memory in the prover. */

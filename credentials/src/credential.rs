@@ -1,18 +1,14 @@
 //! The credential file: issuing, reading, checking.
 
 use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use alloy_primitives::{Address, Bytes, Signature, B256};
-use alloy_signer::SignerSync;
-use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolStruct;
 use halo2curves::bn256::Fr;
-use halo2curves::ff::{Field, PrimeField};
-use loopx_models::{QuantizedModel, Schema, SchemaId};
-use rand::rngs::OsRng;
-use rand::RngCore;
+use halo2curves::ff::PrimeField;
+use loopx_models::{ModelPackage, QuantizedModel, Schema, SchemaId};
 use serde::{Deserialize, Serialize};
+use web_time::{SystemTime, UNIX_EPOCH};
 
 use crate::eip712::{credential_domain, FeatureCredential};
 use crate::error::CredentialError;
@@ -91,74 +87,21 @@ pub struct Credential {
     pub signature: Bytes,
 }
 
-/// What an issuer signs for one wallet.
-#[derive(Clone, Debug)]
-pub struct IssueRequest<'a> {
-    /// The feature schema (with a canonical encoding).
-    pub schema: &'a Schema,
-    /// Feature values, in the schema's order.
-    pub values: &'a [f64],
-    /// The wallet.
-    pub wallet: Address,
-    /// Issue time (unix seconds).
-    pub issued_at: u64,
-    /// Expiry (unix seconds).
-    pub expires_at: u64,
-    /// EIP-712 chain id.
-    pub chain_id: u64,
-}
-
-/// Seconds since the Unix epoch.
+/// Seconds since the Unix epoch (the browser's clock in a browser).
 pub fn now_unix() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
-/// Issues a credential: checks and encodes the features, draws the salt and the uid from the OS
-/// CSPRNG, commits and signs.
-pub fn issue(request: &IssueRequest<'_>, signer: &PrivateKeySigner) -> Result<Credential, CredentialError> {
-    let schema = request.schema;
-    let schema_id = schema.id()?;
-    let encoded = schema.encode_row(request.values)?;
-    if request.expires_at <= request.issued_at {
-        return Err(CredentialError::Malformed {
-            what: "the request".into(),
-            message: "expires_at must be after issued_at".into(),
-        });
-    }
-    let salt = Fr::random(OsRng);
-    let mut uid = [0u8; 32];
-    OsRng.fill_bytes(&mut uid);
-    let commitment = loopx_circuits::commitment(&schema_id, wallet_fr(&request.wallet), salt, &encoded);
-    let mut credential = Credential {
-        format: CREDENTIAL_FORMAT.into(),
-        schema_id,
-        schema_name: schema.name.clone(),
-        wallet: request.wallet,
-        features: schema
-            .features
-            .iter()
-            .zip(request.values)
-            .zip(&encoded)
-            .map(|((f, value), encoded)| CredentialFeature {
-                name: f.name.clone(),
-                value: *value,
-                encoded: *encoded,
-            })
-            .collect(),
-        salt: fr_to_b256(&salt),
-        commitment: fr_to_b256(&commitment),
-        issued_at: request.issued_at,
-        expires_at: request.expires_at,
-        uid: B256::from(uid),
-        chain_id: request.chain_id,
-        issuer: signer.address(),
-        signature: Bytes::new(),
-    };
-    let signature = signer
-        .sign_hash_sync(&credential.signing_hash())
-        .map_err(|e| CredentialError::BadSignature(format!("signing failed: {e}")))?;
-    credential.signature = Bytes::from(signature.as_bytes().to_vec());
-    Ok(credential)
+/// What proving a credential takes once it checked: the committed integers, the wallet and the
+/// salt, so that the proof's commitment is the one the issuer signed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CredentialOpening {
+    /// The wallet the proof is bound to (the credential's).
+    pub wallet: [u8; 20],
+    /// The committed, canonically encoded features (the model's quantized inputs).
+    pub features: Vec<i64>,
+    /// The commitment's salt.
+    pub salt: Fr,
 }
 
 impl Credential {
@@ -336,6 +279,39 @@ impl Credential {
             });
         }
         model.check_inputs(&self.encoded())?;
+        Ok(())
+    }
+
+    /// Every check made before proving a credential with `package` — by `loopx prove
+    /// --credential` and by the browser alike: [`check`](Self::check) (commitment, signature,
+    /// `trusted` issuer, validity at `now`), [`check_for_model`](Self::check_for_model) (schema id,
+    /// input ranges, `wallet` when given) and, when the package has a schema,
+    /// [`check_schema`](Self::check_schema). Returns what the prover needs.
+    pub fn opening_for(
+        &self,
+        package: &ModelPackage,
+        now: u64,
+        trusted: Option<Address>,
+        wallet: Option<Address>,
+    ) -> Result<CredentialOpening, CredentialError> {
+        self.check(now, trusted)?;
+        self.check_for_model(&package.quantized, wallet)?;
+        if let Some(schema) = &package.schema {
+            self.check_schema(schema)?;
+        }
+        Ok(CredentialOpening { wallet: self.wallet.0 .0, features: self.encoded(), salt: self.salt_fr()? })
+    }
+
+    /// Confirms that a proof made from this credential commits to the signed commitment
+    /// (`commitment`: the proof file's `0x…` hex), so that a consumer contract accepts it.
+    pub fn confirm_proof_commitment(&self, commitment: &str) -> Result<(), CredentialError> {
+        let proven: Option<B256> = commitment.trim().parse().ok();
+        if proven != Some(self.commitment) {
+            return Err(CredentialError::CommitmentMismatch {
+                stated: self.commitment.to_string(),
+                recomputed: commitment.to_string(),
+            });
+        }
         Ok(())
     }
 

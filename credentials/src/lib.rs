@@ -10,7 +10,11 @@
 //! commitment instance.
 //!
 //! The file format is documented on [`Credential`]; [`Credential::check`] is the one place that
-//! decides whether a credential can be used.
+//! decides whether a credential can be used, and [`Credential::opening_for`] the one place that
+//! decides whether it can be proven with a model package (the CLI and the browser both call it).
+//!
+//! Reading and checking a credential builds everywhere, the browser included; issuing one
+//! (signing) is the `issue` feature (on by default).
 
 // Dependency lists stay honest; test builds see the dev-dependencies too, so they are exempt.
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
@@ -18,17 +22,24 @@
 mod credential;
 mod eip712;
 mod error;
+#[cfg(feature = "issue")]
+mod issue;
 
 pub use credential::{
-    issue, now_unix, Credential, IssueRequest, CREDENTIAL_FORMAT, DEFAULT_CHAIN_ID, DEFAULT_VALIDITY_DAYS,
+    now_unix, Credential, CredentialFeature, CredentialOpening, CREDENTIAL_FORMAT, DEFAULT_CHAIN_ID,
+    DEFAULT_VALIDITY_DAYS,
 };
 pub use eip712::{credential_domain, FeatureCredential, DOMAIN_NAME, DOMAIN_VERSION};
 pub use error::CredentialError;
+#[cfg(feature = "issue")]
+pub use issue::{issue, IssueRequest};
 
 pub use alloy_primitives::Address;
+#[cfg(feature = "issue")]
 pub use alloy_signer_local::PrivateKeySigner;
 
 /// Parses an issuer or owner private key (32 bytes of hex, `0x` optional).
+#[cfg(feature = "issue")]
 pub fn parse_private_key(text: &str) -> Result<PrivateKeySigner, CredentialError> {
     text.trim().parse().map_err(|_| CredentialError::InvalidKey)
 }

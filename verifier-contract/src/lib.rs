@@ -55,5 +55,7 @@ pub use package::{
 };
 pub use solc::{compile_solidity, CompiledContract, EIP170_CODE_SIZE_LIMIT, EVM_VERSION, OPTIMIZER_RUNS};
 
+/// The calldata of LoopX's contracts (`verifyProof`, `WalletAttributes`), shared with the browser build.
+pub use loopx_abi as abi;
 /// Re-exported so that callers can name addresses and words without depending on alloy.
 pub use alloy::primitives::{Address, U256};

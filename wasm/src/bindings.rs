@@ -6,7 +6,7 @@
 use getrandom as _;
 use wasm_bindgen::prelude::*;
 
-use crate::{to_json, BrowserPackage};
+use crate::{submit_calldata, to_json, BrowserPackage};
 use loopx_prover::PackageFiles;
 
 #[wasm_bindgen]
@@ -26,6 +26,19 @@ pub fn start() {
 #[wasm_bindgen(js_name = version)]
 pub fn version() -> String {
     env!("CARGO_PKG_VERSION").to_string()
+}
+
+/// The size of this module's linear memory in bytes. Wasm memory only grows, so after a proof
+/// it is the peak the prover needed (what the browser test reports per model).
+#[wasm_bindgen(js_name = memoryBytes)]
+pub fn memory_bytes() -> f64 {
+    (core::arch::wasm32::memory_size::<0>() * 65536) as f64
+}
+
+/// The `WalletAttributes.submit` calldata (`0x…` hex) of a proof file's JSON text.
+#[wasm_bindgen(js_name = submitCalldata)]
+pub fn submit_calldata_hex(proof: &str) -> Result<String, JsError> {
+    submit_calldata(proof).map_err(js_error)
 }
 
 /// A model package opened from the bytes of its files.
@@ -75,6 +88,23 @@ impl LoopxPackage {
     /// `loopx prove` writes it. `salt`: hex field element, or a fresh random one when absent.
     pub fn prove(&self, input: &str, wallet: &str, salt: Option<String>) -> Result<String, JsError> {
         let file = self.inner.prove(input, wallet, salt.as_deref()).map_err(js_error)?;
+        to_json("the proof file", &file).map_err(js_error)
+    }
+
+    /// Proves an issuer's credential (its file's JSON text) after the checks of
+    /// `loopx prove --credential`; `wallet` and `issuer` (0x addresses), when given, must be the
+    /// credential's. Returns the proof file's JSON text.
+    #[wasm_bindgen(js_name = proveCredential)]
+    pub fn prove_credential(
+        &self,
+        credential: &str,
+        wallet: Option<String>,
+        issuer: Option<String>,
+    ) -> Result<String, JsError> {
+        let file = self
+            .inner
+            .prove_credential(credential, wallet.as_deref(), issuer.as_deref())
+            .map_err(js_error)?;
         to_json("the proof file", &file).map_err(js_error)
     }
 

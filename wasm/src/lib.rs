@@ -4,6 +4,10 @@
 //! and native verification into a verified claim. Everything goes through the prover's
 //! [`Package`] facade; this crate only converts between JavaScript values and it.
 //!
+//! A credential file (`loopx credential issue`) is proven after the same checks as
+//! `loopx prove --credential` ([`Credential::opening_for`]), and the `WalletAttributes.submit`
+//! calldata the page sends through the user's wallet is `loopx-abi`'s ([`submit_calldata`]).
+//!
 //! [`BrowserPackage`] is plain Rust (tested natively); the `bindings` module, compiled for
 //! `wasm32`, wraps it for wasm-bindgen as the `LoopxPackage` class that `web/loopx.js` drives.
 //! Proving is single-threaded in this build (halo2 without `multicore`). Natively, [`serve`] is
@@ -16,6 +20,8 @@ pub mod serve;
 
 use std::cell::OnceCell;
 
+use loopx_abi::AbiError;
+use loopx_credentials::{now_unix, Address, Credential, CredentialError};
 use loopx_models::{ModelError, ModelPackage};
 use loopx_prover::proof::fr_from_hex;
 use loopx_prover::{
@@ -39,6 +45,12 @@ pub enum BrowserError {
     /// A salt that is not a field element.
     #[error("salt `{0}` is not a hex field element below the BN254 modulus")]
     InvalidSalt(String),
+    /// The credential cannot be proven (malformed, edited, expired, another issuer, schema or wallet).
+    #[error("the credential cannot be proven: {0}")]
+    Credential(#[from] CredentialError),
+    /// A proof file that cannot be turned into calldata.
+    #[error(transparent)]
+    Abi(#[from] AbiError),
     /// A JSON value could not be written.
     #[error("cannot encode {what} as JSON: {message}")]
     Encode {
@@ -167,6 +179,29 @@ impl BrowserPackage {
         Ok(self.prover()?.prove(&request)?)
     }
 
+    /// Proves an issuer's credential (the text of its file): checks it exactly as
+    /// `loopx prove --credential` does — commitment, signature, `issuer` when given, validity
+    /// now, the package's schema and input ranges, and `wallet` when given — then proves its
+    /// committed features with its salt, so the proof's commitment is the one the issuer signed.
+    pub fn prove_credential(
+        &self,
+        credential_json: &str,
+        wallet: Option<&str>,
+        issuer: Option<&str>,
+    ) -> Result<ProofFile> {
+        let credential = Credential::from_json(credential_json, "the credential file")?;
+        let address = |text: Option<&str>| -> Result<Option<Address>> {
+            let text = text.map(str::trim).filter(|t| !t.is_empty());
+            Ok(text.map(parse_wallet).transpose()?.map(Address::from))
+        };
+        let opening = credential.opening_for(self.model(), now_unix(), address(issuer)?, address(wallet)?)?;
+        let request =
+            ProofRequest { features: &opening.features, wallet: opening.wallet, salt: opening.salt };
+        let file = self.prover()?.prove(&request)?;
+        credential.confirm_proof_commitment(&file.commitment)?;
+        Ok(file)
+    }
+
     /// Verifies the text of a proof file: `Ok(Some(claim))` when valid, `Ok(None)` when the proof
     /// does not verify, an error when the file is malformed or disagrees with its own proof.
     /// The dev-SRS policy is `loopx verify`'s: accepted, and the claim says so.
@@ -180,6 +215,13 @@ impl BrowserPackage {
             Err(other) => Err(other.into()),
         }
     }
+}
+
+/// The `WalletAttributes.submit(modelId, proof, instances)` calldata of a proof file's text, as
+/// `0x…` hex: the `data` of the transaction the page asks the user's wallet to send.
+pub fn submit_calldata(proof_json: &str) -> Result<String> {
+    let file = ProofFile::parse(proof_json)?;
+    Ok(format!("0x{}", hex::encode(loopx_abi::submit_calldata(&file)?)))
 }
 
 /// A value as pretty JSON (the proof file is written exactly as `loopx prove` writes it).

@@ -71,16 +71,11 @@ pub fn prove_credential(
     let credential = Credential::load(path)?;
     let issuer = issuer.map(|i| parse_address(i, "--issuer")).transpose()?;
     let what = || format!("the credential {} cannot be proven", path.display());
-    credential.check(now_unix(), issuer).with_context(what)?;
-    credential.check_for_model(&dir.package.quantized, wallet.map(Address::from)).with_context(what)?;
-    if let Some(schema) = &dir.package.schema {
-        credential.check_schema(schema).with_context(what)?;
-    }
-    let file =
-        prove_features(dir, &credential.encoded(), credential.wallet.0 .0, credential.salt_fr()?, out)?;
-    if file.commitment != credential.commitment.to_string() {
-        bail!("the proof commits to {}, not to the credential's {}", file.commitment, credential.commitment);
-    }
+    let opening = credential
+        .opening_for(&dir.package, now_unix(), issuer, wallet.map(Address::from))
+        .with_context(what)?;
+    let file = prove_features(dir, &opening.features, opening.wallet, opening.salt, out)?;
+    credential.confirm_proof_commitment(&file.commitment)?;
     Ok(file)
 }
 

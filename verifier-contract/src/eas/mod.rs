@@ -157,8 +157,9 @@ async fn connect(rpc_url: &str, private_key: &str) -> Result<(impl Provider, Add
 }
 
 /// Sends `calldata` to `to` from the key's account and waits for a successful receipt. A revert
-/// becomes [`VerifierError::Reverted`] with the consumer's or EAS's error decoded when possible.
-async fn transact(
+/// becomes [`VerifierError::Reverted`] with the consumer's or EAS's error decoded when possible
+/// (`WalletAttributes` shares the consumer's errors, so it is called through this too).
+pub async fn transact(
     rpc_url: &str,
     private_key: &str,
     to: Address,
@@ -436,8 +437,8 @@ pub async fn credential_digest(
         .map_err(|e| VerifierError::InvalidInput(format!("credentialDigest returned undecodable data: {e}")))
 }
 
-/// An `eth_call` to a contract that must have code.
-async fn read(rpc_url: &str, to: Address, calldata: Vec<u8>) -> Result<Vec<u8>, VerifierError> {
+/// An `eth_call` to a contract that must have code; its return data.
+pub async fn read(rpc_url: &str, to: Address, calldata: Vec<u8>) -> Result<Vec<u8>, VerifierError> {
     let url = chain::parse_url(rpc_url)?;
     let provider = ProviderBuilder::new().connect_http(url);
     let code = chain::with_timeout(rpc_url, provider.get_code_at(to)).await?;
