@@ -8,7 +8,9 @@ use std::sync::{mpsc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use loopx_models::ModelPackage;
-use loopx_prover::{format_wallet, random_salt, ModelKeys, Package, PackageProver, ProofFile, ProofRequest};
+use loopx_prover::{
+    format_wallet, random_salt, ModelKeys, Package, PackageProver, ProofFile, ProofRequest, TranscriptKind,
+};
 use loopx_srs::{Srs, SrsPolicy};
 use serde::{Deserialize, Serialize};
 
@@ -101,22 +103,35 @@ pub struct BatchSummary {
 #[derive(Debug)]
 pub struct BatchProver {
     prover: PackageProver,
+    transcript: TranscriptKind,
 }
 
 impl BatchProver {
     /// Loads the package's proving key and SRS (once, for every row), if `policy` admits the SRS.
     pub fn load(dir: &Package, policy: SrsPolicy) -> Result<Self> {
-        Ok(BatchProver { prover: dir.prover(policy)? })
+        Ok(BatchProver { prover: dir.prover(policy)?, transcript: TranscriptKind::Evm })
     }
 
     /// A prover from parts; the keys must belong to the package and the SRS be large enough.
     pub fn new(package: ModelPackage, keys: ModelKeys, srs: Srs) -> Result<Self> {
-        Ok(BatchProver { prover: PackageProver::new(package, keys, srs)? })
+        Ok(BatchProver { prover: PackageProver::new(package, keys, srs)?, transcript: TranscriptKind::Evm })
     }
 
     /// The model package.
     pub fn package(&self) -> &ModelPackage {
         self.prover.package()
+    }
+
+    /// Makes proofs in `transcript` ([`TranscriptKind::Poseidon`]: for `loopx aggregate`); an
+    /// existing proof in another transcript is reported as a failed row, never skipped as done.
+    pub fn with_transcript(mut self, transcript: TranscriptKind) -> Self {
+        self.transcript = transcript;
+        self
+    }
+
+    /// The transcript proofs are made in.
+    pub fn transcript(&self) -> TranscriptKind {
+        self.transcript
     }
 
     /// Proves one row into `store`, unless its proof is there already. `Err` only for a failure
@@ -142,7 +157,7 @@ impl BatchProver {
         let request = ProofRequest { features: &features, wallet: row.wallet, salt };
         // halo2 asserts on some internal inconsistencies instead of returning errors; one row
         // must not take the batch down with it.
-        let file = match catch_unwind(AssertUnwindSafe(|| self.prover.prove(&request))) {
+        let file = match catch_unwind(AssertUnwindSafe(|| self.prover.prove_with_transcript(&request, self.transcript))) {
             Ok(Ok(file)) => file,
             Ok(Err(e)) => return fail(e.to_string()),
             Err(panic) => return fail(format!("the prover failed: {}", panic_message(&panic))),
@@ -160,9 +175,18 @@ impl BatchProver {
     fn existing(&self, row: usize, name: &str, store: &ProofStore) -> RowOutcome {
         let path = store.proof_path(name);
         match ProofFile::load(&path) {
-            Ok(file) if file.model_id == self.package().model_id => {
+            Ok(file) if file.model_id == self.package().model_id && file.transcript == self.transcript => {
                 RowOutcome::Skipped(ManifestEntry::new(row, name, &file))
             }
+            Ok(file) if file.model_id == self.package().model_id => RowOutcome::Failed(FailedRow::new(
+                row,
+                Some(file.wallet),
+                format!(
+                    "{name} holds a proof in the {} transcript, this run makes {} proofs; move it away to prove the row",
+                    file.transcript.name(),
+                    self.transcript.name()
+                ),
+            )),
             Ok(file) => RowOutcome::Failed(FailedRow::new(
                 row,
                 Some(file.wallet),

@@ -44,6 +44,8 @@ enum Command {
     Batch(cmd::batch::BatchArgs),
     /// Verify every proof in a directory (exit code 0 iff all are valid).
     BatchVerify(cmd::batch::BatchVerifyArgs),
+    /// Aggregate a directory of proofs (`batch --for-aggregation`) into EVM-verifiable aggregates of up to N.
+    Aggregate(cmd::aggregate::AggregateArgs),
     /// Write the package's Solidity verifier (and its ABI).
     Solidity(cmd::evm::SolidityArgs),
     /// Verify a proof in an embedded EVM (revm); prints validity and gas.
@@ -81,6 +83,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => cmd::prove::run_verify(args, out),
         Command::Batch(args) => cmd::batch::run_batch(args, out),
         Command::BatchVerify(args) => cmd::batch::run_batch_verify(args, out),
+        Command::Aggregate(args) => cmd::aggregate::run_aggregate(args, out),
         Command::Solidity(args) => cmd::evm::run_solidity(args, out),
         Command::Evm(args) => cmd::evm::run_evm(args, out),
         Command::Deploy(args) => cmd::evm::run_deploy(args, out),

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::error::{ProverError, Result};
 use crate::keys::{vk_digest, KeyHeader};
-use crate::proof::{fr_to_hex, verify};
+use crate::proof::{fr_to_hex, verify_with_transcript, TranscriptKind};
 use crate::proof_file::{format_wallet, parse_wallet, ProofFile};
 
 /// What an instance column says in the layout every LoopX circuit publishes (commitment, wallet,
@@ -201,13 +201,19 @@ impl ClaimVerifier {
     /// Verifies a proof file natively and returns what it proves.
     pub fn verify(&self, file: &ProofFile) -> Result<Claim> {
         let claim = self.claim_of(file)?;
-        self.verify_proof(&file.proof_bytes()?, &file.instance_values()?)?;
+        self.verify_proof_with(&file.proof_bytes()?, &file.instance_values()?, file.transcript)?;
         Ok(claim)
     }
 
-    /// Verifies proof bytes against instances natively; [`ProverError::ProofRejected`] if invalid.
+    /// Verifies EVM-transcript proof bytes against instances natively;
+    /// [`ProverError::ProofRejected`] if invalid.
     pub fn verify_proof(&self, proof: &[u8], instances: &[Fr]) -> Result<()> {
-        if verify(&self.vk, &self.header, &self.srs, proof, instances)? {
+        self.verify_proof_with(proof, instances, TranscriptKind::Evm)
+    }
+
+    /// Verifies proof bytes made with `transcript` against instances natively.
+    pub fn verify_proof_with(&self, proof: &[u8], instances: &[Fr], transcript: TranscriptKind) -> Result<()> {
+        if verify_with_transcript(&self.vk, &self.header, &self.srs, proof, instances, transcript)? {
             Ok(())
         } else {
             Err(ProverError::ProofRejected { model_id: self.package.model_id.clone() })

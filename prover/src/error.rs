@@ -120,6 +120,9 @@ pub enum ProverError {
     /// A wallet address is malformed.
     #[error("`{0}` is not a wallet address: expected 0x followed by 40 hex digits")]
     InvalidWallet(String),
+    /// A proof in a transcript this build was compiled without.
+    #[error("this build of LoopX cannot handle proofs in the {0} transcript (built without the `poseidon-transcript` feature)")]
+    TranscriptUnsupported(&'static str),
     /// A proof file is malformed.
     #[error("invalid proof file: {0}")]
     InvalidProofFile(String),

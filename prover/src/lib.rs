@@ -11,6 +11,8 @@ pub mod claim;
 pub mod error;
 pub mod keys;
 pub mod package;
+#[cfg(feature = "poseidon-transcript")]
+mod poseidon;
 pub mod proof;
 pub mod proof_file;
 pub mod transcript;
@@ -19,5 +21,7 @@ pub use claim::{Claim, ClaimVerifier, InstanceClaim};
 pub use error::{ProverError, Result};
 pub use keys::{setup, vk_digest, KeyHeader, ModelKeys};
 pub use package::{CompileOptions, Package, PackageFiles, PackageProver};
-pub use proof::{prove, random_salt, verify, Proof, ProofRequest};
+pub use proof::{
+    prove, prove_with_transcript, random_salt, verify, verify_with_transcript, Proof, ProofRequest, TranscriptKind,
+};
 pub use proof_file::{format_wallet, parse_wallet, ProofFile};

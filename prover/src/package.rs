@@ -22,7 +22,7 @@ use loopx_srs::{artifact, Srs, SrsPolicy};
 use crate::claim::{Claim, ClaimVerifier};
 use crate::error::{ProverError, Result};
 use crate::keys::{self, KeyHeader, ModelKeys, VERIFYING_KEY};
-use crate::proof::{prove, ProofRequest};
+use crate::proof::{prove_with_transcript, ProofRequest, TranscriptKind};
 use crate::proof_file::ProofFile;
 
 /// File name of the SRS kept beside the keys.
@@ -267,10 +267,16 @@ impl PackageProver {
 
     /// Proves `request` and describes the proof as a proof file (with its proving time).
     pub fn prove(&self, request: &ProofRequest<'_>) -> Result<ProofFile> {
+        self.prove_with_transcript(request, TranscriptKind::Evm)
+    }
+
+    /// [`PackageProver::prove`] with the given transcript ([`TranscriptKind::Poseidon`] for
+    /// proofs that `loopx aggregate` will aggregate).
+    pub fn prove_with_transcript(&self, request: &ProofRequest<'_>, transcript: TranscriptKind) -> Result<ProofFile> {
         // `web_time` is `std::time` natively and `performance.now()` in a browser, where
         // `std::time::Instant` panics.
         let start = web_time::Instant::now();
-        let proof = prove(&self.package.quantized, &self.keys, &self.srs, request)?;
+        let proof = prove_with_transcript(&self.package.quantized, &self.keys, &self.srs, request, transcript)?;
         let seconds = start.elapsed().as_secs_f64();
         Ok(ProofFile::new(&self.package, &self.keys.header, &proof, &request.wallet, request.salt, seconds))
     }

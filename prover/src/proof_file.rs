@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ProverError, Result};
 use crate::keys::KeyHeader;
-use crate::proof::{fr_from_hex, fr_to_hex, Proof};
+use crate::proof::{fr_from_hex, fr_to_hex, Proof, TranscriptKind};
 
 /// Format version of proof files.
 pub const PROOF_FORMAT_VERSION: u32 = 1;
@@ -42,6 +42,15 @@ pub struct ProofFile {
     pub dev_srs: bool,
     /// Wall-clock proving time.
     pub prove_seconds: f64,
+    /// The transcript the proof was made with; absent means [`TranscriptKind::Evm`] (files
+    /// written before proofs for aggregation existed read unchanged, and EVM proof files are
+    /// written as they always were).
+    #[serde(default, skip_serializing_if = "is_evm")]
+    pub transcript: TranscriptKind,
+}
+
+fn is_evm(kind: &TranscriptKind) -> bool {
+    *kind == TranscriptKind::Evm
 }
 
 /// Parses a `0x`-prefixed 20-byte address.
@@ -86,6 +95,7 @@ impl ProofFile {
             k: header.shape.k,
             dev_srs: header.dev_srs,
             prove_seconds: seconds,
+            transcript: proof.transcript,
         }
     }
 

@@ -36,7 +36,7 @@ use halo2curves::{
 };
 use snark_verifier::{
     loader::evm::EvmLoader,
-    pcs::kzg::{Bdfg21, KzgAs, KzgDecidingKey},
+    pcs::kzg::{Bdfg21, KzgAs, KzgDecidingKey, LimbsEncoding},
     system::halo2::{compile, transcript::evm::EvmTranscript, Config},
     verifier::{plonk::PlonkVerifier, SnarkVerifier},
 };
@@ -94,6 +94,36 @@ pub fn generate_verifier(
     vk: &VerifyingKey<G1Affine>,
     num_instances: usize,
 ) -> Result<GeneratedVerifier, VerifierError> {
+    generate(params, vk, num_instances, false)
+}
+
+/// Limbs of a KZG accumulator at the head of an aggregate's instances (two points, x and y,
+/// 3 limbs of 88 bits each: snark-verifier-sdk's `LIMBS`/`BITS`).
+pub const AGGREGATE_ACCUMULATOR_LIMBS: usize = 12;
+
+/// Generates the Solidity verifier of an aggregation circuit (`loopx-aggregate`): as
+/// [`generate_verifier`], and besides the proof it checks the KZG accumulator published in the
+/// first [`AGGREGATE_ACCUMULATOR_LIMBS`] instances (each limb below 2^88, both points on the
+/// curve), folding it into the one final pairing.
+pub fn generate_aggregate_verifier(
+    params: &ParamsKZG<Bn256>,
+    vk: &VerifyingKey<G1Affine>,
+    num_instances: usize,
+) -> Result<GeneratedVerifier, VerifierError> {
+    if num_instances <= AGGREGATE_ACCUMULATOR_LIMBS {
+        return Err(VerifierError::InvalidInput(format!(
+            "an aggregate publishes its {AGGREGATE_ACCUMULATOR_LIMBS} accumulator limbs and at least one more instance, not {num_instances}"
+        )));
+    }
+    generate(params, vk, num_instances, true)
+}
+
+fn generate(
+    params: &ParamsKZG<Bn256>,
+    vk: &VerifyingKey<G1Affine>,
+    num_instances: usize,
+    accumulator: bool,
+) -> Result<GeneratedVerifier, VerifierError> {
     if num_instances == 0 {
         return Err(VerifierError::InvalidInput("a verifier needs at least one public instance".into()));
     }
@@ -113,7 +143,7 @@ pub fn generate_verifier(
 
     // snark-verifier signals unsupported constraint systems with asserts and `unreachable!`;
     // turn such a panic into an error instead of taking the caller down.
-    let generated = catch_generation_panic(|| snark_verifier_yul(params, vk, num_instances))?;
+    let generated = catch_generation_panic(|| snark_verifier_yul(params, vk, num_instances, accumulator))?;
 
     let rewritten =
         rewrite::rewrite(&generated.code, num_instances, VERIFIER_CONTRACT_NAME, &generated.vk_digest)?;
@@ -138,8 +168,13 @@ fn snark_verifier_yul(
     params: &ParamsKZG<Bn256>,
     vk: &VerifyingKey<G1Affine>,
     num_instances: usize,
+    accumulator: bool,
 ) -> Result<SnarkVerifierOutput, VerifierError> {
-    let protocol = compile(params, vk, Config::kzg().with_num_instance(vec![num_instances]));
+    let mut config = Config::kzg().with_num_instance(vec![num_instances]);
+    if accumulator {
+        config = config.with_accumulator_indices(Some((0..AGGREGATE_ACCUMULATOR_LIMBS).map(|i| (0, i)).collect()));
+    }
+    let protocol = compile(params, vk, config);
     let vk_digest = protocol
         .transcript_initial_state
         .map(|digest| {
@@ -154,10 +189,18 @@ fn snark_verifier_yul(
     let protocol = protocol.loaded(&loader);
     let mut transcript = EvmTranscript::<G1Affine, Rc<EvmLoader>, _, _>::new(&loader);
     let instances = transcript.load_instances(vec![num_instances]);
-    let proof = PlonkVerifier::<Shplonk>::read_proof(&deciding_key, &protocol, &instances, &mut transcript)
-        .map_err(|err| VerifierError::Generation(format!("reading the proof layout: {err:?}")))?;
-    PlonkVerifier::<Shplonk>::verify(&deciding_key, &protocol, &instances, &proof)
-        .map_err(|err| VerifierError::Generation(format!("emitting the verification: {err:?}")))?;
+    let read_error = |err| VerifierError::Generation(format!("reading the proof layout: {err:?}"));
+    let emit_error = |err| VerifierError::Generation(format!("emitting the verification: {err:?}"));
+    if accumulator {
+        // The accumulator's limbs are decoded as snark-verifier-sdk encodes them.
+        type Aggregate = PlonkVerifier<Shplonk, LimbsEncoding<3, 88>>;
+        let proof = Aggregate::read_proof(&deciding_key, &protocol, &instances, &mut transcript).map_err(read_error)?;
+        Aggregate::verify(&deciding_key, &protocol, &instances, &proof).map_err(emit_error)?;
+    } else {
+        let proof =
+            PlonkVerifier::<Shplonk>::read_proof(&deciding_key, &protocol, &instances, &mut transcript).map_err(read_error)?;
+        PlonkVerifier::<Shplonk>::verify(&deciding_key, &protocol, &instances, &proof).map_err(emit_error)?;
+    }
     Ok(SnarkVerifierOutput { code: loader.solidity_code(), vk_digest })
 }
 

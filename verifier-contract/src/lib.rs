@@ -49,7 +49,10 @@ pub use generate::{
     vk_data_contract, FamilyVerifier, VkDataContract, FAMILY_VERIFIER_ABI_JSON,
     FAMILY_VERIFIER_CONTRACT_NAME, VERIFY_PROOF_WITH_VK_SIGNATURE, VK_CONTRACT_GUARD_BYTE,
 };
-pub use generate::{generate_verifier, GeneratedVerifier, ProofLayout, VERIFIER_CONTRACT_NAME};
+pub use generate::{
+    generate_aggregate_verifier, generate_verifier, GeneratedVerifier, ProofLayout, AGGREGATE_ACCUMULATOR_LIMBS,
+    VERIFIER_CONTRACT_NAME,
+};
 pub use package::{
     package_verifier, package_verifier_for, PackageSolidity, PackageVerifier, SolidityFiles, VERIFIER_DIR,
 };

@@ -11,7 +11,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use loopx_batch::{BatchInput, BatchOptions, BatchProver, BatchVerifier, Parallelism, ProofStore, Shard};
 use loopx_batch::{ProofCheck, RowOutcome};
-use loopx_prover::Package;
+use loopx_prover::{Package, TranscriptKind};
 use loopx_srs::SrsPolicy;
 use serde_json::json;
 
@@ -50,6 +50,11 @@ pub struct BatchArgs {
     /// Prove only slice I of N (0 ≤ I < N): the data rows whose 0-based index is I modulo N.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<Shard>,
+    /// Make the proofs for `loopx aggregate`: in the Poseidon transcript the aggregation circuit
+    /// verifies cheaply (verifiable natively by `loopx verify`, not by the single-proof Solidity
+    /// verifier).
+    #[arg(long)]
+    pub for_aggregation: bool,
 }
 
 /// Runs `loopx batch`; exit status 1 when some rows failed.
@@ -73,6 +78,8 @@ pub fn run_batch(args: BatchArgs, out: Reporter) -> anyhow::Result<ExitCode> {
     let (rows, _) = out.step("Counting rows", || input.count_rows())?;
     let rows = shard.rows_of(rows);
     let (prover, _) = out.step("Loading the proving key", || BatchProver::load(&dir, SrsPolicy::AllowDev))?;
+    let transcript = if args.for_aggregation { TranscriptKind::Poseidon } else { TranscriptKind::Evm };
+    let prover = prover.with_transcript(transcript);
     let store = ProofStore::create(&args.out).with_context(|| format!("preparing {}", args.out.display()))?;
     let mut progress = Progress::new(rows as u64, "rows");
     let mut failures_shown = 0;
@@ -96,6 +103,7 @@ pub fn run_batch(args: BatchArgs, out: Reporter) -> anyhow::Result<ExitCode> {
     let mut value = serde_json::to_value(&summary)?;
     value["rows"] = json!(summary.proved + summary.skipped + summary.failed);
     value["proofs_dir"] = json!(store.path());
+    value["transcript"] = json!(transcript.name());
     out.answer(summary.failed == 0, &value, || {
         let mut lines = vec![
             format!(

@@ -24,6 +24,10 @@ pub struct SolidityArgs {
     /// Where to write the Solidity source (the ABI goes beside it as `*.abi.json`).
     #[arg(short = 'o', long = "out")]
     pub out: PathBuf,
+    /// The verifier of the package's aggregates of N proofs (`loopx aggregate --max N` made
+    /// its keys) instead of the single-proof verifier.
+    #[arg(long, value_name = "N")]
+    pub aggregate: Option<usize>,
 }
 
 /// Arguments of `loopx evm`.
@@ -31,7 +35,7 @@ pub struct SolidityArgs {
 pub struct EvmArgs {
     /// The package directory.
     pub package: PathBuf,
-    /// The proof file.
+    /// The proof file, or an aggregate file (`loopx aggregate`).
     pub proof: PathBuf,
 }
 
@@ -74,6 +78,9 @@ pub fn verifier(dir: &Package, out: Reporter) -> anyhow::Result<(ClaimVerifier, 
 /// Runs `loopx solidity`.
 pub fn run_solidity(args: SolidityArgs, out: Reporter) -> anyhow::Result<ExitCode> {
     let dir = Package::open(&args.package)?;
+    if let Some(proofs) = args.aggregate {
+        return super::aggregate::run_solidity(&dir, proofs, &args.out, out);
+    }
     let (files, _) = out
         .step("Generating and compiling the Solidity verifier", || {
             dir.solidity(&args.out, SrsPolicy::AllowDev)
@@ -133,6 +140,9 @@ pub fn evm_check(dir: &Package, file: &ProofFile, out: Reporter) -> anyhow::Resu
 /// Runs `loopx evm`; exit status 1 when the proof is invalid, 2 when the package or file is refused.
 pub fn run_evm(args: EvmArgs, out: Reporter) -> anyhow::Result<ExitCode> {
     let dir = Package::open(&args.package)?;
+    if super::aggregate::is_aggregate_file(&args.proof) {
+        return super::aggregate::run_evm(&dir, &args.proof, out);
+    }
     let file = ProofFile::load(&args.proof)?;
     let check = evm_check(&dir, &file, out)?;
     let (gas_used, size) = (check.gas_used, check.deployed_size);

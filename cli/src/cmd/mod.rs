@@ -1,5 +1,6 @@
 //! One module per command family; each parses nothing itself and calls the libraries.
 
+pub mod aggregate;
 pub mod batch;
 pub mod compile;
 pub mod credential;

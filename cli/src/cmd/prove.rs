@@ -176,6 +176,9 @@ pub fn claim_lines(claim: &Claim, where_: &str) -> Vec<String> {
 /// Runs `loopx verify`; exit status 1 when the proof is invalid, 2 when the package or file is refused.
 pub fn run_verify(args: VerifyArgs, out: Reporter) -> anyhow::Result<ExitCode> {
     let dir = Package::open(&args.package)?;
+    if super::aggregate::is_aggregate_file(&args.proof) {
+        return super::aggregate::run_verify(&dir, &args.proof, out);
+    }
     let file = ProofFile::load(&args.proof)?;
     let (claim, took) = out.step("Verifying", || verify_file(&dir, &file))?;
     let Some(claim) = claim else {

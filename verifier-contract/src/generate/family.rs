@@ -327,7 +327,7 @@ fn family_template(
     })?;
 
     // The vk's own verifier must be the template with the real literals put back.
-    let real_code = super::catch_generation_panic(|| snark_verifier_yul(params, vk, num_instances))?.code;
+    let real_code = super::catch_generation_panic(|| snark_verifier_yul(params, vk, num_instances, false))?.code;
     let mut instantiated = placeholder_code.clone();
     for (index, (stand_in, real)) in placeholder_words.iter().zip(&real_words).enumerate() {
         let scalar = index == 0;

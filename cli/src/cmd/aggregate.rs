@@ -1,0 +1,203 @@
+//! `loopx aggregate` (many app proofs → EVM-verifiable aggregates of up to N, resumable) and the
+//! aggregate side of `loopx solidity --aggregate N` and `loopx evm`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use clap::Args;
+use loopx_aggregate::{
+    aggregate_all, read_proofs, AggregateFile, AggregateVerifier, AggregationProver, ChunkOutcome, CoveredClaim,
+};
+use loopx_prover::Package;
+use loopx_srs::{Srs, SrsPolicy};
+use loopx_verifier_contract::{generate_aggregate_verifier, verify_in_evm, CompiledContract, VERIFIER_ABI_JSON};
+use serde_json::json;
+
+use crate::cmd::batch::Progress;
+use crate::report::Reporter;
+
+/// Aggregation circuit k when `--k` is not given: the smallest at which the circuit for the
+/// bundled models fits with a lookup table of k − 1 bits (measured; see docs/aggregation.md).
+pub const DEFAULT_AGG_K: u32 = 20;
+
+/// Arguments of `loopx aggregate`.
+#[derive(Debug, Args)]
+pub struct AggregateArgs {
+    /// The package directory (after `loopx setup`).
+    pub package: PathBuf,
+    /// The proofs (`loopx batch --for-aggregation -o DIR`).
+    pub proofs: PathBuf,
+    /// Directory for the aggregates (`aggregate-00000.json`, …) and `manifest.jsonl`. Chunks whose
+    /// aggregate is already there are skipped, so rerunning resumes a stopped run.
+    #[arg(short = 'o', long = "out")]
+    pub out: PathBuf,
+    /// Proofs per aggregate (fewer if the directory holds fewer proofs).
+    #[arg(long = "max", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub max: u32,
+    /// Powers-of-tau SRS (`loopx srs import-ptau`) of the package's ceremony, at least 2^k, for
+    /// the aggregation keys when the package has none for this N yet.
+    #[arg(long, conflicts_with = "dev_srs")]
+    pub srs: Option<PathBuf>,
+    /// Accept an insecure dev SRS (tests, demos): for the keys, and the package's own.
+    #[arg(long)]
+    pub dev_srs: bool,
+    /// k of the aggregation circuit when its keys are made.
+    #[arg(long, default_value_t = DEFAULT_AGG_K)]
+    pub k: u32,
+}
+
+/// Runs `loopx aggregate`.
+pub fn run_aggregate(args: AggregateArgs, out: Reporter) -> anyhow::Result<ExitCode> {
+    let dir = Package::open(&args.package)?;
+    let policy = SrsPolicy::allowing_dev(args.dev_srs);
+    let (proofs, _) = out
+        .step("Reading the proofs", || read_proofs(&args.proofs, &dir.package.model_id))
+        .with_context(|| format!("reading the proofs in {}", args.proofs.display()))?;
+    if proofs.is_empty() {
+        bail!("{} holds no proofs; make them with `loopx batch --for-aggregation`", args.proofs.display());
+    }
+    let n = (args.max as usize).min(proofs.len());
+    let srs = match (&args.srs, args.dev_srs) {
+        (Some(path), _) => Some(Srs::load(path).with_context(|| format!("loading {}", path.display()))?),
+        (None, true) if !loopx_aggregate::keys_dir(&dir, n).join(loopx_aggregate::keys::SETUP_FILE).exists() => {
+            Some(out.step("Generating the dev SRS", || Srs::dev(args.k))?.0)
+        }
+        _ => None,
+    };
+    let sample = (proofs[0].name.clone(), proofs[0].file.clone());
+    let (prover, _) = out
+        .step("Loading or making the aggregation keys", || {
+            AggregationProver::open(&dir, n, srs.as_ref().map(|s| (s, args.k)), policy, &sample)
+        })
+        .context("preparing the aggregation keys")?;
+    let chunks = proofs.len().div_ceil(n);
+    let mut progress = Progress::new(chunks as u64, "aggregates");
+    let summary = aggregate_all(&prover, &proofs, &args.out, |chunk: &ChunkOutcome| {
+        if chunk.skipped {
+            progress.skip();
+        } else {
+            progress.advance("aggregated");
+        }
+    })
+    .with_context(|| format!("aggregating into {}", args.out.display()))?;
+    progress.finish();
+    let setup = &prover.keys.setup;
+    let mut value = serde_json::to_value(&summary)?;
+    value["aggregates"] = json!(chunks);
+    value["k"] = json!(setup.config.degree);
+    value["vk_digest"] = json!(setup.vk_digest);
+    value["dev_srs"] = json!(setup.dev_srs);
+    value["out"] = json!(args.out);
+    out.finish(&value, || {
+        vec![
+            format!(
+                "{} proofs → {chunks} aggregates of up to {n}: aggregated {}, skipped {} (already there)",
+                summary.proofs, summary.aggregated, summary.skipped
+            ),
+            format!("{:.1} s · aggregation circuit k = {} · vk digest {}", summary.seconds, setup.config.degree, setup.vk_digest),
+            format!("aggregates in {}, covered proofs listed in {}", args.out.display(), summary.manifest.display()),
+        ]
+    })
+}
+
+/// Whether a JSON file is an aggregate file (it lists covered proofs) rather than a proof file.
+pub fn is_aggregate_file(path: &Path) -> bool {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .is_some_and(|value| value.get("covered").is_some())
+}
+
+/// Generates and compiles the Solidity verifier of `package`'s aggregates of `proofs`.
+pub fn aggregate_verifier(dir: &Package, proofs: usize) -> anyhow::Result<(AggregateVerifier, CompiledContract)> {
+    let verifier = AggregateVerifier::load(dir, proofs, SrsPolicy::AllowDev)?;
+    let keys = verifier.keys();
+    let generated = generate_aggregate_verifier(keys.srs.params(), &keys.vk, keys.setup.layout.num_instances())?;
+    let compiled = generated.compile()?;
+    Ok((verifier, compiled))
+}
+
+/// `loopx solidity PKG --aggregate N -o FILE`.
+pub fn run_solidity(dir: &Package, proofs: usize, path: &Path, out: Reporter) -> anyhow::Result<ExitCode> {
+    let ((verifier, compiled), _) =
+        out.step("Generating and compiling the aggregate verifier", || aggregate_verifier(dir, proofs))?;
+    let keys = verifier.keys();
+    let generated = generate_aggregate_verifier(keys.srs.params(), &keys.vk, keys.setup.layout.num_instances())?;
+    std::fs::write(path, &generated.solidity).with_context(|| format!("writing {}", path.display()))?;
+    let abi = path.with_extension("abi.json");
+    std::fs::write(&abi, VERIFIER_ABI_JSON).with_context(|| format!("writing {}", abi.display()))?;
+    let layout = keys.setup.layout;
+    let value = json!({
+        "solidity": path,
+        "abi": abi,
+        "model_id": dir.package.model_id,
+        "aggregate": proofs,
+        "deployed_bytes": compiled.deployed_bytecode.len(),
+        "proof_bytes": generated.proof_len,
+        "instances": layout.num_instances(),
+        "words_per_proof": layout.words_per_proof(),
+        "vk_digest": keys.setup.vk_digest,
+        "dev_srs": keys.setup.dev_srs,
+    });
+    out.finish(&value, || {
+        vec![
+            format!("aggregate verifier ({proofs} proofs) written to {} (ABI: {})", path.display(), abi.display()),
+            format!("runtime code {} bytes · {} instances", compiled.deployed_bytecode.len(), layout.num_instances()),
+            format!(
+                "register with WalletAttributes.registerBatchVerifier(modelId, {proofs}, {}, address)",
+                layout.words_per_proof()
+            ),
+        ]
+    })
+}
+
+/// `loopx evm PKG AGG.json`: verifies an aggregate in the embedded EVM.
+pub fn run_evm(dir: &Package, path: &Path, out: Reporter) -> anyhow::Result<ExitCode> {
+    let file = AggregateFile::load(path)?;
+    let ((verifier, compiled), _) =
+        out.step("Generating and compiling the aggregate verifier", || aggregate_verifier(dir, file.proofs))?;
+    let claims = verifier.claims_of(&file)?;
+    let (proof, instances) = (file.proof_bytes()?, file.instance_values()?);
+    let (verdict, _) =
+        out.step("Verifying in the embedded EVM", || verify_in_evm(&compiled.bytecode, &proof, &instances))?;
+    let (gas, size) = (verdict.gas_used, compiled.deployed_bytecode.len());
+    let per_wallet = gas as f64 / file.proofs as f64;
+    let mut value = json!({
+        "valid": verdict.valid,
+        "gas_used": gas,
+        "gas_per_proof": per_wallet,
+        "deployed_bytes": size,
+        "proofs": file.proofs,
+    });
+    if !verdict.valid {
+        return out.answer(false, &value, || vec![format!("INVALID in the embedded EVM, {gas} gas (verifier {size} bytes)")]);
+    }
+    value["covered"] = serde_json::to_value(&claims)?;
+    value["model_id"] = json!(file.model_id);
+    value["dev_srs"] = json!(file.dev_srs);
+    out.finish(&value, || {
+        let mut lines = vec![format!(
+            "VALID in the embedded EVM: aggregate of {} proofs of model {}{}",
+            file.proofs,
+            file.model_id,
+            if file.dev_srs { " (INSECURE dev SRS)" } else { "" }
+        )];
+        lines.extend(claims.iter().map(|c: &CoveredClaim| format!("  {} → {:?}", c.proven.wallet, c.outputs)));
+        lines.push(format!("gas         {gas} ({per_wallet:.0} per proof; verifier {size} bytes)"));
+        lines
+    })
+}
+
+/// `loopx verify PKG AGG.json`: verifies an aggregate natively.
+pub fn run_verify(dir: &Package, path: &Path, out: Reporter) -> anyhow::Result<ExitCode> {
+    let file = AggregateFile::load(path)?;
+    let verifier = AggregateVerifier::load(dir, file.proofs, SrsPolicy::AllowDev)?;
+    let (claims, _) = out.step("Verifying the aggregate", || verifier.verify(&file))?;
+    let value = json!({ "valid": true, "proofs": file.proofs, "covered": claims, "dev_srs": file.dev_srs });
+    out.finish(&value, || {
+        let mut lines = vec![format!("VALID aggregate of {} proofs of model {}", file.proofs, file.model_id)];
+        lines.extend(claims.iter().map(|c| format!("  {} → {:?}", c.proven.wallet, c.outputs)));
+        lines
+    })
+}
