@@ -1,57 +1,317 @@
-//! One real aggregation of two app proofs (the default suite's): it verifies natively, says what
-//! each covered proof says, and is refused when the proof, a covered wallet or output, or the
-//! accumulator is changed.
+//! One real aggregation of two app proofs (the default suite's only one: it takes minutes), shared
+//! by every test here: it verifies natively, in revm and on an anvil node, says what each covered
+//! proof says, and is refused when the proof, a covered wallet or output, or the accumulator is
+//! changed; `WalletAttributes.submitBatch` records both wallets in one transaction under the
+//! per-wallet rules of `submit`.
 
 mod common;
 
+use std::path::PathBuf;
+use std::sync::OnceLock;
 use std::time::Instant;
 
+use alloy::primitives::{Bytes, B256, U256};
+use alloy::sol;
+use alloy::sol_types::{SolCall, SolError};
 use halo2curves::bn256::Fr;
-use loopx_aggregate::{covered_claims, verify_aggregate, AggregationKeys, AggregationProver, ACCUMULATOR_LIMBS};
-use loopx_prover::InstanceClaim;
-use loopx_srs::{Srs, SrsPolicy};
+use loopx_aggregate::{
+    aggregate_all, covered_claims, read_proofs, verify_aggregate, AggregateFile, AggregateVerifier, AggregationKeys,
+    AggregationProver, ACCUMULATOR_LIMBS,
+};
+use loopx_prover::{InstanceClaim, Package, ProofFile};
+use loopx_srs::SrsPolicy;
+use loopx_verifier_contract::{
+    compile_wallet_attributes, fr_to_u256, generate_aggregate_verifier, verify_in_evm, Address, EmbeddedEvm,
+    DEFAULT_CALLER,
+};
+
+sol! {
+    struct Attribute { bool proven; uint256 value; uint256 commitment; uint64 provenAt; }
+    function registerBatchVerifier(bytes32 modelId, uint256 proofs, uint256 wordsPerProof, address verifier) external;
+    function setSubmitter(address submitter, bool allowed) external;
+    function submitBatch(bytes32 modelId, bytes calldata proof, uint256[] calldata instances) external returns (uint256);
+    function attributeOf(address wallet, bytes32 modelId) external view returns (Attribute memory);
+    error NotAuthorized(address wallet, address sender);
+    error InvalidProof();
+    error UnknownBatchVerifier(bytes32 modelId, uint256 instanceCount);
+}
+
+const MODEL: B256 = B256::new([0x42; 32]);
+const RELAYER: Address = Address::new([0x99; 20]);
+
+struct Fixture {
+    _tmp: tempfile::TempDir,
+    package: Package,
+    files: Vec<(String, ProofFile)>,
+    prover: AggregationProver,
+    proofs_dir: PathBuf,
+    out_dir: PathBuf,
+    aggregate: AggregateFile,
+    verifier_code: Vec<u8>,
+}
+
+impl Fixture {
+    fn proof(&self) -> Vec<u8> {
+        self.aggregate.proof_bytes().unwrap()
+    }
+
+    fn instances(&self) -> Vec<Fr> {
+        self.aggregate.instance_values().unwrap()
+    }
+
+    fn keys(&self) -> &AggregationKeys {
+        &self.prover.keys
+    }
+}
+
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let k = common::agg_k();
+        let tmp = tempfile::tempdir().unwrap();
+        let srs = common::dev_srs(k);
+        let package = common::set_up(&tmp.path().join("pkg"), &srs);
+        let files = common::poseidon_proofs(&package, 2);
+        let proofs_dir = tmp.path().join("proofs");
+        std::fs::create_dir_all(&proofs_dir).unwrap();
+        for (name, file) in &files {
+            file.save(&proofs_dir.join(name)).unwrap();
+        }
+
+        let start = Instant::now();
+        let prover = AggregationProver::open(&package, 2, Some((&srs, k)), SrsPolicy::AllowDev, &files[0]).unwrap();
+        eprintln!("aggregation keygen (k = {k}): {:.1} s, {:?}", start.elapsed().as_secs_f64(), prover.keys.setup.config);
+        let out_dir = tmp.path().join("aggregates");
+        let sources = read_proofs(&proofs_dir, &package.package.model_id).unwrap();
+        let summary = aggregate_all(&prover, &sources, &out_dir, |_| {}).unwrap();
+        assert_eq!((summary.aggregated, summary.skipped), (1, 0));
+        let aggregate = AggregateFile::load(&out_dir.join("aggregate-00000.json")).unwrap();
+        eprintln!("aggregation proof: {:.1} s, {} bytes", aggregate.aggregate_seconds, aggregate.proof.len() / 2 - 1);
+
+        let keys = &prover.keys;
+        let generated =
+            generate_aggregate_verifier(keys.srs.params(), &keys.vk, keys.setup.layout.num_instances()).unwrap();
+        let verifier_code = generated.compile().unwrap().bytecode;
+        Fixture { _tmp: tmp, package, files, prover, proofs_dir, out_dir, aggregate, verifier_code }
+    })
+}
 
 #[test]
-fn aggregates_two_poseidon_proofs_and_rejects_every_tampering() {
-    let k = common::agg_k();
-    let tmp = tempfile::tempdir().unwrap();
-    let start = Instant::now();
-    let srs = Srs::dev(k).unwrap();
-    eprintln!("dev SRS k = {k}: {:.1} s", start.elapsed().as_secs_f64());
-    let package = common::set_up(&tmp.path().join("pkg"), &srs);
-    let files = common::poseidon_proofs(&package, 2);
-
-    let start = Instant::now();
-    let prover = AggregationProver::open(&package, 2, Some((&srs, k)), SrsPolicy::AllowDev, &files[0]).unwrap();
-    eprintln!("aggregation keygen: {:.1} s, config {:?}", start.elapsed().as_secs_f64(), prover.keys.setup.config);
-    let start = Instant::now();
-    let aggregate = prover.aggregate(&files).unwrap();
-    eprintln!("aggregation proof: {:.1} s, {} bytes", start.elapsed().as_secs_f64(), aggregate.bytes.len());
-
-    let keys = AggregationKeys::load(&package, 2, SrsPolicy::AllowDev).unwrap();
-    verify_aggregate(&keys, &aggregate.bytes, &aggregate.instances).unwrap();
-    let claims = covered_claims(&keys.setup.layout, &aggregate.instances).unwrap();
+fn aggregate_verifies_natively_and_says_what_each_covered_proof_says() {
+    let fx = fixture();
+    verify_aggregate(fx.keys(), &fx.proof(), &fx.instances()).unwrap();
     let expected: Vec<InstanceClaim> =
-        files.iter().map(|(_, f)| InstanceClaim::decode(&f.instance_values().unwrap()).unwrap()).collect();
-    assert_eq!(claims, expected);
+        fx.files.iter().map(|(_, f)| InstanceClaim::decode(&f.instance_values().unwrap()).unwrap()).collect();
+    assert_eq!(covered_claims(&fx.keys().setup.layout, &fx.instances()).unwrap(), expected);
+    // Through the package, as `loopx verify` does: keys re-loaded from the package directory.
+    let verifier = AggregateVerifier::load(&fx.package, 2, SrsPolicy::AllowDev).unwrap();
+    let claims = verifier.verify(&fx.aggregate).unwrap();
+    assert_eq!(claims.iter().map(|c| c.proven.clone()).collect::<Vec<_>>(), expected);
+    // A dev SRS is refused unless allowed.
+    assert!(AggregateVerifier::load(&fx.package, 2, SrsPolicy::CeremonyOnly).is_err());
+}
 
-    // Every public word changed by one: the accumulator limbs and each covered word.
-    for index in 0..aggregate.instances.len() {
-        let mut instances = aggregate.instances.clone();
-        instances[index] += Fr::from(1);
+#[test]
+fn native_verification_rejects_any_changed_instance_or_proof_byte() {
+    let fx = fixture();
+    let (proof, instances) = (fx.proof(), fx.instances());
+    for index in 0..instances.len() {
+        let mut changed = instances.clone();
+        changed[index] += Fr::from(1);
         assert!(
-            verify_aggregate(&keys, &aggregate.bytes, &instances).is_err(),
+            verify_aggregate(fx.keys(), &proof, &changed).is_err(),
             "instance {index} (accumulator limbs end at {ACCUMULATOR_LIMBS}) changed and still accepted"
         );
     }
-    // A flipped bit in the proof, a truncated proof, a trailing byte.
-    for at in [0, aggregate.bytes.len() / 2, aggregate.bytes.len() - 1] {
-        let mut bytes = aggregate.bytes.clone();
-        bytes[at] ^= 1;
-        assert!(verify_aggregate(&keys, &bytes, &aggregate.instances).is_err(), "bit flipped at byte {at}");
+    for at in [0, proof.len() / 2, proof.len() - 1] {
+        let mut flipped = proof.clone();
+        flipped[at] ^= 1;
+        assert!(verify_aggregate(fx.keys(), &flipped, &instances).is_err(), "bit flipped at byte {at}");
     }
-    let mut longer = aggregate.bytes.clone();
+    let mut longer = proof.clone();
     longer.push(0);
-    assert!(verify_aggregate(&keys, &longer, &aggregate.instances).is_err());
-    assert!(verify_aggregate(&keys, &aggregate.bytes[..aggregate.bytes.len() - 32], &aggregate.instances).is_err());
+    assert!(verify_aggregate(fx.keys(), &longer, &instances).is_err());
+    assert!(verify_aggregate(fx.keys(), &proof[..proof.len() - 32], &instances).is_err());
+    assert!(verify_aggregate(fx.keys(), &proof, &instances[..instances.len() - 1]).is_err());
+}
+
+#[test]
+fn a_file_whose_coverage_disagrees_with_its_instances_is_refused() {
+    let fx = fixture();
+    let verifier = AggregateVerifier::load(&fx.package, 2, SrsPolicy::AllowDev).unwrap();
+    let mut file = fx.aggregate.clone();
+    file.covered.swap(0, 1);
+    assert!(verifier.verify(&file).is_err());
+    let mut file = fx.aggregate.clone();
+    file.covered[1].raw_outputs[0] += 1;
+    assert!(verifier.verify(&file).is_err());
+    let mut file = fx.aggregate.clone();
+    file.model_id = "0xother".into();
+    assert!(verifier.verify(&file).is_err());
+}
+
+#[test]
+fn a_tampered_covered_proof_cannot_be_aggregated() {
+    let fx = fixture();
+    let mut files = fx.files.clone();
+    let mut bytes = files[1].1.proof_bytes().unwrap();
+    bytes[100] ^= 1;
+    files[1].1.proof = format!("0x{}", hex::encode(&bytes));
+    let refusal = fx.prover.aggregate(&files).unwrap_err().to_string();
+    assert!(refusal.contains("proof-1.json"), "{refusal}");
+    // A covered proof with its wallet changed (the file's fields follow) is refused too.
+    let mut files = fx.files.clone();
+    let mut values = files[0].1.instance_values().unwrap();
+    values[1] += Fr::from(1);
+    files[0].1.instances[1] = loopx_prover::proof::fr_to_hex(&values[1]);
+    assert!(fx.prover.aggregate(&files).is_err());
+}
+
+#[test]
+fn rerun_skips_the_finished_chunk() {
+    let fx = fixture();
+    let sources = read_proofs(&fx.proofs_dir, &fx.package.package.model_id).unwrap();
+    let summary = aggregate_all(&fx.prover, &sources, &fx.out_dir, |_| {}).unwrap();
+    assert_eq!((summary.aggregated, summary.skipped), (0, 1));
+    let manifest = std::fs::read_to_string(&summary.manifest).unwrap();
+    assert_eq!(manifest.lines().count(), 2);
+    assert!(manifest.contains(&common::WALLETS[0].to_lowercase()));
+}
+
+#[test]
+fn evm_verifier_accepts_the_aggregate_and_rejects_tampering() {
+    let fx = fixture();
+    let (proof, instances) = (fx.proof(), fx.instances());
+    let verdict = verify_in_evm(&fx.verifier_code, &proof, &instances).unwrap();
+    assert!(verdict.valid);
+    eprintln!("aggregate verifyProof: {} gas, {} per proof", verdict.gas_used, verdict.gas_used / 2);
+    for index in 0..instances.len() {
+        let mut changed = instances.clone();
+        changed[index] += Fr::from(1);
+        assert!(!verify_in_evm(&fx.verifier_code, &proof, &changed).unwrap().valid, "instance {index}");
+    }
+    for at in [0, proof.len() / 2, proof.len() - 1] {
+        let mut flipped = proof.clone();
+        flipped[at] ^= 1;
+        assert!(!verify_in_evm(&fx.verifier_code, &flipped, &instances).unwrap().valid, "byte {at}");
+    }
+}
+
+fn submit_batch(evm: &mut EmbeddedEvm, from: Address, consumer: Address, proof: &[u8], words: Vec<U256>) -> loopx_verifier_contract::CallOutcome {
+    let call = submitBatchCall { modelId: MODEL, proof: Bytes::copy_from_slice(proof), instances: words }.abi_encode();
+    evm.send(from, consumer, call).unwrap()
+}
+
+fn attribute_of(evm: &mut EmbeddedEvm, consumer: Address, wallet: Address) -> Attribute {
+    let call = attributeOfCall { wallet, modelId: MODEL }.abi_encode();
+    attributeOfCall::abi_decode_returns(&evm.call(DEFAULT_CALLER, consumer, call).unwrap().output).unwrap()
+}
+
+#[test]
+fn submit_batch_records_every_covered_wallet_under_the_per_wallet_rules() {
+    let fx = fixture();
+    let mut evm = EmbeddedEvm::new();
+    let verifier = evm.deploy(&fx.verifier_code).unwrap();
+    let consumer = evm.deploy(&compile_wallet_attributes().unwrap().bytecode).unwrap();
+    let words: Vec<U256> = fx.instances().iter().map(fr_to_u256).collect();
+    let proof = fx.proof();
+    let per_proof = fx.keys().setup.layout.words_per_proof();
+
+    // No verifier registered for the model yet.
+    let unknown = submit_batch(&mut evm, RELAYER, consumer, &proof, words.clone());
+    assert_eq!(unknown.output, UnknownBatchVerifier { modelId: MODEL, instanceCount: U256::from(words.len()) }.abi_encode());
+    let register = registerBatchVerifierCall {
+        modelId: MODEL,
+        proofs: U256::from(2),
+        wordsPerProof: U256::from(per_proof),
+        verifier,
+    };
+    assert!(evm.send(DEFAULT_CALLER, consumer, register.abi_encode()).unwrap().success);
+
+    let wallets: Vec<Address> = common::WALLETS.iter().map(|w| w.parse().unwrap()).collect();
+    // The relayer is allowed by the first wallet only: refused for the second, nothing recorded.
+    let allow = setSubmitterCall { submitter: RELAYER, allowed: true }.abi_encode();
+    assert!(evm.send(wallets[0], consumer, allow.clone()).unwrap().success);
+    let refused = submit_batch(&mut evm, RELAYER, consumer, &proof, words.clone());
+    assert_eq!(refused.output, NotAuthorized { wallet: wallets[1], sender: RELAYER }.abi_encode());
+    assert!(!attribute_of(&mut evm, consumer, wallets[0]).proven);
+
+    assert!(evm.send(wallets[1], consumer, allow).unwrap().success);
+    // Any changed word (accumulator, commitment, wallet/output) is an invalid proof (a changed
+    // wallet may first fail authorisation instead: also a refusal).
+    for index in [0, ACCUMULATOR_LIMBS - 1, ACCUMULATOR_LIMBS, ACCUMULATOR_LIMBS + 1, words.len() - 1] {
+        let mut changed = words.clone();
+        changed[index] += U256::from(1u64 << 40);
+        let outcome = submit_batch(&mut evm, RELAYER, consumer, &proof, changed);
+        assert!(!outcome.success, "word {index} changed and recorded");
+    }
+    let mut flipped = proof.clone();
+    flipped[64] ^= 1;
+    assert_eq!(submit_batch(&mut evm, RELAYER, consumer, &flipped, words.clone()).output, InvalidProof {}.abi_encode());
+
+    let recorded = submit_batch(&mut evm, RELAYER, consumer, &proof, words.clone());
+    assert!(recorded.success, "0x{}", hex::encode(&recorded.output));
+    assert_eq!(recorded.logs.len(), 2);
+    for (i, (_, file)) in fx.files.iter().enumerate() {
+        let single = file.instance_values().unwrap();
+        let attribute = attribute_of(&mut evm, consumer, wallets[i]);
+        assert!(attribute.proven);
+        // The same value and commitment a single submission of the proof records.
+        assert_eq!(attribute.value, fr_to_u256(&single[2]));
+        assert_eq!(attribute.commitment, fr_to_u256(&single[0]));
+    }
+    eprintln!(
+        "submitBatch (2 wallets, new storage): {} gas, {} per wallet",
+        recorded.gas_used,
+        recorded.gas_used / 2
+    );
+    let again = submit_batch(&mut evm, RELAYER, consumer, &proof, words);
+    assert!(again.success);
+    eprintln!("submitBatch (2 wallets, storage rewritten): {} gas", again.gas_used);
+}
+
+#[test]
+fn submit_batch_on_an_anvil_node() {
+    use loopx_verifier_contract::eas::transact;
+    use loopx_verifier_contract::{block_on, deploy_blocking, verify_onchain_blocking, AnvilNode, ANVIL_DEV_PRIVATE_KEYS};
+    let fx = fixture();
+    let node = AnvilNode::start().expect("anvil starts");
+    let (url, owner) = (node.url(), ANVIL_DEV_PRIVATE_KEYS[0]);
+    let verifier = deploy_blocking(url, owner, &fx.verifier_code).unwrap();
+    let consumer = deploy_blocking(url, owner, &compile_wallet_attributes().unwrap().bytecode).unwrap();
+    let (proof, instances) = (fx.proof(), fx.instances());
+
+    let verdict = verify_onchain_blocking(url, verifier, &proof, &instances).unwrap();
+    assert!(verdict.valid);
+    let mut changed = instances.clone();
+    changed[0] += Fr::from(1);
+    assert!(!verify_onchain_blocking(url, verifier, &proof, &changed).unwrap().valid, "accumulator changed");
+    changed = instances.clone();
+    changed[ACCUMULATOR_LIMBS + 1] += Fr::from(1);
+    assert!(!verify_onchain_blocking(url, verifier, &proof, &changed).unwrap().valid, "wallet changed");
+
+    let relayer: Address = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266".parse().unwrap();
+    let register = registerBatchVerifierCall {
+        modelId: MODEL,
+        proofs: U256::from(2),
+        wordsPerProof: U256::from(fx.keys().setup.layout.words_per_proof()),
+        verifier,
+    };
+    block_on(transact(url, owner, consumer, register.abi_encode())).unwrap();
+    let words: Vec<U256> = instances.iter().map(fr_to_u256).collect();
+    let call = |proof: &[u8], words: Vec<U256>| {
+        submitBatchCall { modelId: MODEL, proof: Bytes::copy_from_slice(proof), instances: words }.abi_encode()
+    };
+    // Neither wallet allowed the relayer yet.
+    assert!(block_on(transact(url, owner, consumer, call(&proof, words.clone()))).is_err());
+    for key in &ANVIL_DEV_PRIVATE_KEYS[1..3] {
+        let allow = setSubmitterCall { submitter: relayer, allowed: true }.abi_encode();
+        block_on(transact(url, key, consumer, allow)).unwrap();
+    }
+    let mut output_changed = words.clone();
+    output_changed[ACCUMULATOR_LIMBS + 1] += U256::from(1) << 160;
+    assert!(block_on(transact(url, owner, consumer, call(&proof, output_changed))).is_err(), "output changed");
+    let (receipt, logs) = block_on(transact(url, owner, consumer, call(&proof, words))).unwrap();
+    assert_eq!(logs.len(), 2);
+    eprintln!("anvil submitBatch (2 wallets): {} gas", receipt.gas_used);
 }

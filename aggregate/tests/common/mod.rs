@@ -36,7 +36,27 @@ pub fn set_up(dir: &Path, srs: &Srs) -> Package {
     package
 }
 
-/// `count` Poseidon-transcript proofs of the bundled input for wallets 0x…01, 0x…02, …
+/// The dev SRS of size 2^k, generated once and kept in the target directory (generating it at
+/// k = 20 takes minutes; loading it, seconds).
+pub fn dev_srs(k: u32) -> Srs {
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("loopx-dev-srs-k{k}.bin"));
+    if let Ok(srs) = Srs::load(&path) {
+        if srs.is_dev() && srs.k() == k {
+            return srs;
+        }
+    }
+    let srs = Srs::dev(k).expect("dev SRS");
+    srs.save(&path).expect("dev SRS cached");
+    srs
+}
+
+/// Anvil's dev accounts 1 and 2 (account 0 deploys and relays): the wallets of the proofs, so
+/// that a test on a node can sign as them.
+pub const WALLETS: [&str; 2] =
+    ["0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"];
+
+/// `count` Poseidon-transcript proofs of the bundled input, for [`WALLETS`] and then wallets
+/// 0xa0…03, 0xa0…04, …
 pub fn poseidon_proofs(package: &Package, count: usize) -> Vec<(String, ProofFile)> {
     let features = package.package.load_input(fixtures().join(format!("{MODEL}.input.json"))).expect("input");
     let prover = package.prover(SrsPolicy::AllowDev).expect("prover");
@@ -45,6 +65,9 @@ pub fn poseidon_proofs(package: &Package, count: usize) -> Vec<(String, ProofFil
             let mut wallet = [0u8; 20];
             wallet[0] = 0xa0;
             wallet[19] = i as u8 + 1;
+            if let Some(known) = WALLETS.get(i) {
+                wallet = loopx_prover::parse_wallet(&known.to_lowercase()).expect("wallet");
+            }
             let request = ProofRequest { features: &features, wallet, salt: Fr::from(1000 + i as u64) };
             let file = prover.prove_with_transcript(&request, TranscriptKind::Poseidon).expect("proof");
             (format!("proof-{i}.json"), file)
