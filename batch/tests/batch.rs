@@ -3,41 +3,18 @@
 //! proven and keeps the manifest whole, and the directory verifier catches tampering.
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use loopx_batch::BatchError;
 use loopx_batch::{BatchInput, BatchOptions, BatchProver, BatchVerifier, Parallelism, ProofStore, Shard};
 use loopx_batch::{FailedRow, ManifestEntry, WalletRow};
 use loopx_models::ModelPackage;
-use loopx_prover::Package;
-use loopx_srs::{Srs, SrsPolicy};
-
-fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
-}
-
-fn compile_risk_mlp() -> ModelPackage {
-    let (package, _) = loopx_models::compile_named(fixtures(), "risk_mlp").expect("bundled model compiles");
-    package
-}
-
-/// The bundled risk model, compiled and set up with a dev SRS once per test binary.
-fn package() -> &'static Package {
-    static DIR: OnceLock<(tempfile::TempDir, Package)> = OnceLock::new();
-    &DIR.get_or_init(|| {
-        let tmp = tempfile::tempdir().expect("temp dir");
-        compile_risk_mlp().save(tmp.path()).expect("package saved");
-        let dir = Package::open(tmp.path()).expect("package opens");
-        let k = dir.plan().shape.k;
-        dir.setup(&Srs::dev(k).expect("dev SRS"), SrsPolicy::AllowDev).expect("setup");
-        (tmp, dir)
-    })
-    .1
-}
+use loopx_models::OutputRequest;
+use loopx_srs::SrsPolicy;
+use loopx_test_support::{compile_bundled, fixtures_dir, shared_bundled};
 
 /// The first `n` lines of the bundled wallets file.
 fn wallet_lines(n: usize) -> Vec<String> {
-    let text = std::fs::read_to_string(fixtures().join("wallets.jsonl")).expect("wallets.jsonl");
+    let text = std::fs::read_to_string(fixtures_dir().join("wallets.jsonl")).expect("wallets.jsonl");
     text.lines().take(n).map(str::to_string).collect()
 }
 
@@ -58,7 +35,7 @@ fn rows(input: &BatchInput, package: &ModelPackage, shard: Shard) -> Vec<Result<
 
 #[test]
 fn shards_cover_every_row_exactly_once() {
-    let package = compile_risk_mlp();
+    let package = compile_bundled("risk_mlp", &OutputRequest::Auto);
     let tmp = tempfile::tempdir().unwrap();
     let mut lines = wallet_lines(9);
     lines.insert(4, "{not json".into()); // bad rows are rows too: sharding must not depend on content
@@ -83,10 +60,10 @@ fn shards_cover_every_row_exactly_once() {
 
 #[test]
 fn csv_and_both_json_shapes_read_the_same_rows() {
-    let package = compile_risk_mlp();
+    let package = compile_bundled("risk_mlp", &OutputRequest::Auto);
     let names = package.schema.as_ref().unwrap().names().iter().map(|n| n.to_string()).collect::<Vec<_>>();
-    let jsonl = rows(&BatchInput::new(fixtures().join("wallets.jsonl")), &package, Shard::ALL);
-    let csv = rows(&BatchInput::new(fixtures().join("wallets.csv")), &package, Shard::ALL);
+    let jsonl = rows(&BatchInput::new(fixtures_dir().join("wallets.jsonl")), &package, Shard::ALL);
+    let csv = rows(&BatchInput::new(fixtures_dir().join("wallets.csv")), &package, Shard::ALL);
     assert_eq!(jsonl.len(), 50);
     assert_eq!(jsonl, csv);
 
@@ -110,9 +87,9 @@ fn csv_and_both_json_shapes_read_the_same_rows() {
 
 #[test]
 fn csv_header_without_a_model_feature_is_refused_before_any_work() {
-    let package = compile_risk_mlp();
+    let package = compile_bundled("risk_mlp", &OutputRequest::Auto);
     let tmp = tempfile::tempdir().unwrap();
-    let csv = std::fs::read_to_string(fixtures().join("wallets.csv")).unwrap();
+    let csv = std::fs::read_to_string(fixtures_dir().join("wallets.csv")).unwrap();
     let broken = csv.replacen("tx_count", "tx_cnt", 1);
     let path = tmp.path().join("broken.csv");
     std::fs::write(&path, broken).unwrap();
@@ -123,7 +100,7 @@ fn csv_header_without_a_model_feature_is_refused_before_any_work() {
 
 #[test]
 fn bad_rows_are_logged_good_rows_proven_and_a_rerun_skips_and_keeps_the_manifest() {
-    let dir = package();
+    let dir = shared_bundled("risk_mlp");
     let tmp = tempfile::tempdir().unwrap();
     let good = wallet_lines(3);
     let mut wrong_count: serde_json::Value = serde_json::from_str(&good[1]).unwrap();

@@ -13,8 +13,7 @@ use loopx_models::{Graph, GraphSummary, ModelPackage, Op, OutputRequest};
 use loopx_prover::{setup, ModelKeys, ProofRequest};
 use loopx_srs::Srs;
 
-/// The bundled models, by name.
-pub const BUNDLED: [&str; 4] = ["sybil_lr", "risk_mlp", "credit_mlp", "sybil_gbt"];
+pub use loopx_models::BUNDLED_MODELS as BUNDLED;
 
 /// The shapes EZKL 23 was measured on (see the circuits issue): name and layer sizes.
 pub const EZKL_SHAPES: [(&str, &[usize]); 3] = [

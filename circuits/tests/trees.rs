@@ -2,21 +2,16 @@
 //! paths satisfy every constraint, and each way of cheating on a comparison, a leaf or a sum is
 //! caught.
 
-use std::path::PathBuf;
-
 use halo2curves::bn256::Fr;
 use loopx_circuits::choose_shape;
 use loopx_models::{compile_named, load_rows, QuantizedModel};
+use loopx_test_support::fixtures_dir;
 use loopx_test_support::mock::{self, prove_mock};
 use loopx_test_support::tamper::Tamper;
 
-fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
-}
-
 /// The compiled model and its first `count` quantized held-out rows.
 fn compiled(dir: &str, name: &str, count: usize) -> (QuantizedModel, Vec<Vec<i64>>) {
-    let dir = fixtures().join(dir);
+    let dir = fixtures_dir().join(dir);
     let (package, _) = compile_named(&dir, name).expect("compiles");
     let rows = load_rows(dir.join(format!("{name}.heldout.json")), None, package.features()).expect("rows");
     let q = rows.iter().take(count).map(|r| package.quantize_row(r).expect("in range")).collect();

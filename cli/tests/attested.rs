@@ -13,6 +13,7 @@ use std::process::Output;
 use loopx_credentials::{issue, now_unix, parse_private_key, Address, Credential, IssueRequest};
 use loopx_models::{load_input_row, Schema};
 use loopx_prover::ProofFile;
+use loopx_test_support::fixtures_dir;
 use loopx_verifier_contract::eas::{self, Evidence};
 use loopx_verifier_contract::{block_on, AnvilNode, ANVIL_DEV_PRIVATE_KEYS};
 use serde_json::Value;
@@ -36,12 +37,8 @@ fn refused(output: Output, needle: &str, what: &str) {
     assert!(!err.contains("panicked"), "{what}: {err}");
 }
 
-fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
-}
-
 fn fixture(name: &str) -> String {
-    fixtures().join(name).display().to_string()
+    fixtures_dir().join(name).display().to_string()
 }
 
 fn address(key: &str) -> String {
@@ -424,7 +421,7 @@ fn credentials_are_issued_in_bulk_and_proven_in_batch() {
     ok(loopx(&["quickstart", "--model", "sybil_lr", "--dir", &s(dir), "--json"]), "quickstart");
     let pkg = s(&dir.join("sybil_lr"));
     // Three good wallets and one whose feature is out of the schema's range.
-    let lines: Vec<String> = std::fs::read_to_string(fixtures().join("wallets.jsonl"))
+    let lines: Vec<String> = std::fs::read_to_string(fixtures_dir().join("wallets.jsonl"))
         .unwrap()
         .lines()
         .take(3)

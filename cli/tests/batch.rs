@@ -7,38 +7,21 @@ mod common;
 use common::{json, loopx, stderr};
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use loopx_prover::Package;
-use loopx_srs::{Srs, SrsPolicy};
+use loopx_test_support::{fixtures_dir, shared_bundled};
 use serde_json::Value;
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
-}
-
-/// The bundled risk model compiled and set up with a dev SRS, once per test binary.
-fn package() -> &'static str {
-    static DIR: OnceLock<(tempfile::TempDir, String)> = OnceLock::new();
-    &DIR.get_or_init(|| {
-        let tmp = tempfile::tempdir().expect("temp dir");
-        let (package, _) =
-            loopx_models::compile_named(fixtures(), "risk_mlp").expect("bundled model compiles");
-        package.save(tmp.path()).expect("package saved");
-        let dir = Package::open(tmp.path()).expect("package opens");
-        dir.setup(&Srs::dev(dir.plan().shape.k).expect("dev SRS"), SrsPolicy::AllowDev).expect("setup");
-        let path = tmp.path().display().to_string();
-        (tmp, path)
-    })
-    .1
+/// The bundled risk model's package directory, set up once per test binary.
+fn package() -> String {
+    shared_bundled("risk_mlp").path().display().to_string()
 }
 
 /// An input file of the first `n` bundled wallets, plus `extra` lines.
 fn input(dir: &Path, n: usize, extra: &[(usize, &str)]) -> String {
-    let text = std::fs::read_to_string(fixtures().join("wallets.jsonl")).unwrap();
+    let text = std::fs::read_to_string(fixtures_dir().join("wallets.jsonl")).unwrap();
     let mut lines: Vec<String> = text.lines().take(n).map(str::to_string).collect();
     for (at, line) in extra {
         lines.insert(*at, line.to_string());
@@ -79,7 +62,7 @@ fn a_killed_batch_resumes_without_losing_or_duplicating_proofs() {
     let inputs = input(tmp.path(), 8, &[]);
     let proofs = tmp.path().join("proofs");
     let proofs_arg = proofs.display().to_string();
-    let args = ["batch", package(), "--inputs", &inputs, "-o", &proofs_arg, "--jobs", "1", "--json"];
+    let args = ["batch", &package(), "--inputs", &inputs, "-o", &proofs_arg, "--jobs", "1", "--json"];
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_loopx"))
         .args(args)
@@ -119,7 +102,7 @@ fn a_killed_batch_resumes_without_losing_or_duplicating_proofs() {
     let wallets: BTreeSet<String> = files.iter().map(|f| f[..42].to_string()).collect();
     assert_eq!(wallets.len(), 8, "one proof per wallet");
 
-    let out = loopx(&["batch-verify", package(), &proofs_arg, "--json"]);
+    let out = loopx(&["batch-verify", &package(), &proofs_arg, "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let verdict = json(&out);
     assert_eq!((verdict["valid"].as_u64(), verdict["invalid"].as_u64()), (Some(8), Some(0)), "{verdict}");
@@ -134,7 +117,7 @@ fn shards_run_into_one_directory_prove_every_row_once() {
     let mut all_rows = Vec::new();
     for shard in ["0/2", "1/2"] {
         let out =
-            loopx(&["batch", package(), "--inputs", &inputs, "-o", &proofs_arg, "--shard", shard, "--json"]);
+            loopx(&["batch", &package(), "--inputs", &inputs, "-o", &proofs_arg, "--shard", shard, "--json"]);
         assert!(out.status.success(), "{}", stderr(&out));
         let summary = json(&out);
         assert_eq!(summary["shard"], shard);
@@ -147,12 +130,12 @@ fn shards_run_into_one_directory_prove_every_row_once() {
     assert!(proofs.join("manifest-0-of-2.jsonl").exists() && proofs.join("manifest-1-of-2.jsonl").exists());
 
     // The whole batch afterwards has nothing left to do, and one manifest of everything.
-    let out = loopx(&["batch", package(), "--inputs", &inputs, "-o", &proofs_arg, "--json"]);
+    let out = loopx(&["batch", &package(), "--inputs", &inputs, "-o", &proofs_arg, "--json"]);
     let summary = json(&out);
     assert_eq!((summary["proved"].as_u64(), summary["skipped"].as_u64()), (Some(0), Some(5)), "{summary}");
     assert_eq!(manifest_rows(&proofs.join("manifest.jsonl")).0, [1, 2, 3, 4, 5]);
 
-    let out = loopx(&["batch", package(), "--inputs", &inputs, "-o", &proofs_arg, "--shard", "2/2"]);
+    let out = loopx(&["batch", &package(), "--inputs", &inputs, "-o", &proofs_arg, "--shard", "2/2"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("invalid shard `2/2`"), "{}", stderr(&out));
 }
@@ -160,7 +143,7 @@ fn shards_run_into_one_directory_prove_every_row_once() {
 #[test]
 fn bad_rows_are_reported_and_fail_the_exit_code_while_good_rows_are_proven() {
     let tmp = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(fixtures().join("wallets.jsonl")).unwrap();
+    let text = std::fs::read_to_string(fixtures_dir().join("wallets.jsonl")).unwrap();
     let mut short: Value = serde_json::from_str(text.lines().nth(10).unwrap()).unwrap();
     short["features"].as_array_mut().unwrap().truncate(20);
     let mut huge: Value = serde_json::from_str(text.lines().nth(11).unwrap()).unwrap();
@@ -177,7 +160,7 @@ fn bad_rows_are_reported_and_fail_the_exit_code_while_good_rows_are_proven() {
     );
     let proofs = tmp.path().join("proofs");
     let proofs_arg = proofs.display().to_string();
-    let out = loopx(&["batch", package(), "--inputs", &inputs, "-o", &proofs_arg, "--json"]);
+    let out = loopx(&["batch", &package(), "--inputs", &inputs, "-o", &proofs_arg, "--json"]);
     assert_eq!(out.status.code(), Some(1), "some rows failed: {}", stderr(&out));
     let summary = json(&out);
     assert_eq!((summary["proved"].as_u64(), summary["failed"].as_u64()), (Some(3), Some(3)), "{summary}");
@@ -196,7 +179,7 @@ fn bad_rows_are_reported_and_fail_the_exit_code_while_good_rows_are_proven() {
     assert!(listed[2].1.contains("`tx_count` = 1000000000 is outside its allowed range"), "{}", listed[2].1);
     assert_eq!(errors[2]["wallet"], huge_wallet(&huge));
 
-    let out = loopx(&["batch-verify", package(), &proofs_arg, "--json"]);
+    let out = loopx(&["batch-verify", &package(), &proofs_arg, "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(json(&out)["valid"], 3);
 
@@ -209,7 +192,7 @@ fn bad_rows_are_reported_and_fail_the_exit_code_while_good_rows_are_proven() {
     bytes.replace_range(at..=at, flipped);
     proof["proof"] = bytes.into();
     std::fs::write(&victim, proof.to_string()).unwrap();
-    let out = loopx(&["batch-verify", package(), &proofs_arg, "--json"]);
+    let out = loopx(&["batch-verify", &package(), &proofs_arg, "--json"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let verdict = json(&out);
     assert_eq!((verdict["valid"].as_u64(), verdict["invalid"].as_u64()), (Some(2), Some(1)), "{verdict}");

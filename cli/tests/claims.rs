@@ -4,7 +4,8 @@
 
 mod common;
 
-use common::{json, loopx, stderr};
+use common::{json, loopx, stderr, LOOPX};
+use loopx_test_support::{fixture, model_file};
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -19,37 +20,12 @@ use serde_json::Value;
 
 const WALLET: &str = "0x00000000000000000000000000000000000000aa";
 
-fn fixture(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(name).display().to_string()
-}
-
-/// Compiles and sets up bundled model `name` in `tmp/name`; returns the package path and the
-/// vk digest `setup --json` printed.
-fn package(tmp: &Path, name: &str) -> (String, String) {
-    let pkg = tmp.join(name).display().to_string();
-    let out = loopx(&[
-        "compile",
-        &fixture(&format!("{name}.onnx")),
-        "--calibration",
-        &fixture(&format!("{name}.calibration.json")),
-        "--schema",
-        &fixture(&format!("{name}.schema.toml")),
-        "-o",
-        &pkg,
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let out = loopx(&["setup", &pkg, "--dev-srs", "--json"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let digest = json(&out)["vk_digest"].as_str().expect("setup prints the vk digest").to_string();
-    (pkg, digest)
-}
-
 fn prove(pkg: &str, name: &str, out_file: &Path) -> Value {
     let out = loopx(&[
         "prove",
         pkg,
         "--input",
-        &fixture(&format!("{name}.input.json")),
+        &model_file(name, "input.json").display().to_string(),
         "--wallet",
         WALLET,
         "-o",
@@ -81,7 +57,7 @@ fn edited(tmp: &Path, proof: &Path, name: &str, edit: impl FnOnce(&mut Value)) -
 #[test]
 fn verify_and_evm_report_only_what_the_proof_proves() {
     let tmp = tempfile::tempdir().unwrap();
-    let (pkg, digest) = package(tmp.path(), "risk_mlp");
+    let (pkg, digest) = LOOPX.set_up_bundled(tmp.path(), "risk_mlp");
     let proof = tmp.path().join("proof.json");
     let proven = prove(&pkg, "risk_mlp", &proof);
 
@@ -144,8 +120,8 @@ fn verify_and_evm_report_only_what_the_proof_proves() {
 #[test]
 fn swapped_keys_are_refused_by_every_command_that_reads_them() {
     let tmp = tempfile::tempdir().unwrap();
-    let (risk, _) = package(tmp.path(), "risk_mlp");
-    let (credit, _) = package(tmp.path(), "credit_mlp");
+    let (risk, _) = LOOPX.set_up_bundled(tmp.path(), "risk_mlp");
+    let (credit, _) = LOOPX.set_up_bundled(tmp.path(), "credit_mlp");
     let proof = tmp.path().join("credit-proof.json");
     prove(&credit, "credit_mlp", &proof);
     let risk_id = Package::open(&risk).unwrap().package.model_id;

@@ -5,22 +5,19 @@ mod common;
 
 use common::{json, loopx, stderr};
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
+use loopx_test_support::fixtures_dir;
 use serde_json::Value;
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
-}
-
 fn fixture(name: &str) -> String {
-    fixtures().join(name).display().to_string()
+    fixtures_dir().join(name).display().to_string()
 }
 
 /// `fixtures/FOLDER/FILE`.
 fn fixture_in(folder: &str, file: &str) -> String {
-    fixtures().join(folder).join(file).display().to_string()
+    fixtures_dir().join(folder).join(file).display().to_string()
 }
 
 /// `loopx compile` of `fixtures/FOLDER/NAME.onnx` on its own calibration rows into `pkg`, with

@@ -1,22 +1,17 @@
 //! Issuing and checking credentials: every edit of a signed or committed field is refused, and
 //! one credential feeds every model of its schema.
 
-use std::path::PathBuf;
-
 use alloy_primitives::{Address, Bytes, U256};
 use loopx_credentials::{issue, parse_private_key, Credential, CredentialError, IssueRequest};
 use loopx_models::{compile_named, load_input_row, ModelPackage, Schema};
+use loopx_test_support::fixtures_dir;
 
 const ISSUER_KEY: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 const OTHER_KEY: &str = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
 const NOW: u64 = 1_800_000_000;
 
-fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
-}
-
 fn schema(name: &str) -> Schema {
-    Schema::load(fixtures().join(format!("{name}.schema.toml"))).expect("bundled schema")
+    Schema::load(fixtures_dir().join(format!("{name}.schema.toml"))).expect("bundled schema")
 }
 
 fn wallet() -> Address {
@@ -25,7 +20,8 @@ fn wallet() -> Address {
 
 fn credential(schema_name: &str) -> Credential {
     let schema = schema(schema_name);
-    let values = load_input_row(fixtures().join("risk_mlp.input.json"), Some(&schema), schema.len()).unwrap();
+    let values =
+        load_input_row(fixtures_dir().join("risk_mlp.input.json"), Some(&schema), schema.len()).unwrap();
     let request = IssueRequest {
         schema: &schema,
         values: &values,
@@ -69,16 +65,16 @@ fn the_three_mlps_share_one_schema_id_and_the_tree_model_has_its_own() {
 fn models_compiled_against_a_schema_read_its_encoding_and_accept_its_credentials() {
     let cred = credential("risk_mlp");
     for name in ["risk_mlp", "credit_mlp", "sybil_lr"] {
-        let (package, _): (ModelPackage, _) = compile_named(fixtures(), name).unwrap();
+        let (package, _): (ModelPackage, _) = compile_named(fixtures_dir(), name).unwrap();
         assert_eq!(package.quantized.schema_id(), cred.schema_id, "{name}");
         cred.check_for_model(&package.quantized, Some(wallet())).expect(name);
     }
-    let (gbt, _) = compile_named(fixtures(), "sybil_gbt").unwrap();
+    let (gbt, _) = compile_named(fixtures_dir(), "sybil_gbt").unwrap();
     assert!(matches!(
         cred.check_for_model(&gbt.quantized, None),
         Err(CredentialError::SchemaMismatch { .. })
     ));
-    let (risk, _) = compile_named(fixtures(), "risk_mlp").unwrap();
+    let (risk, _) = compile_named(fixtures_dir(), "risk_mlp").unwrap();
     let other: Address = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC".parse().unwrap();
     assert!(matches!(
         cred.check_for_model(&risk.quantized, Some(other)),

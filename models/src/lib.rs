@@ -41,7 +41,7 @@ pub use input::{load_input_row, load_rows, parse_input_row, parse_rows};
 #[cfg(feature = "onnx")]
 pub use onnx::{import_onnx_bytes, load_onnx, OnnxModel, SUPPORTED_OPS};
 #[cfg(feature = "onnx")]
-pub use package::{compile, compile_files, compile_named};
+pub use package::{compile, compile_files, compile_named, BUNDLED_MODELS};
 pub use package::{model_id, GraphSummary, LayoutGoal, ModelPackage, PACKAGE_FILE, PACKAGE_FORMAT_VERSION};
 pub use quantize::{agreement_on_rows, quantize, Agreement, LayerScales, OutputRequest, QuantizationReport};
 pub use quantized::{

@@ -148,6 +148,10 @@ pub fn compile_files(
     ModelPackage::from_graph(&onnx.graph, source, &rows, schema, output, name)
 }
 
+/// The wallet models bundled in `fixtures/` (each as `NAME.onnx`, `NAME.calibration.json`,
+/// `NAME.schema.toml`, `NAME.input.json`, `NAME.heldout.json`), the default one first.
+pub const BUNDLED_MODELS: [&str; 4] = ["risk_mlp", "sybil_lr", "credit_mlp", "sybil_gbt"];
+
 /// Compiles the model `NAME` laid out as the bundled fixtures are: `dir/NAME.onnx`, calibrated
 /// on `dir/NAME.calibration.json`, with `dir/NAME.schema.toml` when it exists; output `Auto`.
 #[cfg(feature = "onnx")]

@@ -1,15 +1,10 @@
 //! The bundled wallet models under `fixtures/` compile, and the quantized models agree with the
 //! float ONNX graphs on the held-out rows.
 
-use std::path::PathBuf;
-
 use loopx_models::{
     agreement_on_rows, compile_files, load_onnx, load_rows, ModelPackage, OutputRequest, OutputSpec, Schema,
 };
-
-fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
-}
+use loopx_test_support::fixtures_dir;
 
 struct Compiled {
     package: ModelPackage,
@@ -17,7 +12,7 @@ struct Compiled {
 }
 
 fn compile_bundled(name: &str) -> Compiled {
-    let dir = fixtures();
+    let dir = fixtures_dir();
     let onnx = dir.join(format!("{name}.onnx"));
     let schema_path = dir.join(format!("{name}.schema.toml"));
     let (package, report) = compile_files(
@@ -65,7 +60,7 @@ fn credit_mlp_argmax_agrees_on_99_percent_of_heldout_rows() {
 
 #[test]
 fn bundled_sample_input_quantizes_in_both_input_formats() {
-    let dir = fixtures();
+    let dir = fixtures_dir();
     let c = compile_bundled("sybil_lr");
     let from_rows = c.package.load_input(dir.join("sybil_lr.input.json")).expect("input_data");
     let from_names = c.package.load_input(dir.join("sybil_lr.features.json")).expect("features");

@@ -8,10 +8,7 @@ use loopx_models::{
     agreement_on_rows, compile_files, load_onnx, load_rows, Graph, ModelError, ModelPackage, Node, Op,
     OutputRequest, OutputSpec, Schema, SplitRule, Tree, TreeEnsemble, TreeNode,
 };
-
-fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
-}
+use loopx_test_support::fixtures_dir;
 
 struct Fixture {
     graph: Graph,
@@ -21,7 +18,7 @@ struct Fixture {
 }
 
 fn load(path: &str) -> Fixture {
-    let base = fixtures().join(path);
+    let base = fixtures_dir().join(path);
     let file = |ext: &str| PathBuf::from(format!("{}.{ext}", base.display()));
     let (package, _) = compile_files(
         file("onnx"),

@@ -2,38 +2,23 @@
 //! keys. Edited descriptive fields, extra or missing instances, out-of-range wallets, swapped
 //! keys and SRS files, and relabelled dev SRSs are all refused — never reported as valid.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::OnceLock;
 
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use halo2curves::bn256::{Bn256, Fr};
 use halo2curves::ff::{Field, PrimeField};
 use loopx_circuits::{ModelCircuit, ModelWitness};
-use loopx_models::{compile_files, OutputRequest};
+use loopx_models::OutputRequest;
 use loopx_prover::keys::VERIFYING_KEY;
 use loopx_prover::proof::{fr_to_hex, prove_circuit, witness};
 use loopx_prover::{parse_wallet, verify, KeyHeader, Package, ProofFile, ProofRequest, ProverError};
 use loopx_srs::artifact;
-use loopx_srs::{Srs, SrsError, SrsPolicy};
+use loopx_srs::{Srs, SrsError};
+use loopx_test_support::{fixtures_dir, set_up_bundled};
 use rand::SeedableRng;
 
 const WALLET: &str = "0x5c10c3aed19456ef43dc7b092792391e284b1f75";
-
-fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
-}
-
-/// Compiles bundled model `name` with `output` into `dir` and sets it up with the dev SRS.
-fn package(dir: &Path, name: &str, output: OutputRequest) -> Package {
-    let file = |suffix: &str| fixtures().join(format!("{name}.{suffix}"));
-    let schema = file("schema.toml");
-    let (package, _) = compile_files(file("onnx"), file("calibration.json"), Some(&schema), &output, name)
-        .expect("compiles");
-    package.save(dir).expect("saved");
-    let pkg = Package::open(dir).expect("opens");
-    pkg.setup(&Srs::dev(pkg.plan().shape.k).expect("dev SRS"), SrsPolicy::AllowDev).expect("setup");
-    pkg
-}
 
 struct Fixture {
     _tmp: tempfile::TempDir,
@@ -46,7 +31,7 @@ fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
         let tmp = tempfile::tempdir().expect("temp dir");
-        let risk = package(&tmp.path().join("risk"), "risk_mlp", OutputRequest::Auto);
+        let risk = set_up_bundled(&tmp.path().join("risk"), "risk_mlp", &OutputRequest::Auto);
         let proof = prove_file(&risk, None);
         Fixture { _tmp: tmp, risk, proof }
     })
@@ -54,7 +39,7 @@ fn fixture() -> &'static Fixture {
 
 /// Proves the bundled input; `extra` appends one more public instance to the proven column.
 fn prove_file(dir: &Package, extra: Option<Fr>) -> ProofFile {
-    let features = dir.package.load_input(fixtures().join("risk_mlp.input.json")).expect("input");
+    let features = dir.package.load_input(fixtures_dir().join("risk_mlp.input.json")).expect("input");
     let keys = dir.keys().expect("keys");
     let srs = dir.srs().expect("srs");
     let wallet = parse_wallet(WALLET).unwrap();
@@ -143,7 +128,7 @@ fn wallet_instances_of_160_bits_or_more_are_refused() {
     let two_160 = Fr::from_u128(1 << 127) * Fr::from(1u64 << 33);
     for wallet in [-Fr::ONE, two_160] {
         // A cheater proves with that wallet in the witness: the circuit's range check refuses it.
-        let features = f.risk.package.load_input(fixtures().join("risk_mlp.input.json")).unwrap();
+        let features = f.risk.package.load_input(fixtures_dir().join("risk_mlp.input.json")).unwrap();
         let keys = f.risk.keys().unwrap();
         let request = ProofRequest { features: &features, wallet: [0; 20], salt: Fr::from(1) };
         let (honest, mut instances) = witness(&f.risk.package.quantized, &request).unwrap();
@@ -177,11 +162,11 @@ fn copy_keys(from: &Path, to: &Path) {
 #[test]
 fn keys_of_another_model_or_output_mode_are_refused_whatever_their_header_says() {
     let tmp = tempfile::tempdir().unwrap();
-    let a = package(&tmp.path().join("a"), "risk_mlp", OutputRequest::Auto);
+    let a = set_up_bundled(&tmp.path().join("a"), "risk_mlp", &OutputRequest::Auto);
     let a_header = a.claim_verifier().unwrap().header().clone();
     let others = [
-        package(&tmp.path().join("b"), "sybil_lr", OutputRequest::Auto),
-        package(&tmp.path().join("c"), "risk_mlp", OutputRequest::Vector),
+        set_up_bundled(&tmp.path().join("b"), "sybil_lr", &OutputRequest::Auto),
+        set_up_bundled(&tmp.path().join("c"), "risk_mlp", &OutputRequest::Vector),
     ];
     for other in &others {
         assert_ne!(other.package.model_id, a.package.model_id);
@@ -211,7 +196,7 @@ fn keys_of_another_model_or_output_mode_are_refused_whatever_their_header_says()
 #[test]
 fn a_swapped_srs_is_refused_and_a_relabelled_dev_srs_is_still_dev() {
     let tmp = tempfile::tempdir().unwrap();
-    let a = package(&tmp.path().join("a"), "risk_mlp", OutputRequest::Auto);
+    let a = set_up_bundled(&tmp.path().join("a"), "risk_mlp", &OutputRequest::Auto);
     let k = a.plan().shape.k;
     let srs_path = a.path().join("srs.bin");
     let dev = Srs::load(&srs_path).unwrap();

@@ -1,21 +1,18 @@
 //! Real KZG proofs of the bundled wallet models: proven outputs equal the quantized model's, and
 //! verification rejects every tampering the DESIGN's security rules list.
 
-use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use halo2curves::bn256::Fr;
 use halo2curves::ff::Field;
 use loopx_circuits::{choose_shape, ModelCircuit, PublicInstances};
-use loopx_models::ModelPackage;
+use loopx_models::{ModelPackage, OutputRequest};
 use loopx_prover::proof::{prove_circuit, witness};
 use loopx_prover::{prove, setup, verify, ModelKeys, Proof, ProofRequest, ProverError};
 use loopx_srs::{ArtifactError, Srs, SrsError};
+use loopx_test_support::compile_bundled;
+use loopx_test_support::fixtures::heldout_rows;
 use loopx_test_support::tamper::{Tamper, Tampered};
-
-fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
-}
 
 struct Bundled {
     package: ModelPackage,
@@ -37,16 +34,10 @@ fn bundled(name: &str) -> &'static Bundled {
     let cache = CACHE.get_or_init(Default::default);
     let mut map = cache.lock().unwrap();
     map.entry(name.to_string()).or_insert_with(|| {
-        let dir = fixtures();
-        let (package, _) = loopx_models::compile_named(&dir, name).expect("bundled model compiles");
+        let package = compile_bundled(name, &OutputRequest::Auto);
         let plan = choose_shape(&package.quantized);
         let keys = setup(&package.quantized, &package.model_id, &plan, srs()).expect("setup");
-        let heldout = loopx_models::load_rows(
-            dir.join(format!("{name}.heldout.json")),
-            package.schema.as_ref(),
-            package.features(),
-        )
-        .expect("held-out rows");
+        let heldout = heldout_rows(&package, name);
         let srs = srs().downsized(keys.header.shape.k).expect("SRS large enough");
         Box::leak(Box::new(Bundled { package, keys, srs, heldout }))
     })

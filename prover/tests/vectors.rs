@@ -3,45 +3,27 @@
 //! instances or their encoding fails here unless it also bumps `loopx_circuits::CIRCUIT_VERSION`
 //! (and then the vectors are regenerated with `LOOPX_UPDATE_VECTORS=1`).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use halo2curves::bn256::Fr;
 use loopx_circuits::CIRCUIT_VERSION;
-use loopx_models::{compile_files, OutputRequest};
+use loopx_models::OutputRequest;
 use loopx_prover::proof::{fr_to_hex, witness};
 use loopx_prover::{parse_wallet, prove, Package, ProofFile, ProofRequest, ProverError};
-use loopx_srs::{Srs, SrsPolicy};
+use loopx_test_support::{fixtures_dir, set_up_bundled, BUNDLED_MODELS};
 use serde_json::{json, Value};
 
-const BUNDLED: [&str; 4] = ["risk_mlp", "sybil_lr", "sybil_gbt", "credit_mlp"];
 const WALLET: &str = "0x5c10c3aed19456ef43dc7b092792391e284b1f75";
 const SALT: u64 = 20_261_202;
 const REGENERATE: &str = "LOOPX_UPDATE_VECTORS=1 cargo test --release --workspace --test vectors";
 
-fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
-}
-
 fn vector_path(name: &str) -> PathBuf {
-    fixtures().join("vectors").join(format!("{name}.json"))
-}
-
-/// Bundled model `name` compiled as `loopx quickstart` does and set up with the dev SRS.
-fn package(dir: &Path, name: &str) -> Package {
-    let file = |suffix: &str| fixtures().join(format!("{name}.{suffix}"));
-    let schema = file("schema.toml");
-    let (package, _) =
-        compile_files(file("onnx"), file("calibration.json"), Some(&schema), &OutputRequest::Auto, name)
-            .expect("compiles");
-    package.save(dir).expect("saved");
-    let pkg = Package::open(dir).expect("opens");
-    pkg.setup(&Srs::dev(pkg.plan().shape.k).expect("dev SRS"), SrsPolicy::AllowDev).expect("setup");
-    pkg
+    fixtures_dir().join("vectors").join(format!("{name}.json"))
 }
 
 /// The bundled input's features; with the fixed wallet and salt, its instances are fixed too.
 fn bundled_features(pkg: &Package, name: &str) -> Vec<i64> {
-    pkg.package.load_input(fixtures().join(format!("{name}.input.json"))).expect("input")
+    pkg.package.load_input(fixtures_dir().join(format!("{name}.input.json"))).expect("input")
 }
 
 fn request(features: &[i64]) -> ProofRequest<'_> {
@@ -68,8 +50,8 @@ fn regenerate(pkg: &Package, name: &str, vk_digest: &str) {
 #[test]
 fn bundled_models_keep_their_pinned_vk_digest_and_instances() {
     let tmp = tempfile::tempdir().unwrap();
-    for name in BUNDLED {
-        let pkg = package(&tmp.path().join(name), name);
+    for name in BUNDLED_MODELS {
+        let pkg = set_up_bundled(&tmp.path().join(name), name, &OutputRequest::Auto);
         let claims = pkg.claim_verifier().expect("bound keys");
         if std::env::var_os("LOOPX_UPDATE_VECTORS").is_some() {
             regenerate(&pkg, name, claims.vk_digest());

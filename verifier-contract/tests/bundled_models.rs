@@ -9,7 +9,6 @@
 //! per test binary. The two wallets are anvil's first two dev accounts, so the same proofs can
 //! be submitted on chain by the wallet's own account.
 
-use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use alloy::{
@@ -31,13 +30,12 @@ use loopx_prover::proof::{prove_circuit, witness};
 use loopx_prover::{prove, verify, ModelKeys, Package, Proof, ProofRequest};
 use loopx_srs::{Srs, SrsPolicy};
 use loopx_test_support::tamper::{Tamper, Tampered};
+use loopx_test_support::{fixtures_dir, BUNDLED_MODELS};
 use loopx_verifier_contract::{
     compile_wallet_attributes, deploy_blocking, encode_verify_calldata, encode_verify_calldata_words,
     fr_to_u256, package_verifier, verify_in_evm, verify_onchain_blocking, Address, AnvilNode, EmbeddedEvm,
     EvmVerdict, PackageVerifier, ANVIL_DEV_PRIVATE_KEYS, EIP170_CODE_SIZE_LIMIT, U256,
 };
-
-const MODELS: [&str; 4] = ["sybil_lr", "risk_mlp", "credit_mlp", "sybil_gbt"];
 
 sol! {
     #![sol(all_derives)]
@@ -69,10 +67,6 @@ struct Bundled {
     proofs: [Proof; 2],
 }
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
-}
-
 /// Address of anvil dev account `i` (the wallet of `proofs[i]`).
 fn wallet(i: usize) -> Address {
     let signer: PrivateKeySigner = ANVIL_DEV_PRIVATE_KEYS[i].parse().expect("dev key parses");
@@ -86,12 +80,12 @@ fn wallet_bytes(i: usize) -> [u8; 20] {
 fn bundled(name: &str) -> &'static Bundled {
     static CELLS: [OnceLock<Bundled>; 4] =
         [OnceLock::new(), OnceLock::new(), OnceLock::new(), OnceLock::new()];
-    let index = MODELS.iter().position(|m| *m == name).expect("a bundled model");
-    CELLS[index].get_or_init(|| build(MODELS[index]))
+    let index = BUNDLED_MODELS.iter().position(|m| *m == name).expect("a bundled model");
+    CELLS[index].get_or_init(|| build(BUNDLED_MODELS[index]))
 }
 
 fn build(name: &'static str) -> Bundled {
-    let dir = fixtures();
+    let dir = fixtures_dir();
     let file = |suffix: &str| dir.join(format!("{name}.{suffix}"));
     let (mut package, _) = loopx_models::compile_named(&dir, name).expect("bundled model compiles");
     // The gas target below is `--optimize gas`'s promise; the default (balanced) layout may
@@ -248,7 +242,7 @@ fn write_word(bytes: &mut [u8], offset: usize, word: U256) {
 
 #[test]
 fn valid_proofs_of_two_wallets_verify_in_revm_within_eip170() {
-    for name in MODELS {
+    for name in BUNDLED_MODELS {
         let b = bundled(name);
         let generated = &b.verifier.generated;
         assert_eq!(generated.num_instances, b.proofs[0].instances.to_vec().len(), "{name}");
@@ -303,7 +297,7 @@ fn valid_proofs_of_two_wallets_verify_in_revm_within_eip170() {
 /// Byte flips: 40 positions spread over the proof, plus every byte of one point and one scalar.
 #[test]
 fn flipped_proof_bytes_are_rejected_by_both_verifiers() {
-    for name in MODELS {
+    for name in BUNDLED_MODELS {
         let b = bundled(name);
         let (proof, words) = (&b.proofs[0].bytes, b.words(0));
         let layout = &b.verifier.generated.layout;
@@ -337,7 +331,7 @@ fn flipped_proof_bytes_are_rejected_by_both_verifiers() {
 #[test]
 fn changed_instances_and_other_wallets_are_rejected_by_both_verifiers() {
     let r = scalar_modulus();
-    for name in MODELS {
+    for name in BUNDLED_MODELS {
         let b = bundled(name);
         let (proof_a, words_a, words_b) = (&b.proofs[0].bytes, b.words(0), b.words(1));
         let mut judge = Judge::new(b);
@@ -382,7 +376,7 @@ fn changed_instances_and_other_wallets_are_rejected_by_both_verifiers() {
 #[test]
 fn malformed_points_and_scalars_are_rejected_by_both_verifiers() {
     let (p, r) = (base_modulus(), scalar_modulus());
-    for name in MODELS {
+    for name in BUNDLED_MODELS {
         let b = bundled(name);
         let (proof, words) = (&b.proofs[0].bytes, b.words(0));
         let layout = &b.verifier.generated.layout;
@@ -424,7 +418,7 @@ fn malformed_points_and_scalars_are_rejected_by_both_verifiers() {
 /// Proof length and raw calldata: truncated, over-long, non-canonical.
 #[test]
 fn wrong_lengths_and_malformed_calldata_are_rejected_by_both_verifiers() {
-    for name in MODELS {
+    for name in BUNDLED_MODELS {
         let b = bundled(name);
         let (proof, words) = (&b.proofs[0].bytes, b.words(0));
         let len = proof.len();
@@ -464,10 +458,10 @@ fn wrong_lengths_and_malformed_calldata_are_rejected_by_both_verifiers() {
 /// A valid proof of one bundled model, put to every other model's verifier.
 #[test]
 fn proofs_of_another_model_are_rejected_by_both_verifiers() {
-    for verifier_name in MODELS {
+    for verifier_name in BUNDLED_MODELS {
         let v = bundled(verifier_name);
         let mut judge = Judge::new(v);
-        for proof_name in MODELS.into_iter().filter(|n| *n != verifier_name) {
+        for proof_name in BUNDLED_MODELS.into_iter().filter(|n| *n != verifier_name) {
             let other = bundled(proof_name);
             judge.case(
                 &other.proofs[0].bytes,
@@ -483,7 +477,7 @@ fn proofs_of_another_model_are_rejected_by_both_verifiers() {
 /// Real proofs made from tampered witnesses (the cheater claims the tampered output).
 #[test]
 fn real_proofs_from_tampered_witnesses_are_rejected_by_both_verifiers() {
-    for name in MODELS {
+    for name in BUNDLED_MODELS {
         let b = bundled(name);
         let model = &b.package.quantized;
         let request = ProofRequest { features: &b.rows[0], wallet: wallet_bytes(0), salt: Fr::from(77) };

@@ -10,7 +10,7 @@
 //!
 //! Gas figures: `cargo test --release -p loopx-verifier-contract --test family -- --nocapture`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::OnceLock;
 
 use halo2curves::bn256::Fr;
@@ -20,15 +20,12 @@ use loopx_circuits::plan::{measure, CircuitPlan};
 use loopx_models::{compile_files, ModelPackage, OutputRequest};
 use loopx_prover::{prove, setup, verify, ModelKeys, Proof, ProofRequest};
 use loopx_srs::Srs;
+use loopx_test_support::fixtures_dir;
 use loopx_verifier_contract::{
     encode_family_verify_calldata, encode_family_verify_calldata_words, fr_to_u256, generate_family_verifier,
     generate_verifier, Address, CompiledContract, EmbeddedEvm, FamilyVerifier, VkDataContract,
     EIP170_CODE_SIZE_LIMIT, U256, VK_CONTRACT_GUARD_BYTE,
 };
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
-}
 
 /// One member of the family: a model, its keys and a valid proof.
 struct Member {
@@ -47,7 +44,7 @@ struct Family {
 }
 
 fn compile_risk(calibration: &Path, name: &str) -> ModelPackage {
-    let dir = fixtures();
+    let dir = fixtures_dir();
     compile_files(
         dir.join("risk_mlp.onnx"),
         calibration,
@@ -65,7 +62,7 @@ fn family() -> &'static Family {
 }
 
 fn build() -> Family {
-    let dir = fixtures();
+    let dir = fixtures_dir();
     let full = compile_risk(&dir.join("risk_mlp.calibration.json"), "risk_mlp_a");
 
     // A second model of the same architecture: the same network with one bias moved by one
@@ -235,7 +232,7 @@ fn one_family_verifier_serves_both_models_and_rejects_the_wrong_key() {
 #[test]
 fn a_key_of_another_constraint_system_is_refused() {
     let f = family();
-    let dir = fixtures();
+    let dir = fixtures_dir();
     let (sybil, _) = compile_files(
         dir.join("sybil_lr.onnx"),
         dir.join("sybil_lr.calibration.json"),

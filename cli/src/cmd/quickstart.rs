@@ -8,15 +8,13 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::Args;
+use loopx_models::BUNDLED_MODELS;
 use loopx_prover::{parse_wallet, Package};
 use loopx_srs::{Srs, SrsPolicy};
 use serde_json::json;
 
 use crate::cmd::prove::{prove_credential, prove_file, verify_file};
 use crate::report::Reporter;
-
-/// The bundled models.
-pub const BUNDLED_MODELS: [&str; 4] = ["risk_mlp", "sybil_lr", "credit_mlp", "sybil_gbt"];
 
 /// The demo wallet the sample features belong to.
 const DEMO_WALLET: &str = "0x5c10c3aed19456ef43dc7b092792391e284b1f75";
