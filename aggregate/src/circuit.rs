@@ -24,10 +24,12 @@
 use halo2_base::gates::circuit::CircuitBuilderStage;
 use halo2_base::gates::{GateInstructions, RangeChip, RangeInstructions};
 use halo2_base::halo2_proofs::poly::kzg::commitment::ParamsKZG;
+use halo2_base::{AssignedValue, Context, QuantumCell::Constant};
 use halo2curves::bn256::{Bn256, Fr};
 use halo2curves::ff::{Field, PrimeField};
-use halo2_base::{AssignedValue, Context, QuantumCell::Constant};
-use snark_verifier_sdk::halo2::aggregation::{AggregationCircuit, AggregationConfigParams, VerifierUniversality};
+use snark_verifier_sdk::halo2::aggregation::{
+    AggregationCircuit, AggregationConfigParams, VerifierUniversality,
+};
 use snark_verifier_sdk::{Snark, SHPLONK};
 
 use crate::error::{AggregateError, Result};
@@ -92,7 +94,8 @@ impl AggregateLayout {
         let shifted = app[2] + output_offset();
         if !fits(&app[1], WALLET_BITS) || !fits(&shifted, OUTPUT_BITS) {
             return Err(AggregateError::InvalidInput(
-                "an app proof's wallet is not 160 bits or its first output not a signed 64-bit integer".into(),
+                "an app proof's wallet is not 160 bits or its first output not a signed 64-bit integer"
+                    .into(),
             ));
         }
         let mut words = vec![app[0], app[1] + shifted * wallet_shift()];
@@ -151,7 +154,8 @@ pub fn build(
             layout.proofs
         )));
     }
-    if let Some(bad) = snarks.iter().find(|s| s.instances.len() != 1 || s.instances[0].len() != layout.app_instances)
+    if let Some(bad) =
+        snarks.iter().find(|s| s.instances.len() != 1 || s.instances[0].len() != layout.app_instances)
     {
         return Err(AggregateError::InvalidInput(format!(
             "a proof has instance columns of lengths {:?}, this aggregate takes one of {}",

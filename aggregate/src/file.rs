@@ -65,7 +65,8 @@ pub struct AggregateFile {
 impl AggregateFile {
     /// Writes the file atomically.
     pub fn save(&self, path: &Path) -> Result<()> {
-        let text = serde_json::to_string_pretty(self).map_err(|e| AggregateError::InvalidAggregateFile(e.to_string()))?;
+        let text = serde_json::to_string_pretty(self)
+            .map_err(|e| AggregateError::InvalidAggregateFile(e.to_string()))?;
         write_atomically(path, text.as_bytes()).map_err(loopx_srs::SrsError::from)?;
         Ok(())
     }
@@ -90,7 +91,8 @@ impl AggregateFile {
     /// The proof bytes.
     pub fn proof_bytes(&self) -> Result<Vec<u8>> {
         let digits = self.proof.strip_prefix("0x").unwrap_or(&self.proof);
-        hex::decode(digits).map_err(|e| AggregateError::InvalidAggregateFile(format!("proof is not hex: {e}")))
+        hex::decode(digits)
+            .map_err(|e| AggregateError::InvalidAggregateFile(format!("proof is not hex: {e}")))
     }
 
     /// The instances as field elements.
@@ -147,7 +149,11 @@ impl AggregateVerifier {
     pub fn claims_of(&self, file: &AggregateFile) -> Result<Vec<CoveredClaim>> {
         let mismatch = |what: String| AggregateError::InvalidAggregateFile(what);
         if file.model_id != self.claims.package().model_id {
-            return Err(mismatch(format!("it covers model {}, the package is {}", file.model_id, self.claims.package().model_id)));
+            return Err(mismatch(format!(
+                "it covers model {}, the package is {}",
+                file.model_id,
+                self.claims.package().model_id
+            )));
         }
         if file.proofs != self.keys.setup.layout.proofs || file.covered.len() != file.proofs {
             return Err(mismatch(format!(

@@ -7,10 +7,10 @@
 
 use std::path::{Path, PathBuf};
 
+use halo2_base::gates::circuit::CircuitBuilderStage;
 use halo2_proofs::plonk::{keygen_pk, keygen_vk, ProvingKey, VerifyingKey};
 use halo2_proofs::SerdeFormat;
 use halo2curves::bn256::G1Affine;
-use halo2_base::gates::circuit::CircuitBuilderStage;
 use loopx_prover::{vk_digest, ClaimVerifier, Package};
 use loopx_srs::artifact::write_atomically;
 use loopx_srs::{Srs, SrsPolicy};
@@ -87,7 +87,10 @@ impl AggregationKeys {
         let setup = read_setup(&dir)?;
         let unbound = |reason: String| AggregateError::KeysNotBound { path: dir.clone(), reason };
         if setup.format_version != SETUP_FORMAT_VERSION {
-            return Err(unbound(format!("setup format {} (this build reads {SETUP_FORMAT_VERSION})", setup.format_version)));
+            return Err(unbound(format!(
+                "setup format {} (this build reads {SETUP_FORMAT_VERSION})",
+                setup.format_version
+            )));
         }
         if setup.model_id != package.package.model_id || setup.app_vk_digest != claims.vk_digest() {
             return Err(unbound(format!(
@@ -105,13 +108,21 @@ impl AggregationKeys {
         policy.admit(&srs)?;
         check_same_ceremony(claims.srs(), &srs)?;
         if srs.k() != setup.config.degree {
-            return Err(unbound(format!("the SRS has k = {}, the circuit k = {}", srs.k(), setup.config.degree)));
+            return Err(unbound(format!(
+                "the SRS has k = {}, the circuit k = {}",
+                srs.k(),
+                setup.config.degree
+            )));
         }
         let path = dir.join(AGG_VK_FILE);
         let bytes = std::fs::read(&path).map_err(|e| AggregateError::io("read", &path, e))?;
         let vk = crate::catch_panic("reading the aggregation verifying key", || {
-            VerifyingKey::<G1Affine>::from_bytes::<AggregationCircuit>(&bytes, SerdeFormat::RawBytes, setup.config)
-                .map_err(|e| unbound(format!("vk.bin is unreadable: {e}")))
+            VerifyingKey::<G1Affine>::from_bytes::<AggregationCircuit>(
+                &bytes,
+                SerdeFormat::RawBytes,
+                setup.config,
+            )
+            .map_err(|e| unbound(format!("vk.bin is unreadable: {e}")))
         })?;
         if vk_digest(&vk) != setup.vk_digest {
             return Err(unbound("vk.bin is not the key setup.json names".into()));
@@ -187,10 +198,14 @@ pub(crate) fn keygen(
         Ok(circuit.calculate_params(Some(MINIMUM_ROWS)))
     })?;
     let (vk, pk) = crate::catch_panic("aggregation key generation", || {
-        let vk = keygen_vk(srs.params(), &circuit)
-            .map_err(|e| AggregateError::Halo2 { stage: "aggregation keygen (vk)", message: format!("{e:?}") })?;
-        let pk = keygen_pk(srs.params(), vk.clone(), &circuit)
-            .map_err(|e| AggregateError::Halo2 { stage: "aggregation keygen (pk)", message: format!("{e:?}") })?;
+        let vk = keygen_vk(srs.params(), &circuit).map_err(|e| AggregateError::Halo2 {
+            stage: "aggregation keygen (vk)",
+            message: format!("{e:?}"),
+        })?;
+        let pk = keygen_pk(srs.params(), vk.clone(), &circuit).map_err(|e| AggregateError::Halo2 {
+            stage: "aggregation keygen (pk)",
+            message: format!("{e:?}"),
+        })?;
         Ok((vk, pk))
     })?;
     let setup = AggregationSetup {
@@ -207,14 +222,20 @@ pub(crate) fn keygen(
 }
 
 /// Writes the verifier side of freshly derived keys into [`keys_dir`].
-pub(crate) fn save(package: &Package, setup: &AggregationSetup, pk: &ProvingKey<G1Affine>, srs: &Srs) -> Result<()> {
+pub(crate) fn save(
+    package: &Package,
+    setup: &AggregationSetup,
+    pk: &ProvingKey<G1Affine>,
+    srs: &Srs,
+) -> Result<()> {
     let dir = keys_dir(package, setup.layout.proofs);
     std::fs::create_dir_all(&dir).map_err(|e| AggregateError::io("create", &dir, e))?;
     srs.save(&dir.join(AGG_SRS_FILE))?;
     let vk = pk.get_vk().to_bytes(SerdeFormat::RawBytes);
     let path = dir.join(AGG_VK_FILE);
     write_atomically(&path, &vk).map_err(loopx_srs::SrsError::from)?;
-    let text = serde_json::to_string_pretty(setup).map_err(|e| AggregateError::InvalidInput(e.to_string()))?;
+    let text =
+        serde_json::to_string_pretty(setup).map_err(|e| AggregateError::InvalidInput(e.to_string()))?;
     // setup.json last: its presence says the keys are complete.
     write_atomically(&dir.join(SETUP_FILE), text.as_bytes()).map_err(loopx_srs::SrsError::from)?;
     Ok(())
@@ -227,15 +248,20 @@ pub(crate) fn rederive_pk(keys: &AggregationKeys, sample: Vec<Snark>) -> Result<
     let circuit = build(CircuitBuilderStage::Keygen, setup.config, keys.srs.params(), sample, &setup.layout)?
         .use_break_points(setup.break_points.clone());
     crate::catch_panic("aggregation key generation", || {
-        let vk = keygen_vk(keys.srs.params(), &circuit)
-            .map_err(|e| AggregateError::Halo2 { stage: "aggregation keygen (vk)", message: format!("{e:?}") })?;
+        let vk = keygen_vk(keys.srs.params(), &circuit).map_err(|e| AggregateError::Halo2 {
+            stage: "aggregation keygen (vk)",
+            message: format!("{e:?}"),
+        })?;
         if vk_digest(&vk) != setup.vk_digest {
             return Err(AggregateError::KeysNotBound {
                 path: PathBuf::from(AGG_VK_FILE),
-                reason: "the circuit no longer gives the published verifying key (another build of LoopX?)".into(),
+                reason: "the circuit no longer gives the published verifying key (another build of LoopX?)"
+                    .into(),
             });
         }
-        keygen_pk(keys.srs.params(), vk, &circuit)
-            .map_err(|e| AggregateError::Halo2 { stage: "aggregation keygen (pk)", message: format!("{e:?}") })
+        keygen_pk(keys.srs.params(), vk, &circuit).map_err(|e| AggregateError::Halo2 {
+            stage: "aggregation keygen (pk)",
+            message: format!("{e:?}"),
+        })
     })
 }

@@ -2,10 +2,10 @@
 //! not discovered as a failed aggregate), then the aggregation circuit verifies them all in-circuit
 //! and the aggregate is proven with the EVM transcript, so one Solidity verifier checks it.
 
+use halo2_base::gates::circuit::CircuitBuilderStage;
 use halo2_proofs::plonk::create_proof;
 use halo2_proofs::poly::kzg::commitment::KZGCommitmentScheme;
 use halo2_proofs::poly::kzg::multiopen::ProverSHPLONK;
-use halo2_base::gates::circuit::CircuitBuilderStage;
 use halo2curves::bn256::{Bn256, Fr};
 use loopx_prover::transcript::{EvmChallenge, EvmTranscript};
 use loopx_prover::{ClaimVerifier, Package, ProofFile, TranscriptKind};
@@ -115,7 +115,9 @@ impl AggregationProver {
             .map(|(_, f)| setup.layout.compress(&f.instance_values()?))
             .collect::<Result<Vec<_>>>()?
             .concat();
-        if instances.len() != setup.layout.num_instances() || instances[crate::ACCUMULATOR_LIMBS..] != expected[..] {
+        if instances.len() != setup.layout.num_instances()
+            || instances[crate::ACCUMULATOR_LIMBS..] != expected[..]
+        {
             return Err(AggregateError::Halo2 {
                 stage: "aggregation",
                 message: "the circuit's instances are not the covered proofs' compressed instances".into(),

@@ -55,7 +55,8 @@ pub fn read_proofs(dir: &Path, model_id: &str) -> Result<Vec<SourceProof>> {
         }
         proofs.push(SourceProof { row: rows.get(&name).copied(), name, file });
     }
-    proofs.sort_by(|a, b| (a.row.unwrap_or(usize::MAX), &a.name).cmp(&(b.row.unwrap_or(usize::MAX), &b.name)));
+    proofs
+        .sort_by(|a, b| (a.row.unwrap_or(usize::MAX), &a.name).cmp(&(b.row.unwrap_or(usize::MAX), &b.name)));
     Ok(proofs)
 }
 
@@ -65,10 +66,14 @@ fn batch_rows(dir: &Path) -> HashMap<String, usize> {
     let Ok(entries) = std::fs::read_dir(dir) else { return HashMap::new() };
     entries
         .flatten()
-        .filter(|e| e.file_name().to_str().is_some_and(|n| n.starts_with("manifest") && n.ends_with(".jsonl")))
+        .filter(|e| {
+            e.file_name().to_str().is_some_and(|n| n.starts_with("manifest") && n.ends_with(".jsonl"))
+        })
         .filter_map(|e| std::fs::read_to_string(e.path()).ok())
         .flat_map(|text| {
-            text.lines().filter_map(|line| serde_json::from_str::<ManifestEntry>(line).ok()).collect::<Vec<_>>()
+            text.lines()
+                .filter_map(|line| serde_json::from_str::<ManifestEntry>(line).ok())
+                .collect::<Vec<_>>()
         })
         .map(|entry| (entry.file, entry.row))
         .collect()
@@ -179,7 +184,9 @@ pub fn aggregate_all(
         };
         for (slot, c) in covered.iter().enumerate() {
             let line = ManifestLine { aggregate: chunk_file_name(index), slot, covered: c };
-            lines.push_str(&serde_json::to_string(&line).map_err(|e| AggregateError::InvalidInput(e.to_string()))?);
+            lines.push_str(
+                &serde_json::to_string(&line).map_err(|e| AggregateError::InvalidInput(e.to_string()))?,
+            );
             lines.push('\n');
         }
         on_chunk(&outcome);

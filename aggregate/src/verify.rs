@@ -25,7 +25,10 @@ use crate::keys::AggregationKeys;
 pub fn verify_aggregate(keys: &AggregationKeys, proof: &[u8], instances: &[Fr]) -> Result<()> {
     let expected = keys.setup.layout.num_instances();
     if instances.len() != expected {
-        return Err(AggregateError::Rejected(format!("{} public instances, the aggregate has {expected}", instances.len())));
+        return Err(AggregateError::Rejected(format!(
+            "{} public instances, the aggregate has {expected}",
+            instances.len()
+        )));
     }
     let params = keys.srs.params();
     let mut unread = proof;
@@ -46,8 +49,11 @@ pub fn verify_aggregate(keys: &AggregationKeys, proof: &[u8], instances: &[Fr]) 
         return Err(AggregateError::Rejected(format!("{} bytes after the proof", unread.len())));
     }
     let limbs: Vec<&Fr> = instances[..ACCUMULATOR_LIMBS].iter().collect();
-    let accumulator = <LimbsEncoding<LIMBS, BITS> as AccumulatorEncoding<G1Affine, NativeLoader>>::from_repr(&limbs)
-        .map_err(|e| AggregateError::Rejected(format!("the accumulator is not two curve points: {e:?}")))?;
+    let accumulator =
+        <LimbsEncoding<LIMBS, BITS> as AccumulatorEncoding<G1Affine, NativeLoader>>::from_repr(&limbs)
+            .map_err(|e| {
+                AggregateError::Rejected(format!("the accumulator is not two curve points: {e:?}"))
+            })?;
     let deciding_key: KzgDecidingKey<Bn256> = (params.get_g()[0], params.g2(), params.s_g2()).into();
     <SHPLONK as AccumulationDecider<G1Affine, NativeLoader>>::decide(&deciding_key, accumulator)
         .map_err(|_| AggregateError::Rejected("the accumulator fails its pairing check".into()))

@@ -15,8 +15,8 @@ use alloy::sol;
 use alloy::sol_types::{SolCall, SolError};
 use halo2curves::bn256::Fr;
 use loopx_aggregate::{
-    aggregate_all, covered_claims, read_proofs, verify_aggregate, AggregateFile, AggregateVerifier, AggregationKeys,
-    AggregationProver, ACCUMULATOR_LIMBS,
+    aggregate_all, covered_claims, read_proofs, verify_aggregate, AggregateFile, AggregateVerifier,
+    AggregationKeys, AggregationProver, ACCUMULATOR_LIMBS,
 };
 use loopx_prover::{InstanceClaim, Package, ProofFile};
 use loopx_srs::SrsPolicy;
@@ -79,19 +79,30 @@ fn fixture() -> &'static Fixture {
         }
 
         let start = Instant::now();
-        let prover = AggregationProver::open(&package, 2, Some((&srs, k)), SrsPolicy::AllowDev, &files[0]).unwrap();
-        eprintln!("aggregation keygen (k = {k}): {:.1} s, {:?}", start.elapsed().as_secs_f64(), prover.keys.setup.config);
+        let prover =
+            AggregationProver::open(&package, 2, Some((&srs, k)), SrsPolicy::AllowDev, &files[0]).unwrap();
+        eprintln!(
+            "aggregation keygen (k = {k}): {:.1} s, {:?}",
+            start.elapsed().as_secs_f64(),
+            prover.keys.setup.config
+        );
+        // The verifier first: it fails fast, the aggregation takes minutes.
+        let keys = &prover.keys;
+        let generated =
+            generate_aggregate_verifier(keys.srs.params(), &keys.vk, keys.setup.layout.num_instances())
+                .unwrap();
+        let verifier_code = generated.compile().unwrap().bytecode;
         let out_dir = tmp.path().join("aggregates");
         let sources = read_proofs(&proofs_dir, &package.package.model_id).unwrap();
         let summary = aggregate_all(&prover, &sources, &out_dir, |_| {}).unwrap();
         assert_eq!((summary.aggregated, summary.skipped), (1, 0));
         let aggregate = AggregateFile::load(&out_dir.join("aggregate-00000.json")).unwrap();
-        eprintln!("aggregation proof: {:.1} s, {} bytes", aggregate.aggregate_seconds, aggregate.proof.len() / 2 - 1);
+        eprintln!(
+            "aggregation proof: {:.1} s, {} bytes",
+            aggregate.aggregate_seconds,
+            aggregate.proof.len() / 2 - 1
+        );
 
-        let keys = &prover.keys;
-        let generated =
-            generate_aggregate_verifier(keys.srs.params(), &keys.vk, keys.setup.layout.num_instances()).unwrap();
-        let verifier_code = generated.compile().unwrap().bytecode;
         Fixture { _tmp: tmp, package, files, prover, proofs_dir, out_dir, aggregate, verifier_code }
     })
 }
@@ -197,8 +208,15 @@ fn evm_verifier_accepts_the_aggregate_and_rejects_tampering() {
     }
 }
 
-fn submit_batch(evm: &mut EmbeddedEvm, from: Address, consumer: Address, proof: &[u8], words: Vec<U256>) -> loopx_verifier_contract::CallOutcome {
-    let call = submitBatchCall { modelId: MODEL, proof: Bytes::copy_from_slice(proof), instances: words }.abi_encode();
+fn submit_batch(
+    evm: &mut EmbeddedEvm,
+    from: Address,
+    consumer: Address,
+    proof: &[u8],
+    words: Vec<U256>,
+) -> loopx_verifier_contract::CallOutcome {
+    let call = submitBatchCall { modelId: MODEL, proof: Bytes::copy_from_slice(proof), instances: words }
+        .abi_encode();
     evm.send(from, consumer, call).unwrap()
 }
 
@@ -219,7 +237,10 @@ fn submit_batch_records_every_covered_wallet_under_the_per_wallet_rules() {
 
     // No verifier registered for the model yet.
     let unknown = submit_batch(&mut evm, RELAYER, consumer, &proof, words.clone());
-    assert_eq!(unknown.output, UnknownBatchVerifier { modelId: MODEL, instanceCount: U256::from(words.len()) }.abi_encode());
+    assert_eq!(
+        unknown.output,
+        UnknownBatchVerifier { modelId: MODEL, instanceCount: U256::from(words.len()) }.abi_encode()
+    );
     let register = registerBatchVerifierCall {
         modelId: MODEL,
         proofs: U256::from(2),
@@ -247,7 +268,10 @@ fn submit_batch_records_every_covered_wallet_under_the_per_wallet_rules() {
     }
     let mut flipped = proof.clone();
     flipped[64] ^= 1;
-    assert_eq!(submit_batch(&mut evm, RELAYER, consumer, &flipped, words.clone()).output, InvalidProof {}.abi_encode());
+    assert_eq!(
+        submit_batch(&mut evm, RELAYER, consumer, &flipped, words.clone()).output,
+        InvalidProof {}.abi_encode()
+    );
 
     let recorded = submit_batch(&mut evm, RELAYER, consumer, &proof, words.clone());
     assert!(recorded.success, "0x{}", hex::encode(&recorded.output));
@@ -273,7 +297,9 @@ fn submit_batch_records_every_covered_wallet_under_the_per_wallet_rules() {
 #[test]
 fn submit_batch_on_an_anvil_node() {
     use loopx_verifier_contract::eas::transact;
-    use loopx_verifier_contract::{block_on, deploy_blocking, verify_onchain_blocking, AnvilNode, ANVIL_DEV_PRIVATE_KEYS};
+    use loopx_verifier_contract::{
+        block_on, deploy_blocking, verify_onchain_blocking, AnvilNode, ANVIL_DEV_PRIVATE_KEYS,
+    };
     let fx = fixture();
     let node = AnvilNode::start().expect("anvil starts");
     let (url, owner) = (node.url(), ANVIL_DEV_PRIVATE_KEYS[0]);
@@ -300,7 +326,8 @@ fn submit_batch_on_an_anvil_node() {
     block_on(transact(url, owner, consumer, register.abi_encode())).unwrap();
     let words: Vec<U256> = instances.iter().map(fr_to_u256).collect();
     let call = |proof: &[u8], words: Vec<U256>| {
-        submitBatchCall { modelId: MODEL, proof: Bytes::copy_from_slice(proof), instances: words }.abi_encode()
+        submitBatchCall { modelId: MODEL, proof: Bytes::copy_from_slice(proof), instances: words }
+            .abi_encode()
     };
     // Neither wallet allowed the relayer yet.
     assert!(block_on(transact(url, owner, consumer, call(&proof, words.clone()))).is_err());
@@ -310,7 +337,10 @@ fn submit_batch_on_an_anvil_node() {
     }
     let mut output_changed = words.clone();
     output_changed[ACCUMULATOR_LIMBS + 1] += U256::from(1) << 160;
-    assert!(block_on(transact(url, owner, consumer, call(&proof, output_changed))).is_err(), "output changed");
+    assert!(
+        block_on(transact(url, owner, consumer, call(&proof, output_changed))).is_err(),
+        "output changed"
+    );
     let (receipt, logs) = block_on(transact(url, owner, consumer, call(&proof, words))).unwrap();
     assert_eq!(logs.len(), 2);
     eprintln!("anvil submitBatch (2 wallets): {} gas", receipt.gas_used);

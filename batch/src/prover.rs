@@ -157,7 +157,9 @@ impl BatchProver {
         let request = ProofRequest { features: &features, wallet: row.wallet, salt };
         // halo2 asserts on some internal inconsistencies instead of returning errors; one row
         // must not take the batch down with it.
-        let file = match catch_unwind(AssertUnwindSafe(|| self.prover.prove_with_transcript(&request, self.transcript))) {
+        let file = match catch_unwind(AssertUnwindSafe(|| {
+            self.prover.prove_with_transcript(&request, self.transcript)
+        })) {
             Ok(Ok(file)) => file,
             Ok(Err(e)) => return fail(e.to_string()),
             Err(panic) => return fail(format!("the prover failed: {}", panic_message(&panic))),

@@ -212,7 +212,12 @@ impl ClaimVerifier {
     }
 
     /// Verifies proof bytes made with `transcript` against instances natively.
-    pub fn verify_proof_with(&self, proof: &[u8], instances: &[Fr], transcript: TranscriptKind) -> Result<()> {
+    pub fn verify_proof_with(
+        &self,
+        proof: &[u8],
+        instances: &[Fr],
+        transcript: TranscriptKind,
+    ) -> Result<()> {
         if verify_with_transcript(&self.vk, &self.header, &self.srs, proof, instances, transcript)? {
             Ok(())
         } else {

@@ -272,11 +272,16 @@ impl PackageProver {
 
     /// [`PackageProver::prove`] with the given transcript ([`TranscriptKind::Poseidon`] for
     /// proofs that `loopx aggregate` will aggregate).
-    pub fn prove_with_transcript(&self, request: &ProofRequest<'_>, transcript: TranscriptKind) -> Result<ProofFile> {
+    pub fn prove_with_transcript(
+        &self,
+        request: &ProofRequest<'_>,
+        transcript: TranscriptKind,
+    ) -> Result<ProofFile> {
         // `web_time` is `std::time` natively and `performance.now()` in a browser, where
         // `std::time::Instant` panics.
         let start = web_time::Instant::now();
-        let proof = prove_with_transcript(&self.package.quantized, &self.keys, &self.srs, request, transcript)?;
+        let proof =
+            prove_with_transcript(&self.package.quantized, &self.keys, &self.srs, request, transcript)?;
         let seconds = start.elapsed().as_secs_f64();
         Ok(ProofFile::new(&self.package, &self.keys.header, &proof, &request.wallet, request.salt, seconds))
     }

@@ -24,7 +24,8 @@ pub(crate) fn prove(
     circuit: &ModelCircuit,
     column: &[Fr],
 ) -> Result<Vec<u8>> {
-    let mut transcript = PoseidonTranscript::<NativeLoader, Vec<u8>>::from_spec(Vec::new(), POSEIDON_SPEC.clone());
+    let mut transcript =
+        PoseidonTranscript::<NativeLoader, Vec<u8>>::from_spec(Vec::new(), POSEIDON_SPEC.clone());
     create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, ChallengeScalar<G1Affine>, _, _, _>(
         params,
         pk,
@@ -39,7 +40,12 @@ pub(crate) fn prove(
 
 /// Verifies a Poseidon-transcript proof: true iff it is valid for `column` and every proof byte
 /// is consumed (the caller pins the instance count).
-pub(crate) fn verify(params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>, proof: &[u8], column: &[Fr]) -> bool {
+pub(crate) fn verify(
+    params: &ParamsKZG<Bn256>,
+    vk: &VerifyingKey<G1Affine>,
+    proof: &[u8],
+    column: &[Fr],
+) -> bool {
     let mut unread = proof;
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut transcript =

@@ -28,7 +28,8 @@ fn fixture() -> &'static Fixture {
         let tmp = tempfile::tempdir().unwrap();
         let schema = file("schema.toml");
         let (compiled, _) =
-            compile_files(file("onnx"), file("calibration.json"), Some(&schema), &OutputRequest::Auto, MODEL).unwrap();
+            compile_files(file("onnx"), file("calibration.json"), Some(&schema), &OutputRequest::Auto, MODEL)
+                .unwrap();
         compiled.save(tmp.path()).unwrap();
         let package = Package::open(tmp.path()).unwrap();
         package.setup(&Srs::dev(package.plan().shape.k).unwrap(), SrsPolicy::AllowDev).unwrap();

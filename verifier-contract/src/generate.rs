@@ -146,7 +146,14 @@ fn generate(
     let generated = catch_generation_panic(|| snark_verifier_yul(params, vk, num_instances, accumulator))?;
 
     let rewritten =
-        rewrite::rewrite(&generated.code, num_instances, VERIFIER_CONTRACT_NAME, &generated.vk_digest)?;
+        // The accumulator's two points are built from limbs and validated by the generated code.
+        rewrite::rewrite_with_accumulator(
+            &generated.code,
+            num_instances,
+            VERIFIER_CONTRACT_NAME,
+            &generated.vk_digest,
+            if accumulator { 2 } else { 0 },
+        )?;
     Ok(GeneratedVerifier {
         solidity: rewritten.solidity,
         num_instances,
@@ -172,7 +179,8 @@ fn snark_verifier_yul(
 ) -> Result<SnarkVerifierOutput, VerifierError> {
     let mut config = Config::kzg().with_num_instance(vec![num_instances]);
     if accumulator {
-        config = config.with_accumulator_indices(Some((0..AGGREGATE_ACCUMULATOR_LIMBS).map(|i| (0, i)).collect()));
+        config =
+            config.with_accumulator_indices(Some((0..AGGREGATE_ACCUMULATOR_LIMBS).map(|i| (0, i)).collect()));
     }
     let protocol = compile(params, vk, config);
     let vk_digest = protocol
@@ -194,11 +202,13 @@ fn snark_verifier_yul(
     if accumulator {
         // The accumulator's limbs are decoded as snark-verifier-sdk encodes them.
         type Aggregate = PlonkVerifier<Shplonk, LimbsEncoding<3, 88>>;
-        let proof = Aggregate::read_proof(&deciding_key, &protocol, &instances, &mut transcript).map_err(read_error)?;
+        let proof = Aggregate::read_proof(&deciding_key, &protocol, &instances, &mut transcript)
+            .map_err(read_error)?;
         Aggregate::verify(&deciding_key, &protocol, &instances, &proof).map_err(emit_error)?;
     } else {
         let proof =
-            PlonkVerifier::<Shplonk>::read_proof(&deciding_key, &protocol, &instances, &mut transcript).map_err(read_error)?;
+            PlonkVerifier::<Shplonk>::read_proof(&deciding_key, &protocol, &instances, &mut transcript)
+                .map_err(read_error)?;
         PlonkVerifier::<Shplonk>::verify(&deciding_key, &protocol, &instances, &proof).map_err(emit_error)?;
     }
     Ok(SnarkVerifierOutput { code: loader.solidity_code(), vk_digest })

@@ -41,7 +41,9 @@ pub use chain::{
     block_on, deploy, deploy_blocking, verify_calldata_onchain, verify_onchain, verify_onchain_blocking,
     RECEIPT_TIMEOUT, RPC_TIMEOUT,
 };
-pub use consumer::{compile_wallet_attributes, WALLET_ATTRIBUTES_CONTRACT_NAME, WALLET_ATTRIBUTES_SOL};
+pub use consumer::{
+    compile_wallet_attributes, measure_submit_batch, BatchGas, WALLET_ATTRIBUTES_CONTRACT_NAME, WALLET_ATTRIBUTES_SOL,
+};
 pub use error::VerifierError;
 pub use evm::{verify_in_evm, CallOutcome, EmbeddedEvm, EvmVerdict, DEFAULT_CALLER, TX_GAS_LIMIT};
 pub use generate::{

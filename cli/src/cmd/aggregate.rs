@@ -7,11 +7,14 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use clap::Args;
 use loopx_aggregate::{
-    aggregate_all, read_proofs, AggregateFile, AggregateVerifier, AggregationProver, ChunkOutcome, CoveredClaim,
+    aggregate_all, read_proofs, AggregateFile, AggregateVerifier, AggregationProver, ChunkOutcome,
+    CoveredClaim,
 };
 use loopx_prover::Package;
 use loopx_srs::{Srs, SrsPolicy};
-use loopx_verifier_contract::{generate_aggregate_verifier, verify_in_evm, CompiledContract, VERIFIER_ABI_JSON};
+use loopx_verifier_contract::{
+    generate_aggregate_verifier, measure_submit_batch, verify_in_evm, CompiledContract, VERIFIER_ABI_JSON,
+};
 use serde_json::json;
 
 use crate::cmd::batch::Progress;
@@ -37,9 +40,10 @@ pub struct AggregateArgs {
     pub max: u32,
     /// Powers-of-tau SRS (`loopx srs import-ptau`) of the package's ceremony, at least 2^k, for
     /// the aggregation keys when the package has none for this N yet.
-    #[arg(long, conflicts_with = "dev_srs")]
+    #[arg(long)]
     pub srs: Option<PathBuf>,
-    /// Accept an insecure dev SRS (tests, demos): for the keys, and the package's own.
+    /// Accept an insecure dev SRS (tests, demos) — for the aggregation keys and the package's
+    /// own; without `--srs`, generate one at k when the keys are made.
     #[arg(long)]
     pub dev_srs: bool,
     /// k of the aggregation circuit when its keys are made.
@@ -60,7 +64,9 @@ pub fn run_aggregate(args: AggregateArgs, out: Reporter) -> anyhow::Result<ExitC
     let n = (args.max as usize).min(proofs.len());
     let srs = match (&args.srs, args.dev_srs) {
         (Some(path), _) => Some(Srs::load(path).with_context(|| format!("loading {}", path.display()))?),
-        (None, true) if !loopx_aggregate::keys_dir(&dir, n).join(loopx_aggregate::keys::SETUP_FILE).exists() => {
+        (None, true)
+            if !loopx_aggregate::keys_dir(&dir, n).join(loopx_aggregate::keys::SETUP_FILE).exists() =>
+        {
             Some(out.step("Generating the dev SRS", || Srs::dev(args.k))?.0)
         }
         _ => None,
@@ -95,8 +101,15 @@ pub fn run_aggregate(args: AggregateArgs, out: Reporter) -> anyhow::Result<ExitC
                 "{} proofs → {chunks} aggregates of up to {n}: aggregated {}, skipped {} (already there)",
                 summary.proofs, summary.aggregated, summary.skipped
             ),
-            format!("{:.1} s · aggregation circuit k = {} · vk digest {}", summary.seconds, setup.config.degree, setup.vk_digest),
-            format!("aggregates in {}, covered proofs listed in {}", args.out.display(), summary.manifest.display()),
+            format!(
+                "{:.1} s · aggregation circuit k = {} · vk digest {}",
+                summary.seconds, setup.config.degree, setup.vk_digest
+            ),
+            format!(
+                "aggregates in {}, covered proofs listed in {}",
+                args.out.display(),
+                summary.manifest.display()
+            ),
         ]
     })
 }
@@ -110,10 +123,14 @@ pub fn is_aggregate_file(path: &Path) -> bool {
 }
 
 /// Generates and compiles the Solidity verifier of `package`'s aggregates of `proofs`.
-pub fn aggregate_verifier(dir: &Package, proofs: usize) -> anyhow::Result<(AggregateVerifier, CompiledContract)> {
+pub fn aggregate_verifier(
+    dir: &Package,
+    proofs: usize,
+) -> anyhow::Result<(AggregateVerifier, CompiledContract)> {
     let verifier = AggregateVerifier::load(dir, proofs, SrsPolicy::AllowDev)?;
     let keys = verifier.keys();
-    let generated = generate_aggregate_verifier(keys.srs.params(), &keys.vk, keys.setup.layout.num_instances())?;
+    let generated =
+        generate_aggregate_verifier(keys.srs.params(), &keys.vk, keys.setup.layout.num_instances())?;
     let compiled = generated.compile()?;
     Ok((verifier, compiled))
 }
@@ -123,7 +140,8 @@ pub fn run_solidity(dir: &Package, proofs: usize, path: &Path, out: Reporter) ->
     let ((verifier, compiled), _) =
         out.step("Generating and compiling the aggregate verifier", || aggregate_verifier(dir, proofs))?;
     let keys = verifier.keys();
-    let generated = generate_aggregate_verifier(keys.srs.params(), &keys.vk, keys.setup.layout.num_instances())?;
+    let generated =
+        generate_aggregate_verifier(keys.srs.params(), &keys.vk, keys.setup.layout.num_instances())?;
     std::fs::write(path, &generated.solidity).with_context(|| format!("writing {}", path.display()))?;
     let abi = path.with_extension("abi.json");
     std::fs::write(&abi, VERIFIER_ABI_JSON).with_context(|| format!("writing {}", abi.display()))?;
@@ -142,8 +160,16 @@ pub fn run_solidity(dir: &Package, proofs: usize, path: &Path, out: Reporter) ->
     });
     out.finish(&value, || {
         vec![
-            format!("aggregate verifier ({proofs} proofs) written to {} (ABI: {})", path.display(), abi.display()),
-            format!("runtime code {} bytes · {} instances", compiled.deployed_bytecode.len(), layout.num_instances()),
+            format!(
+                "aggregate verifier ({proofs} proofs) written to {} (ABI: {})",
+                path.display(),
+                abi.display()
+            ),
+            format!(
+                "runtime code {} bytes · {} instances",
+                compiled.deployed_bytecode.len(),
+                layout.num_instances()
+            ),
             format!(
                 "register with WalletAttributes.registerBatchVerifier(modelId, {proofs}, {}, address)",
                 layout.words_per_proof()
@@ -171,8 +197,17 @@ pub fn run_evm(dir: &Package, path: &Path, out: Reporter) -> anyhow::Result<Exit
         "proofs": file.proofs,
     });
     if !verdict.valid {
-        return out.answer(false, &value, || vec![format!("INVALID in the embedded EVM, {gas} gas (verifier {size} bytes)")]);
+        return out.answer(false, &value, || {
+            vec![format!("INVALID in the embedded EVM, {gas} gas (verifier {size} bytes)")]
+        });
     }
+    let layout = verifier.keys().setup.layout;
+    let (batch, _) = out.step("Measuring WalletAttributes.submitBatch", || {
+        measure_submit_batch(&compiled.bytecode, &proof, &instances, layout.proofs, layout.words_per_proof())
+    })?;
+    value["submit_batch_gas"] = json!(batch.submit_new);
+    value["submit_batch_gas_per_wallet"] = json!(batch.submit_new as f64 / file.proofs as f64);
+    value["submit_batch_rewrite_gas"] = json!(batch.submit_rewrite);
     value["covered"] = serde_json::to_value(&claims)?;
     value["model_id"] = json!(file.model_id);
     value["dev_srs"] = json!(file.dev_srs);
@@ -183,8 +218,16 @@ pub fn run_evm(dir: &Package, path: &Path, out: Reporter) -> anyhow::Result<Exit
             file.model_id,
             if file.dev_srs { " (INSECURE dev SRS)" } else { "" }
         )];
-        lines.extend(claims.iter().map(|c: &CoveredClaim| format!("  {} → {:?}", c.proven.wallet, c.outputs)));
+        lines
+            .extend(claims.iter().map(|c: &CoveredClaim| format!("  {} → {:?}", c.proven.wallet, c.outputs)));
         lines.push(format!("gas         {gas} ({per_wallet:.0} per proof; verifier {size} bytes)"));
+        lines.push(format!(
+            "submitBatch {} gas recording {} new wallets ({:.0} per wallet), {} rewriting them",
+            batch.submit_new,
+            file.proofs,
+            batch.submit_new as f64 / file.proofs as f64,
+            batch.submit_rewrite
+        ));
         lines
     })
 }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
-use loopx_prover::{Claim, ClaimVerifier, InstanceClaim, Package, ProofFile};
+use loopx_prover::{Claim, ClaimVerifier, InstanceClaim, Package, ProofFile, TranscriptKind};
 use loopx_srs::SrsPolicy;
 use loopx_verifier_contract::{
     deploy_blocking, verify_in_evm, verify_onchain_blocking, Address, PackageSolidity, PackageVerifier,
@@ -124,6 +124,13 @@ pub struct EvmCheck {
 /// Verifies a proof file in the embedded EVM. The claim is decoded from the instances the EVM
 /// checked and the package's bound keys; a file whose fields disagree with them is an error.
 pub fn evm_check(dir: &Package, file: &ProofFile, out: Reporter) -> anyhow::Result<EvmCheck> {
+    if file.transcript != TranscriptKind::Evm {
+        anyhow::bail!(
+            "the proof is in the {} transcript (made for `loopx aggregate`), which the single-proof verifier \
+             does not read: verify it with `loopx verify`, or aggregate it and check the aggregate with `loopx evm`",
+            file.transcript.name()
+        );
+    }
     let (claims, verifier) = verifier(dir, out)?;
     let claim = claims.claim_of(file)?;
     let (verdict, _) = out.step("Verifying in the embedded EVM", || {

@@ -327,7 +327,8 @@ fn family_template(
     })?;
 
     // The vk's own verifier must be the template with the real literals put back.
-    let real_code = super::catch_generation_panic(|| snark_verifier_yul(params, vk, num_instances, false))?.code;
+    let real_code =
+        super::catch_generation_panic(|| snark_verifier_yul(params, vk, num_instances, false))?.code;
     let mut instantiated = placeholder_code.clone();
     for (index, (stand_in, real)) in placeholder_words.iter().zip(&real_words).enumerate() {
         let scalar = index == 0;
@@ -342,7 +343,7 @@ fn family_template(
         return Err(drift("the code depends on the verifying key beyond its digest and commitments".into()));
     }
 
-    let rewritten = rewrite::rewrite_body(&placeholder_code, num_instances, PROOF_START)?;
+    let rewritten = rewrite::rewrite_body(&placeholder_code, num_instances, PROOF_START, 0)?;
     let mut body = rewritten.body;
     for (index, stand_in) in placeholder_words.iter().enumerate() {
         let load = format!("mload({:#x})", base + 32 * (index + 1));

@@ -75,13 +75,28 @@ enum Load {
 }
 
 /// Turns snark-verifier's generated Solidity (`code`) into the verifier contract.
+#[cfg(test)]
 pub(crate) fn rewrite(
     code: &str,
     num_instances: usize,
     contract_name: &str,
     vk_digest: &str,
 ) -> Result<Rewritten, VerifierError> {
-    let RewrittenBody { body, layout, instances_start } = rewrite_body(code, num_instances, 0x64)?;
+    rewrite_with_accumulator(code, num_instances, contract_name, vk_digest, 0)
+}
+
+/// [`rewrite`] for code that also builds `accumulator_points` points from instance limbs (an
+/// aggregate's KZG accumulator): each is validated like a loaded point, after its limbs were
+/// read with `read_fr` and bound-checked by the generated code.
+pub(crate) fn rewrite_with_accumulator(
+    code: &str,
+    num_instances: usize,
+    contract_name: &str,
+    vk_digest: &str,
+    accumulator_points: usize,
+) -> Result<Rewritten, VerifierError> {
+    let RewrittenBody { body, layout, instances_start } =
+        rewrite_body(code, num_instances, 0x64, accumulator_points)?;
     let proof_len = layout.proof_len;
     let solidity = render_contract(&ContractParts {
         contract_name,
@@ -111,6 +126,7 @@ pub(crate) fn rewrite_body(
     code: &str,
     num_instances: usize,
     proof_start: usize,
+    accumulator_points: usize,
 ) -> Result<RewrittenBody, VerifierError> {
     let body = generated_body(code)?;
 
@@ -137,9 +153,9 @@ pub(crate) fn rewrite_body(
         })
     })?;
     let checks = body.matches(POINT_CHECK).count();
-    if checks != layout.point_offsets.len() {
+    if checks != layout.point_offsets.len() + accumulator_points {
         return Err(drift(format!(
-            "{checks} point validations for {} points loaded",
+            "{checks} point validations for {} points loaded and {accumulator_points} built from limbs",
             layout.point_offsets.len()
         )));
     }

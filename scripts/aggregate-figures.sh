@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Figures of docs/aggregation.md: for each N given (default "2 8"), the time and peak memory of
+# `loopx aggregate` over N proofs of the bundled sybil_lr model (the first run for an N includes
+# its key generation; a second run re-derives the proving key from the saved setup), then the
+# gas of `verifyProof` and of `WalletAttributes.submitBatch` for the aggregate (`loopx evm`).
+#
+#   scripts/aggregate-figures.sh 2 8 32       # WORK=DIR keeps the files, SRS=FILE reuses an SRS
+#
+# Heavy: N = 8 takes tens of minutes and several GB on 2 cores; N = 32 more than an hour.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+NS=${*:-2 8}
+K=${LOOPX_AGG_K:-20}
+WORK=${WORK:-$(mktemp -d)}
+LOOPX=${LOOPX:-target/release/loopx}
+MODEL=sybil_lr
+mkdir -p "$WORK"
+echo "work directory: $WORK (aggregation k = $K)" >&2
+
+if [ ! -f "$WORK/pkg/model.json" ]; then
+  "$LOOPX" compile "fixtures/$MODEL.onnx" --calibration "fixtures/$MODEL.calibration.json" \
+    --schema "fixtures/$MODEL.schema.toml" -o "$WORK/pkg" >&2
+fi
+SRS=${SRS:-$WORK/srs-k$K.bin}
+[ -f "$SRS" ] || "$LOOPX" srs new --k "$K" --dev -o "$SRS" >&2
+[ -f "$WORK/pkg/vk.bin" ] || "$LOOPX" setup "$WORK/pkg" --srs "$SRS" --dev-srs >&2
+
+MAX=$(echo $NS | tr ' ' '\n' | sort -n | tail -1)
+if [ ! -d "$WORK/proofs" ]; then
+  head -n "$MAX" fixtures/wallets.jsonl > "$WORK/rows.jsonl"
+  "$LOOPX" batch "$WORK/pkg" --inputs "$WORK/rows.jsonl" -o "$WORK/proofs" --for-aggregation >&2
+fi
+
+for N in $NS; do
+  dir="$WORK/proofs-$N"
+  mkdir -p "$dir"
+  ls "$WORK/proofs"/*.json | head -n "$N" | xargs -I{} cp {} "$dir/"
+  for run in keygen rederive; do
+    rm -rf "$WORK/agg-$N"
+    /usr/bin/time -v "$LOOPX" aggregate "$WORK/pkg" "$dir" -o "$WORK/agg-$N" --max "$N" \
+      --srs "$SRS" --dev-srs --k "$K" --json > "$WORK/aggregate-$N-$run.json" 2> "$WORK/aggregate-$N-$run.time"
+    wall=$(grep "Elapsed (wall clock)" "$WORK/aggregate-$N-$run.time" | awk '{print $NF}')
+    rss=$(grep "Maximum resident set size" "$WORK/aggregate-$N-$run.time" | awk '{print $NF}')
+    echo "N=$N $run: wall $wall, peak RSS $((rss / 1024)) MiB, $(grep -o '"seconds":[0-9.]*' "$WORK/aggregate-$N-$run.json")"
+  done
+  "$LOOPX" evm "$WORK/pkg" "$WORK/agg-$N/aggregate-00000.json" --json > "$WORK/evm-$N.json"
+  python3 - "$WORK/evm-$N.json" "$N" <<'PY'
+import json, sys
+v = json.load(open(sys.argv[1])); n = int(sys.argv[2])
+print(f"N={n}: verifyProof {v['gas_used']} gas ({v['gas_used']/n:.0f}/wallet), "
+      f"submitBatch {v['submit_batch_gas']} gas ({v['submit_batch_gas_per_wallet']:.0f}/wallet), "
+      f"rewrite {v['submit_batch_rewrite_gas']} gas, verifier {v['deployed_bytes']} bytes")
+PY
+done
