@@ -170,18 +170,21 @@ contract WalletAttributes {
         }
         if (!batch.verifier.verifyProof(proof, instances)) revert InvalidProof();
         for (uint256 at = ACCUMULATOR_LIMBS; at < instances.length; at += words) {
-            uint256 commitment = instances[at];
-            uint256 packed = instances[at + 1];
-            address wallet = address(uint160(packed));
-            // The first output as the field element a single proof publishes (negative values
-            // as r - |v|), so both paths record the same value.
-            uint256 shifted = packed >> 160;
-            uint256 value = shifted >= OUTPUT_OFFSET ? shifted - OUTPUT_OFFSET : SCALAR_FIELD - (OUTPUT_OFFSET - shifted);
-            attributes[wallet][modelId] =
-                Attribute({proven: true, value: value, commitment: commitment, provenAt: uint64(block.timestamp)});
-            emit AttributeProven(wallet, modelId, value, commitment, msg.sender);
+            recordPacked(modelId, instances[at], instances[at + 1]);
             recorded++;
         }
+    }
+
+    /// @dev Records one covered wallet of an aggregate from its commitment and packed word.
+    function recordPacked(bytes32 modelId, uint256 commitment, uint256 packed) private {
+        address wallet = address(uint160(packed));
+        // The first output as the field element a single proof publishes (a negative value as
+        // r - |v|), so that both paths record the same value.
+        uint256 shifted = packed >> 160;
+        uint256 value = shifted >= OUTPUT_OFFSET ? shifted - OUTPUT_OFFSET : SCALAR_FIELD - (OUTPUT_OFFSET - shifted);
+        attributes[wallet][modelId] =
+            Attribute({proven: true, value: value, commitment: commitment, provenAt: uint64(block.timestamp)});
+        emit AttributeProven(wallet, modelId, value, commitment, msg.sender);
     }
 
     /// @notice The attribute recorded for `wallet` under `modelId` (`proven` is false if none).
