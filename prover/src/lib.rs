@@ -22,6 +22,7 @@ pub use error::{ProverError, Result};
 pub use keys::{setup, vk_digest, KeyHeader, ModelKeys};
 pub use package::{CompileOptions, Package, PackageFiles, PackageProver};
 pub use proof::{
-    prove, prove_with_transcript, random_salt, verify, verify_with_transcript, Proof, ProofRequest, TranscriptKind,
+    prove, prove_with_transcript, random_salt, verify, verify_with_transcript, Proof, ProofRequest,
+    TranscriptKind,
 };
 pub use proof_file::{format_wallet, parse_wallet, ProofFile};

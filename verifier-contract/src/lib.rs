@@ -42,7 +42,8 @@ pub use chain::{
     RECEIPT_TIMEOUT, RPC_TIMEOUT,
 };
 pub use consumer::{
-    compile_wallet_attributes, measure_submit_batch, BatchGas, WALLET_ATTRIBUTES_CONTRACT_NAME, WALLET_ATTRIBUTES_SOL,
+    compile_wallet_attributes, measure_submit_batch, BatchGas, WALLET_ATTRIBUTES_CONTRACT_NAME,
+    WALLET_ATTRIBUTES_SOL,
 };
 pub use error::VerifierError;
 pub use evm::{verify_in_evm, CallOutcome, EmbeddedEvm, EvmVerdict, DEFAULT_CALLER, TX_GAS_LIMIT};
@@ -52,15 +53,15 @@ pub use generate::{
     FAMILY_VERIFIER_CONTRACT_NAME, VERIFY_PROOF_WITH_VK_SIGNATURE, VK_CONTRACT_GUARD_BYTE,
 };
 pub use generate::{
-    generate_aggregate_verifier, generate_verifier, GeneratedVerifier, ProofLayout, AGGREGATE_ACCUMULATOR_LIMBS,
-    VERIFIER_CONTRACT_NAME,
+    generate_aggregate_verifier, generate_verifier, GeneratedVerifier, ProofLayout,
+    AGGREGATE_ACCUMULATOR_LIMBS, VERIFIER_CONTRACT_NAME,
 };
 pub use package::{
     package_verifier, package_verifier_for, PackageSolidity, PackageVerifier, SolidityFiles, VERIFIER_DIR,
 };
 pub use solc::{compile_solidity, CompiledContract, EIP170_CODE_SIZE_LIMIT, EVM_VERSION, OPTIMIZER_RUNS};
 
-/// The calldata of LoopX's contracts (`verifyProof`, `WalletAttributes`), shared with the browser build.
-pub use loopx_abi as abi;
 /// Re-exported so that callers can name addresses and words without depending on alloy.
 pub use alloy::primitives::{Address, U256};
+/// The calldata of LoopX's contracts (`verifyProof`, `WalletAttributes`), shared with the browser build.
+pub use loopx_abi as abi;
