@@ -1,16 +1,46 @@
 // The proving engine: the wasm module and the packages opened in it. It runs wherever the prover
 // runs — inside the page's Web Worker (worker.js), or in-process under Node — and answers the
-// requests loopx.js sends: {op: "open" | "prove" | "proveCredential" | "verify" | "calldata" |
-// "close", ...}. Every answer is plain data.
-import init, { LoopxPackage, memoryBytes, submitCalldata, version } from './pkg/loopx_wasm.js';
+// requests loopx.js sends: {op: "open" | "prepare" | "prove" | "proveCredential" | "verify" |
+// "calldata" | "close", ...}. Every answer is plain data.
+//
+// Two bundles may be served: pkg/ (single-threaded, always) and pkg-threads/ (halo2 across a
+// pool of Web Workers over shared memory; built by `scripts/build-wasm.sh --threads`). The
+// threaded one is chosen at run time when it was built (`bundle.json` says so) and the context
+// can share memory (cross-origin isolated, which `loopx serve`'s COOP/COEP headers make it).
 
 let ready = null;
+let bundle = null;
 const packages = new Map();
 
-/** Instantiates the wasm module once; `wasm` is what wasm-bindgen's init accepts (URL or bytes). */
+async function threadedBundleServed() {
+  if (typeof globalThis.crossOriginIsolated !== 'boolean' || !globalThis.crossOriginIsolated) return false;
+  if (typeof SharedArrayBuffer !== 'function' || typeof fetch !== 'function') return false;
+  // loopx.configure({threads: false}) starts the worker as worker.js?threads=0.
+  if (new URLSearchParams(globalThis.location?.search ?? '').get('threads') === '0') return false;
+  try {
+    const response = await fetch(new URL('./bundle.json', import.meta.url));
+    return response.ok && (await response.json()).threads === true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Instantiates the wasm module once; `wasm` is what wasm-bindgen's init accepts (URL or bytes of
+ * the single-threaded module, which is then used). Resolves to `{threads}`: the workers proving
+ * runs on (1 without the threaded bundle).
+ */
 export function start(wasm) {
   if (!ready) {
-    ready = init(wasm === undefined ? undefined : { module_or_path: wasm });
+    ready = (async () => {
+      const threaded = wasm === undefined && (await threadedBundleServed());
+      bundle = await import(threaded ? './pkg-threads/loopx_wasm.js' : './pkg/loopx_wasm.js');
+      await bundle.default(wasm === undefined ? undefined : { module_or_path: wasm });
+      if (!threaded) return { threads: 1 };
+      const threads = Math.max(1, navigator.hardwareConcurrency || 1);
+      await bundle.initThreadPool(threads);
+      return { threads };
+    })();
   }
   return ready;
 }
@@ -21,13 +51,21 @@ function now() {
 
 /** Runs one request; `progress(stage)` reports the stage it enters. */
 export async function handle(request, progress) {
-  await start(request.wasm);
+  const { threads } = await start(request.wasm);
+  const { LoopxPackage, memoryBytes, submitCalldata, version } = bundle;
   switch (request.op) {
     case 'open': {
       const { id, name, files } = request;
       const opened = new LoopxPackage(name, files.model, files.pk, files.vk, files.srs);
       packages.set(id, opened);
-      return { info: JSON.parse(opened.info()), version: version() };
+      return { info: JSON.parse(opened.info()), version: version(), threads };
+    }
+    case 'prepare': {
+      const opened = lookup(request.id);
+      const started = now();
+      progress('loading the proving key');
+      opened.loadProver();
+      return { prepare_ms: now() - started };
     }
     case 'prove':
     case 'proveCredential': {

@@ -2,6 +2,7 @@
 //
 //   import * as loopx from './loopx.js';
 //   const pkg = await loopx.load('/packages/risk_mlp/');            // fetches model.json, pk.bin, vk.bin, srs.bin
+//   await loopx.prepare(pkg);                                        // optional: load the proving key ahead
 //   const proof = await loopx.prove(pkg, { tx_count: 12, … }, '0x…'); // the proof file `loopx prove` writes
 //   const claim = await loopx.verify(pkg, proof);                    // { valid: true, wallet, outputs, … }
 //   const proof2 = await loopx.prove(pkg, credential);               // an issuer's credential file (parsed or text)
@@ -17,6 +18,15 @@ const inBrowser = typeof window !== 'undefined' || typeof WorkerGlobalScope !== 
 
 let runner = null;
 let nextPackage = 1;
+let useThreads = true;
+
+/**
+ * Settings, before the first `load`: `threads: false` keeps proving on the single-threaded
+ * bundle even where the threaded one is served and the page is cross-origin isolated.
+ */
+export function configure({ threads } = {}) {
+  if (threads !== undefined) useThreads = Boolean(threads);
+}
 
 /** Errors from LoopX carry the prover's own sentence. */
 export class LoopxError extends Error {
@@ -36,7 +46,9 @@ class WorkerRunner {
   }
 
   spawn() {
-    this.worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+    const url = new URL('./worker.js', import.meta.url);
+    if (!useThreads) url.search = '?threads=0';
+    this.worker = new Worker(url, { type: 'module' });
     this.worker.onmessage = (event) => {
       const { id, progress, ok, value, error, fatal } = event.data;
       const call = this.pending.get(id);
@@ -146,7 +158,8 @@ function joinUrl(base, file) {
 
 /**
  * Fetches a package (the directory `loopx setup` wrote, as `loopx serve` serves it) and opens it
- * in the prover. Resolves to a package handle: `{ url, name, info, sizes, download_ms }`, where
+ * in the prover. Resolves to a package handle: `{ url, name, info, sizes, download_ms, threads }`
+ * (`threads`: the Web Workers proofs run on, 1 with the single-threaded bundle), where
  * `info` lists the model id and its features (name, unit, min, max) in the model's order.
  * `onProgress({stage, loaded, total})` follows the downloads.
  */
@@ -178,7 +191,17 @@ export async function load(packageUrl, { onProgress } = {}) {
     name,
     files: { model, pk: files['pk.bin'], vk: files['vk.bin'], srs: files['srs.bin'] },
   });
-  return { id, url: name, name: opened.info.name, info: opened.info, version: opened.version, sizes, download_ms: Date.now() - started };
+  return { id, url: name, name: opened.info.name, info: opened.info, version: opened.version, threads: opened.threads, sizes, download_ms: Date.now() - started };
+}
+
+/**
+ * Loads the package's proving key into the prover (otherwise the first `prove` does): a page
+ * calls it right after `load`, while the user enters the features, so that Prove only proves.
+ * Resolves to the milliseconds it took.
+ */
+export async function prepare(pkg, { onProgress } = {}) {
+  const value = await getRunner().call({ op: 'prepare', id: pkg.id }, onProgress);
+  return value.prepare_ms;
 }
 
 /** Whether `value` (an object, or JSON text) is an issuer credential rather than features. */

@@ -307,9 +307,9 @@ impl Credential {
     pub fn confirm_proof_commitment(&self, commitment: &str) -> Result<(), CredentialError> {
         let proven: Option<B256> = commitment.trim().parse().ok();
         if proven != Some(self.commitment) {
-            return Err(CredentialError::CommitmentMismatch {
-                stated: self.commitment.to_string(),
-                recomputed: commitment.to_string(),
+            return Err(CredentialError::ProofCommitment {
+                proven: commitment.to_string(),
+                signed: self.commitment.to_string(),
             });
         }
         Ok(())

@@ -64,6 +64,14 @@ pub enum CredentialError {
         /// The commitment of the file's contents.
         recomputed: String,
     },
+    /// A proof said to be made from the credential commits to something else.
+    #[error("the proof commits to {proven}, not to the credential's signed commitment {signed}: it was not made from this credential")]
+    ProofCommitment {
+        /// The proof's commitment instance.
+        proven: String,
+        /// The credential's commitment.
+        signed: String,
+    },
     /// The readable feature values do not encode to the committed integers.
     #[error("feature `{feature}` = {value} encodes to {expected} under the schema, but the credential commits to {found}")]
     EncodingMismatch {

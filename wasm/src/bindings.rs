@@ -7,7 +7,10 @@ use getrandom as _;
 use wasm_bindgen::prelude::*;
 
 use crate::{submit_calldata, to_json, BrowserPackage};
+// `initThreadPool(n)`: starts the Web Workers rayon (and so halo2) proves on.
 use loopx_prover::PackageFiles;
+#[cfg(feature = "threads")]
+pub use wasm_bindgen_rayon::init_thread_pool;
 
 #[wasm_bindgen]
 extern "C" {

@@ -10,8 +10,10 @@
 //!
 //! [`BrowserPackage`] is plain Rust (tested natively); the `bindings` module, compiled for
 //! `wasm32`, wraps it for wasm-bindgen as the `LoopxPackage` class that `web/loopx.js` drives.
-//! Proving is single-threaded in this build (halo2 without `multicore`). Natively, [`serve`] is
-//! the static server `loopx serve` runs for the page.
+//! Proving is single-threaded by default (halo2 without `multicore`); the `threads` feature (a
+//! nightly build with atomics, `scripts/build-wasm.sh --threads`) proves across a pool of Web
+//! Workers (wasm-bindgen-rayon's `initThreadPool`), which web/engine.js starts when the page is
+//! cross-origin isolated. Natively, [`serve`] is the static server `loopx serve` runs for the page.
 
 #[cfg(target_arch = "wasm32")]
 mod bindings;

@@ -3,10 +3,11 @@
 //!
 //! Every response carries the cross-origin isolation headers (COOP `same-origin`, COEP
 //! `require-corp`) that a threaded wasm build needs for `SharedArrayBuffer`. Only named files are
-//! served — the page's assets from an allow-list and, per package, `model.json`, `pk.bin`,
-//! `vk.bin` and `srs.bin` — so nothing else in a package directory (proof files and credentials
-//! hold private salts) or beside the page is reachable, and no request path touches the file
-//! system as given.
+//! served — the page's assets from an allow-list, the bundle (and the threaded one with its
+//! worker snippets, when built; `/bundle.json` says whether it was) and, per package,
+//! `model.json`, `pk.bin`, `vk.bin` and `srs.bin` — so nothing else in a package directory (proof
+//! files and credentials hold private salts) or beside the page is reachable, and no request path
+//! touches the file system as given.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
@@ -23,6 +24,10 @@ pub const PAGE_ASSETS: &[&str] = &["index.html", "app.js", "loopx.js", "engine.j
 
 /// The wasm bundle wasm-bindgen writes (by `scripts/build-wasm.sh`), relative to the web directory.
 pub const BUNDLE_FILES: &[&str] = &["pkg/loopx_wasm.js", "pkg/loopx_wasm_bg.wasm"];
+
+/// The multi-threaded bundle (`scripts/build-wasm.sh --threads`), served when it was built: its
+/// glue, its module, and the worker helpers wasm-bindgen copies under `snippets/`.
+pub const THREADED_BUNDLE_DIR: &str = "pkg-threads";
 
 /// The files of a package the page may fetch.
 pub const PACKAGE_FILES: &[&str] = &["model.json", "pk.bin", "vk.bin", "srs.bin"];
@@ -193,6 +198,12 @@ fn route(site: &Site, path: &str) -> Response {
     if path == "/" {
         return file_response(&site.web.join("index.html"));
     }
+    if path == "/bundle.json" {
+        // What engine.js picks its bundle by: the threaded one only when it was built.
+        let threads = site.web.join(THREADED_BUNDLE_DIR).join("loopx_wasm_bg.wasm").is_file();
+        let body = serde_json::to_vec(&serde_json::json!({ "threads": threads })).unwrap_or_default();
+        return Response { status: "200 OK", content_type: "application/json", body };
+    }
     if path == "/packages/index.json" {
         let body = serde_json::to_vec_pretty(&site.packages).unwrap_or_default();
         return Response { status: "200 OK", content_type: "application/json", body };
@@ -209,10 +220,31 @@ fn route(site: &Site, path: &str) -> Response {
         };
     }
     let relative = path.trim_start_matches('/');
-    if PAGE_ASSETS.contains(&relative) || BUNDLE_FILES.contains(&relative) {
+    if PAGE_ASSETS.contains(&relative)
+        || BUNDLE_FILES.contains(&relative)
+        || is_threaded_bundle_file(relative)
+    {
         return file_response(&site.web.join(relative));
     }
     Response::text("404 Not Found", "not found")
+}
+
+/// `pkg-threads/loopx_wasm.js`, `pkg-threads/loopx_wasm_bg.wasm`, or a `.js` snippet under
+/// `pkg-threads/snippets/` whose every path segment is a plain name (no `..`, nothing hidden).
+fn is_threaded_bundle_file(relative: &str) -> bool {
+    let Some(rest) = relative.strip_prefix(THREADED_BUNDLE_DIR).and_then(|r| r.strip_prefix('/')) else {
+        return false;
+    };
+    if rest == "loopx_wasm.js" || rest == "loopx_wasm_bg.wasm" {
+        return true;
+    }
+    let plain = |segment: &str| {
+        !segment.is_empty()
+            && !segment.starts_with('.')
+            && segment.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    };
+    rest.strip_prefix("snippets/")
+        .is_some_and(|snippet| snippet.ends_with(".js") && snippet.split('/').all(plain))
 }
 
 fn file_response(path: &Path) -> Response {
@@ -287,6 +319,8 @@ mod tests {
         let wasm = get(addr, "/pkg/loopx_wasm_bg.wasm");
         assert!(wasm.contains("Content-Type: application/wasm"), "{wasm}");
         assert!(get(addr, "/packages/risk_mlp/pk.bin").ends_with("pk.bin"));
+        let bundles = get(addr, "/bundle.json");
+        assert!(bundles.ends_with("{\"threads\":false}"), "no threaded bundle was built: {bundles}");
         let listing = get(addr, "/packages/index.json");
         assert!(listing.contains("\"url\": \"/packages/risk_mlp/\""), "{listing}");
         for refused in [
@@ -298,6 +332,27 @@ mod tests {
             "/packages/risk_mlp/../risk_mlp/pk.bin",
         ] {
             assert!(get(addr, refused).starts_with("HTTP/1.1 404"), "{refused} was served");
+        }
+    }
+
+    #[test]
+    fn serves_the_threaded_bundle_and_its_worker_snippets_only() {
+        for served in [
+            "pkg-threads/loopx_wasm.js",
+            "pkg-threads/loopx_wasm_bg.wasm",
+            "pkg-threads/snippets/wasm-bindgen-rayon-38edf6e439f6d70d/src/workerHelpers.no-bundler.js",
+        ] {
+            assert!(is_threaded_bundle_file(served), "{served}");
+        }
+        for refused in [
+            "pkg-threads/.built-from",
+            "pkg-threads/snippets/../../Cargo.toml",
+            "pkg-threads/snippets/x/.hidden.js",
+            "pkg-threads/snippets/x/notes.txt",
+            "pkg-threads-other/loopx_wasm.js",
+            "pkg-threads/snippets//x.js",
+        ] {
+            assert!(!is_threaded_bundle_file(refused), "{refused}");
         }
     }
 

@@ -6,7 +6,7 @@
 // stdout; exits non-zero (with the page's error) when any step fails.
 //
 // node drive.mjs --chromium PATH --url http://127.0.0.1:PORT/ --model NAME --features FILE
-//                --wallet 0x… --out DIR [--credential FILE] [--rpc URL --consumer 0x…]
+//                --wallet 0x… --out DIR [--credential FILE] [--rpc URL --consumer 0x…] [--threads 0]
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { memoryFigures, parseArgs, withBrowser } from './session.mjs';
@@ -72,7 +72,8 @@ const result = await withBrowser(args.chromium, timeout, async ({ browser, page,
   rmSync(downloaded, { force: true });
 
   const started = Date.now();
-  await page.goto(`${args.url}?model=${encodeURIComponent(args.model)}`);
+  const query = `?model=${encodeURIComponent(args.model)}${args.threads === '0' ? '&threads=0' : ''}`;
+  await page.goto(`${args.url}${query}`);
   await page.waitForSelector('body[data-ready="true"]');
   const loadMs = Date.now() - started;
   const setup = await page.evaluate(() => ({
@@ -80,10 +81,14 @@ const result = await withBrowser(args.chromium, timeout, async ({ browser, page,
     api: ['load', 'prove', 'verify', 'submit'].every((f) => typeof window.loopx?.[f] === 'function'),
     sizes: window.loopxPage.pkg?.sizes,
     model: window.loopxPage.pkg?.info?.name,
+    threads: window.loopxPage.pkg?.threads,
     error: document.getElementById('error').textContent,
   }));
   if (!setup.model) throw new Error(`the page did not load model ${args.model}: ${setup.error}`);
   if (!setup.api) throw new Error('window.loopx does not expose load/prove/verify/submit');
+
+  // The page loads the proving key ahead (as while a user types); Prove then only proves.
+  await page.waitForSelector('body[data-prepared="true"]');
 
   // Features from a file.
   const file = await page.$('#features-file');
@@ -132,6 +137,7 @@ const result = await withBrowser(args.chromium, timeout, async ({ browser, page,
   return {
     model: setup.model,
     cross_origin_isolated: setup.crossOriginIsolated,
+    threads: setup.threads,
     package_bytes: setup.sizes,
     page_load_ms: loadMs,
     ...proved.timings,

@@ -11,7 +11,11 @@
 //! * `hostile::…`: damaged packages, wrong feature counts, out-of-range values, malformed and
 //!   edited credentials get error sentences from the page's API, never a wasm trap.
 //!
-//! The tests install what they need (scripts/build-wasm.sh: the wasm target and wasm-bindgen-cli;
+//! The page proves on the threaded bundle (it is built, and `loopx serve` isolates the page), then
+//! once more on the single-threaded one (`?threads=0`) for the figures.
+//!
+//! The tests install what they need (scripts/build-wasm.sh --threads: the wasm targets, nightly's
+//! rust-src and wasm-bindgen-cli;
 //! web/test/ensure-tools.sh: Chromium via apt-get and the pinned puppeteer-core; the pinned anvil
 //! and solc through loopx-verifier-contract) and never skip. They run one at a time (a lock), so
 //! the timings they print are not taken while another browser proves. Artifacts (screenshot,
@@ -59,16 +63,17 @@ pub fn fixture(name: &str, suffix: &str) -> String {
 }
 
 /// Runs an install/build script of the repository; returns its stdout.
-fn script(path: &str) -> String {
-    let output = Command::new("bash").arg(root().join(path)).output().expect("bash runs");
+fn script(path: &str, args: &[&str]) -> String {
+    let output = Command::new("bash").arg(root().join(path)).args(args).output().expect("bash runs");
     assert!(output.status.success(), "{path} failed:\n{}", String::from_utf8_lossy(&output.stderr));
     String::from_utf8_lossy(&output.stdout).trim().to_string()
 }
 
-/// Builds the bundle and installs Chromium and the driver; returns Chromium's path.
+/// Builds both bundles (single-threaded and threaded) and installs Chromium and the driver;
+/// returns Chromium's path.
 pub fn browser_tools() -> String {
-    script("scripts/build-wasm.sh");
-    script("web/test/ensure-tools.sh")
+    script("scripts/build-wasm.sh", &["--threads"]);
+    script("web/test/ensure-tools.sh", &[])
 }
 
 /// Compiles and sets up bundled model `name` (dev SRS) in `dir/name`.
@@ -232,6 +237,8 @@ fn proves_features_and_a_credential_in_headless_chromium_and_records_the_attribu
     let artifacts = root().join("target/browser-test");
     let wasm_bytes =
         std::fs::metadata(root().join("web/pkg/loopx_wasm_bg.wasm")).expect("bundle built").len();
+    let wasm_threads_bytes =
+        std::fs::metadata(root().join("web/pkg-threads/loopx_wasm_bg.wasm")).expect("bundle built").len();
 
     for (name, pkg) in models.iter().zip(&packages) {
         let out = artifacts.join(name);
@@ -333,7 +340,41 @@ fn proves_features_and_a_credential_in_headless_chromium_and_records_the_attribu
             );
         }
 
+        // The same proof on the single-threaded bundle (what a page gets without cross-origin
+        // isolation), for the figures and to keep that path proven.
+        let single_dir = out.join("single-threaded");
+        std::fs::create_dir_all(&single_dir).expect("artifact dir");
+        let single = node(
+            "drive.mjs",
+            &[
+                "--chromium",
+                &chromium,
+                "--url",
+                &server.url,
+                "--model",
+                name,
+                "--wallet",
+                &wallet,
+                "--features",
+                &features,
+                "--out",
+                &single_dir.display().to_string(),
+                "--threads",
+                "0",
+            ],
+        );
+        assert_eq!(single["threads"], 1, "{single}");
+        assert_eq!(single["claim"]["valid"], Value::Bool(true), "{single}");
+        assert!(figures["wasm_memory_bytes"].as_f64().is_some_and(|m| m > 0.0), "{figures}");
+        figures["single_threaded"] = serde_json::json!({
+            "prove_ms": single["prove_ms"],
+            "prepare_ms": single["prepare_ms"],
+            "verify_ms": single["verify_ms"],
+            "wasm_memory_bytes": single["wasm_memory_bytes"],
+            "memory": single["memory"],
+        });
         figures["wasm_bytes"] = wasm_bytes.into();
+        figures["wasm_threads_bytes"] = wasm_threads_bytes.into();
         figures["evm_gas_used"] = json(&evm)["gas_used"].clone();
         figures["recorded_value"] = recorded.value.to_string().into();
         let text = serde_json::to_string_pretty(&figures).expect("figures");
