@@ -144,7 +144,7 @@ fn read_setup(dir: &Path) -> Result<AggregationSetup> {
 /// openings are folded into one pairing check against the aggregation SRS's `[s]₂`, so both must
 /// share the secret (and the generator).
 pub fn check_same_ceremony(app: &Srs, aggregation: &Srs) -> Result<()> {
-    use halo2_proofs::poly::commitment::{Params, ParamsProver};
+    use halo2_proofs::poly::commitment::ParamsProver;
     let (a, b) = (app.params(), aggregation.params());
     if a.get_g()[0] != b.get_g()[0] || a.g2() != b.g2() || a.s_g2() != b.s_g2() {
         return Err(AggregateError::SrsMismatch(
@@ -153,7 +153,6 @@ pub fn check_same_ceremony(app: &Srs, aggregation: &Srs) -> Result<()> {
                 .into(),
         ));
     }
-    let _ = b.k();
     Ok(())
 }
 
