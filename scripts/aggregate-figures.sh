@@ -10,7 +10,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 NS=${*:-2 8}
-K=${LOOPX_AGG_K:-20}
+MAX=$(echo $NS | tr ' ' '\n' | sort -n | tail -1)
+# The aggregation k: LOOPX_AGG_K for every N, or loopx's default 19 + ⌈log2 N⌉ (at least 20);
+# the SRS is made for the largest.
+default_k() { local n=$1 k=19 p=1; while [ "$p" -lt "$n" ]; do p=$((p * 2)); k=$((k + 1)); done; [ "$k" -lt 20 ] && k=20; echo "$k"; }
+K=${LOOPX_AGG_K:-$(default_k "$MAX")}
 WORK=${WORK:-$(mktemp -d)}
 LOOPX=${LOOPX:-target/release/loopx}
 MODEL=sybil_lr
@@ -25,7 +29,6 @@ SRS=${SRS:-$WORK/srs-k$K.bin}
 [ -f "$SRS" ] || "$LOOPX" srs new --k "$K" --dev -o "$SRS" >&2
 [ -f "$WORK/pkg/vk.bin" ] || "$LOOPX" setup "$WORK/pkg" --srs "$SRS" --dev-srs >&2
 
-MAX=$(echo $NS | tr ' ' '\n' | sort -n | tail -1)
 if [ ! -d "$WORK/proofs" ]; then
   head -n "$MAX" fixtures/wallets.jsonl > "$WORK/rows.jsonl"
   "$LOOPX" batch "$WORK/pkg" --inputs "$WORK/rows.jsonl" -o "$WORK/proofs" --for-aggregation >&2
@@ -42,7 +45,7 @@ for N in $NS; do
     rm -rf "$WORK/agg-$N"
     [ "$run" = keygen ] && rm -rf "$WORK/pkg/aggregate-$N"
     /usr/bin/time -v "$LOOPX" aggregate "$WORK/pkg" "$dir" -o "$WORK/agg-$N" --max "$N" \
-      --srs "$SRS" --dev-srs --k "$K" --json > "$WORK/aggregate-$N-$run.json" 2> "$WORK/aggregate-$N-$run.time"
+      --srs "$SRS" --dev-srs --k "${LOOPX_AGG_K:-$(default_k "$N")}" --json > "$WORK/aggregate-$N-$run.json" 2> "$WORK/aggregate-$N-$run.time"
     wall=$(grep "Elapsed (wall clock)" "$WORK/aggregate-$N-$run.time" | awk '{print $NF}')
     rss=$(grep "Maximum resident set size" "$WORK/aggregate-$N-$run.time" | awk '{print $NF}')
     echo "N=$N $run: wall $wall, peak RSS $((rss / 1024)) MiB, $(grep -o '"seconds":[0-9.]*' "$WORK/aggregate-$N-$run.json")"

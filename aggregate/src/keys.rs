@@ -38,6 +38,18 @@ const MINIMUM_ROWS: usize = 20;
 /// checks no longer fits beside the verifier's rows; above 26 no machine here would keygen).
 pub const K_RANGE: std::ops::RangeInclusive<u32> = 18..=26;
 
+/// The aggregation circuit's k for aggregates of `proofs`: about seven advice columns whatever N
+/// (one more bit of k per doubling of N). Measured with the bundled models on 2 cores: the
+/// circuit of N = 2 fills 7 advice columns at k = 20 and N = 8 fills 25 at k = 20, whose Solidity
+/// verifier (48,801 bytes) is twice the EIP-170 limit; each advice column costs the verifier
+/// ~1.4 kB of code and gas for its commitment and evaluation, while proving time and memory
+/// depend on the cells, not on how they are shaped. So k grows with N, at the price of a larger
+/// SRS: `19 + ⌈log2 N⌉` (N = 2 → 20, 8 → 22, 32 → 24), at least 20.
+pub fn default_k(proofs: usize) -> u32 {
+    let doublings = proofs.max(2).next_power_of_two().trailing_zeros();
+    (19 + doublings).clamp(20, *K_RANGE.end())
+}
+
 /// What the aggregation circuit for one package and N proofs was set up as.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AggregationSetup {

@@ -26,7 +26,7 @@ mod verify;
 pub use circuit::{AggregateLayout, ACCUMULATOR_LIMBS};
 pub use error::{AggregateError, Result};
 pub use file::{AggregateFile, AggregateVerifier, CoveredClaim, CoveredProof, AGGREGATE_FORMAT_VERSION};
-pub use keys::{keys_dir, AggregationKeys, AggregationProver, AggregationSetup};
+pub use keys::{default_k, keys_dir, AggregationKeys, AggregationProver, AggregationSetup};
 pub use prove::{snarks_of, AggregateProof};
 pub use run::{aggregate_all, read_proofs, ChunkOutcome, RunSummary, SourceProof, MANIFEST_FILE};
 pub use verify::{covered_claims, verify_aggregate};

@@ -20,10 +20,6 @@ use serde_json::json;
 use crate::cmd::batch::Progress;
 use crate::report::Reporter;
 
-/// Aggregation circuit k when `--k` is not given: the smallest at which the circuit for the
-/// bundled models fits with a lookup table of k − 1 bits (measured; see docs/aggregation.md).
-pub const DEFAULT_AGG_K: u32 = 20;
-
 /// Arguments of `loopx aggregate`.
 #[derive(Debug, Args)]
 pub struct AggregateArgs {
@@ -46,9 +42,11 @@ pub struct AggregateArgs {
     /// own; without `--srs`, generate one at k when the keys are made.
     #[arg(long)]
     pub dev_srs: bool,
-    /// k of the aggregation circuit when its keys are made.
-    #[arg(long, default_value_t = DEFAULT_AGG_K)]
-    pub k: u32,
+    /// k of the aggregation circuit when its keys are made [default: 19 + ⌈log2 N⌉, at least 20:
+    /// 20 for N = 2, 22 for N = 8, 24 for N = 32 — about seven advice columns, so that the
+    /// verifier stays under the EIP-170 size limit].
+    #[arg(long)]
+    pub k: Option<u32>,
 }
 
 /// Runs `loopx aggregate`.
@@ -62,19 +60,20 @@ pub fn run_aggregate(args: AggregateArgs, out: Reporter) -> anyhow::Result<ExitC
         bail!("{} holds no proofs; make them with `loopx batch --for-aggregation`", args.proofs.display());
     }
     let n = (args.max as usize).min(proofs.len());
+    let k = args.k.unwrap_or_else(|| loopx_aggregate::default_k(n));
     let srs = match (&args.srs, args.dev_srs) {
         (Some(path), _) => Some(Srs::load(path).with_context(|| format!("loading {}", path.display()))?),
         (None, true)
             if !loopx_aggregate::keys_dir(&dir, n).join(loopx_aggregate::keys::SETUP_FILE).exists() =>
         {
-            Some(out.step("Generating the dev SRS", || Srs::dev(args.k))?.0)
+            Some(out.step(&format!("Generating the dev SRS (k = {k})"), || Srs::dev(k))?.0)
         }
         _ => None,
     };
     let sample = (proofs[0].name.clone(), proofs[0].file.clone());
     let (prover, _) = out
         .step("Loading or making the aggregation keys", || {
-            AggregationProver::open(&dir, n, srs.as_ref().map(|s| (s, args.k)), policy, &sample)
+            AggregationProver::open(&dir, n, srs.as_ref().map(|s| (s, k)), policy, &sample)
         })
         .context("preparing the aggregation keys")?;
     let chunks = proofs.len().div_ceil(n);
