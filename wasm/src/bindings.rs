@@ -7,9 +7,12 @@ use getrandom as _;
 use wasm_bindgen::prelude::*;
 
 use crate::{submit_calldata, to_json, BrowserPackage};
-// `initThreadPool(n)`: starts the Web Workers rayon (and so halo2) proves on.
 use loopx_prover::PackageFiles;
+
+/// `initThreadPool(n)`: starts the Web Workers rayon (and so halo2) proves on. wasm-bindgen
+/// exports it to JavaScript (web/engine.js calls it); nothing in Rust does, hence the allow.
 #[cfg(feature = "threads")]
+#[allow(unused_imports)]
 pub use wasm_bindgen_rayon::init_thread_pool;
 
 #[wasm_bindgen]
