@@ -72,8 +72,10 @@ cargo build --profile wasm-release --target wasm32-unknown-unknown -p loopx-wasm
 bind target/wasm/wasm32-unknown-unknown/wasm-release/loopx_wasm.wasm web/pkg
 
 if [ -n "$threads" ]; then
-  # `-Z build-std` is nightly-only; LOOPX_NIGHTLY names another (e.g. a dated) nightly.
-  nightly="${LOOPX_NIGHTLY:-nightly}"
+  # `-Z build-std` is nightly-only. Pinned to the nightly the threaded build was tested with
+  # (rustc 1.97.0-nightly e50aa6fba): a floating `nightly` would move under CI; LOOPX_NIGHTLY
+  # names another.
+  nightly="${LOOPX_NIGHTLY:-nightly-2026-05-20}"
   if ! rustup component list --toolchain "$nightly" --installed 2>/dev/null | grep -q '^rust-src' ||
     ! rustup target list --toolchain "$nightly" --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
     log "installing $nightly with rust-src and the wasm32 target (std is rebuilt with atomics)"
