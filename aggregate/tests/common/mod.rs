@@ -6,9 +6,10 @@
 use std::path::{Path, PathBuf};
 
 use halo2curves::bn256::Fr;
-use loopx_models::{compile_files, OutputRequest};
+use loopx_models::OutputRequest;
 use loopx_prover::{Package, ProofFile, ProofRequest, TranscriptKind};
 use loopx_srs::{Srs, SrsPolicy};
+use loopx_test_support::{compile_bundled, model_file};
 
 /// The smallest bundled model (k = 12).
 pub const MODEL: &str = "sybil_lr";
@@ -18,18 +19,9 @@ pub fn agg_k() -> u32 {
     std::env::var("LOOPX_AGG_K").ok().and_then(|k| k.parse().ok()).unwrap_or(20)
 }
 
-/// The repository's fixtures folder.
-pub fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
-}
-
 /// Compiles [`MODEL`] into `dir` and sets it up with the dev SRS (cut to the model's k).
 pub fn set_up(dir: &Path, srs: &Srs) -> Package {
-    let file = |suffix: &str| fixtures().join(format!("{MODEL}.{suffix}"));
-    let schema = file("schema.toml");
-    let (package, _) =
-        compile_files(file("onnx"), file("calibration.json"), Some(&schema), &OutputRequest::Auto, MODEL)
-            .expect("bundled model compiles");
+    let package = compile_bundled(MODEL, &OutputRequest::Auto);
     package.save(dir).expect("package saved");
     let package = Package::open(dir).expect("package opens");
     package.setup(srs, SrsPolicy::AllowDev).expect("setup");
@@ -58,7 +50,7 @@ pub const WALLETS: [&str; 2] =
 /// `count` Poseidon-transcript proofs of the bundled input, for [`WALLETS`] and then wallets
 /// 0xa0…03, 0xa0…04, …
 pub fn poseidon_proofs(package: &Package, count: usize) -> Vec<(String, ProofFile)> {
-    let features = package.package.load_input(fixtures().join(format!("{MODEL}.input.json"))).expect("input");
+    let features = package.package.load_input(model_file(MODEL, "input.json")).expect("input");
     let prover = package.prover(SrsPolicy::AllowDev).expect("prover");
     (0..count)
         .map(|i| {
