@@ -21,26 +21,29 @@
 //! length, and only the points the SRS needs are read (a 2^28 ceremony file is ~300 GB).
 
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use halo2_proofs::arithmetic::{best_multiexp, g_to_lagrange};
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
-use halo2curves::bn256::{pairing, Bn256, Fq, Fq2, Fr, G1Affine, G2Affine, G1};
+use halo2curves::bn256::{pairing, Bn256, Fr, G1Affine, G2Affine, G1};
 use halo2curves::ff::{Field, PrimeField};
-use halo2curves::group::cofactor::CofactorGroup;
 use halo2curves::group::prime::PrimeCurveAffine;
 use halo2curves::group::Curve;
-use halo2curves::CurveAffine;
 use rand::rngs::OsRng;
 use rand::SeedableRng;
 use rayon::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use thiserror::Error;
 
 use crate::error::{Result, SrsError};
 use crate::srs::{Srs, MAX_K};
+
+mod binfile;
+mod problem;
+
+use binfile::{read_at, read_header, read_section_table, streaming_sha256, Decoder, Source};
+use problem::section_name;
+pub use problem::PtauProblem;
 
 /// The four magic bytes every `.ptau` file starts with.
 pub const PTAU_MAGIC: &[u8; 4] = b"ptau";
@@ -75,147 +78,6 @@ const fn limbs_to_le(limbs: [u64; 4]) -> [u8; 32] {
         i += 1;
     }
     out
-}
-
-/// What is wrong with a `.ptau` file (wrapped, with the file's path, in
-/// [`SrsError::InvalidPtau`]).
-#[derive(Clone, Debug, PartialEq, Eq, Error)]
-#[non_exhaustive]
-pub enum PtauProblem {
-    /// The file does not start with `ptau`.
-    #[error("wrong magic bytes {found:?} (expected \"ptau\"): not a snarkjs powers-of-tau file")]
-    WrongMagic {
-        /// The first bytes found.
-        found: Vec<u8>,
-    },
-    /// A format version other than 1.
-    #[error("format version {0} is not supported (this build reads version {PTAU_VERSION})")]
-    UnsupportedVersion(u32),
-    /// The header names another curve's base field.
-    #[error("not a bn128 file: {0} (only BN254, snarkjs' `bn128`, is supported)")]
-    WrongCurve(String),
-    /// The file ends before something it declares.
-    #[error("truncated: {what} needs {needed} bytes but only {available} remain in the file")]
-    Truncated {
-        /// What was being read.
-        what: String,
-        /// Bytes it needs.
-        needed: u64,
-        /// Bytes left in the file.
-        available: u64,
-    },
-    /// A required section is absent.
-    #[error("section {id} ({name}) is missing")]
-    MissingSection {
-        /// Section id.
-        id: u32,
-        /// Section name.
-        name: &'static str,
-    },
-    /// A section appears more than once.
-    #[error("section {id} ({name}) appears more than once")]
-    DuplicateSection {
-        /// Section id.
-        id: u32,
-        /// Section name.
-        name: &'static str,
-    },
-    /// A section's length disagrees with the header.
-    #[error("section {id} ({name}) has {found} bytes but power {power} needs exactly {expected}")]
-    SectionSize {
-        /// Section id.
-        id: u32,
-        /// Section name.
-        name: &'static str,
-        /// The header's power.
-        power: u32,
-        /// Bytes the section should have.
-        expected: u64,
-        /// Bytes it has.
-        found: u64,
-    },
-    /// A header field is out of range.
-    #[error("invalid header: {0}")]
-    BadHeader(String),
-    /// The file holds fewer powers than requested.
-    #[error("it holds 2^{power} powers of tau (power {power}) but k = {requested} was requested; use a larger ceremony file or a smaller --k")]
-    PowerTooSmall {
-        /// The file's power.
-        power: u32,
-        /// The requested k.
-        requested: u32,
-    },
-    /// The requested k is outside what any SRS of this build can have.
-    #[error("k = {requested} was requested; k must be between 1 and {MAX_K}")]
-    KOutOfRange {
-        /// The requested k.
-        requested: u32,
-    },
-    /// A coordinate is not a canonical field element (≥ q in Montgomery form).
-    #[error("{section}[{index}] has a coordinate that is not below the field modulus")]
-    NonCanonicalCoordinate {
-        /// Section name.
-        section: &'static str,
-        /// Point index within the section.
-        index: u64,
-    },
-    /// A point does not satisfy the curve equation.
-    #[error("{section}[{index}] is not on the curve")]
-    PointNotOnCurve {
-        /// Section name.
-        section: &'static str,
-        /// Point index within the section.
-        index: u64,
-    },
-    /// A point is the point at infinity, which no power of a non-zero τ can be.
-    #[error("{section}[{index}] is the point at infinity")]
-    PointAtInfinity {
-        /// Section name.
-        section: &'static str,
-        /// Point index within the section.
-        index: u64,
-    },
-    /// A G2 point lies outside the prime-order subgroup.
-    #[error("{section}[{index}] is not in the prime-order subgroup")]
-    PointNotInSubgroup {
-        /// Section name.
-        section: &'static str,
-        /// Point index within the section.
-        index: u64,
-    },
-    /// The 0th power is not the group generator.
-    #[error("{section}[0] is not the generator (τ^0 · G must be G)")]
-    NotGenerator {
-        /// Section name.
-        section: &'static str,
-    },
-    /// τ = 1: the file is a fresh `powersoftau new` output that nobody contributed to.
-    #[error(
-        "τ = 1 (tauG1[1] is the generator): the file has no contributions, anyone can forge proofs with it"
-    )]
-    TrivialTau,
-    /// The G1 points are not successive powers of the τ in tauG2[1].
-    #[error(
-        "tauG1 and tauG2 are not powers of the same τ (pairing check failed): the file is damaged or forged"
-    )]
-    InconsistentPowers,
-}
-
-fn section_name(id: u32) -> &'static str {
-    match id {
-        1 => "header",
-        2 => "tauG1",
-        3 => "tauG2",
-        4 => "alphaTauG1",
-        5 => "betaTauG1",
-        6 => "betaG2",
-        7 => "contributions",
-        12 => "lagrange tauG1",
-        13 => "lagrange tauG2",
-        14 => "lagrange alphaTauG1",
-        15 => "lagrange betaTauG1",
-        _ => "unknown",
-    }
 }
 
 /// One section of the file: where its data starts and how long it is.
@@ -651,199 +513,10 @@ fn params_from_parts(
     receiver.from_parts(k, g, Some(g_lagrange), g2, s_g2)
 }
 
-/// Converts ffjavascript's Montgomery little-endian coordinates into curve points.
-struct Decoder {
-    /// R⁻¹ = 2^−256 mod q: a stored integer a is the field element a·R⁻¹.
-    r_inv: Fq,
-}
-
-impl Decoder {
-    fn new() -> Self {
-        let r = Fq::from(2).pow_vartime([256]);
-        Decoder { r_inv: r.invert().expect("2^256 is invertible mod q") }
-    }
-
-    fn fq(&self, bytes: &[u8], section: &'static str, index: u64) -> std::result::Result<Fq, PtauProblem> {
-        let repr: [u8; N8Q] = bytes.try_into().expect("callers pass N8Q bytes");
-        Option::<Fq>::from(Fq::from_repr(repr))
-            .map(|a| a * self.r_inv)
-            .ok_or(PtauProblem::NonCanonicalCoordinate { section, index })
-    }
-
-    fn g1(
-        &self,
-        bytes: &[u8],
-        section: &'static str,
-        index: u64,
-    ) -> std::result::Result<G1Affine, PtauProblem> {
-        let x = self.fq(&bytes[..N8Q], section, index)?;
-        let y = self.fq(&bytes[N8Q..G1_BYTES], section, index)?;
-        let point = Option::<G1Affine>::from(G1Affine::from_xy(x, y))
-            .ok_or(PtauProblem::PointNotOnCurve { section, index })?;
-        // from_xy accepts (0, 0), halo2curves' encoding of the identity.
-        if bool::from(point.is_identity()) {
-            return Err(PtauProblem::PointAtInfinity { section, index });
-        }
-        // G1 of BN254 has cofactor 1: on the curve means in the subgroup.
-        Ok(point)
-    }
-
-    fn g2(
-        &self,
-        bytes: &[u8],
-        section: &'static str,
-        index: u64,
-    ) -> std::result::Result<G2Affine, PtauProblem> {
-        let coordinate = |i: usize| self.fq(&bytes[i * N8Q..(i + 1) * N8Q], section, index);
-        let x = Fq2 { c0: coordinate(0)?, c1: coordinate(1)? };
-        let y = Fq2 { c0: coordinate(2)?, c1: coordinate(3)? };
-        let point = Option::<G2Affine>::from(G2Affine::from_xy(x, y))
-            .ok_or(PtauProblem::PointNotOnCurve { section, index })?;
-        if bool::from(point.is_identity()) {
-            return Err(PtauProblem::PointAtInfinity { section, index });
-        }
-        // G2 has a large cofactor; a point outside the r-torsion would break the pairing check.
-        if !bool::from(point.to_curve().is_torsion_free()) {
-            return Err(PtauProblem::PointNotInSubgroup { section, index });
-        }
-        Ok(point)
-    }
-}
-
-/// Reads the file header and the section table, checking every section lies inside the file.
-fn read_section_table(path: &Path, file: &Source, file_len: u64) -> Result<Vec<Section>> {
-    let invalid = |problem| SrsError::InvalidPtau { path: path.to_path_buf(), problem };
-    let truncated = |what: String, needed: u64, available: u64| {
-        invalid(PtauProblem::Truncated { what, needed, available })
-    };
-    if file_len < 12 {
-        let found = read_at(path, file, 0, file_len as usize)?;
-        if !PTAU_MAGIC.starts_with(&found[..found.len().min(4)]) {
-            return Err(invalid(PtauProblem::WrongMagic { found: found[..found.len().min(4)].to_vec() }));
-        }
-        return Err(truncated("the file header".into(), 12, file_len));
-    }
-    let start = read_at(path, file, 0, 12)?;
-    if &start[..4] != PTAU_MAGIC {
-        return Err(invalid(PtauProblem::WrongMagic { found: start[..4].to_vec() }));
-    }
-    let version = u32::from_le_bytes(start[4..8].try_into().expect("4 bytes"));
-    if version != PTAU_VERSION {
-        return Err(invalid(PtauProblem::UnsupportedVersion(version)));
-    }
-    let count = u32::from_le_bytes(start[8..12].try_into().expect("4 bytes"));
-    let mut sections = Vec::new();
-    let mut pos = 12u64;
-    for i in 0..count {
-        if file_len - pos < 12 {
-            return Err(truncated(
-                format!("the table entry of section #{} of {count}", i + 1),
-                12,
-                file_len - pos,
-            ));
-        }
-        let entry = read_at(path, file, pos, 12)?;
-        let id = u32::from_le_bytes(entry[..4].try_into().expect("4 bytes"));
-        let size = u64::from_le_bytes(entry[4..].try_into().expect("8 bytes"));
-        pos += 12;
-        if size > file_len - pos {
-            return Err(truncated(format!("section {id} ({})", section_name(id)), size, file_len - pos));
-        }
-        sections.push(Section { id, offset: pos, size });
-        pos += size;
-    }
-    Ok(sections)
-}
-
-/// Parses the header section: checks the curve, returns (power, ceremonyPower).
-fn read_header(path: &Path, file: &Source, header: Section) -> Result<(u32, u32)> {
-    let invalid = |problem| SrsError::InvalidPtau { path: path.to_path_buf(), problem };
-    if header.size < 4 {
-        return Err(invalid(PtauProblem::BadHeader(format!(
-            "the header section has only {} bytes",
-            header.size
-        ))));
-    }
-    let n8 = read_at(path, file, header.offset, 4)?;
-    let n8 = u32::from_le_bytes(n8.try_into().expect("4 bytes"));
-    if n8 as usize != N8Q {
-        return Err(invalid(PtauProblem::WrongCurve(format!(
-            "its base field elements have {n8} bytes, bn128's have {N8Q}"
-        ))));
-    }
-    if header.size != HEADER_BYTES {
-        return Err(invalid(PtauProblem::BadHeader(format!(
-            "the header section has {} bytes, expected {HEADER_BYTES}",
-            header.size
-        ))));
-    }
-    let bytes = read_at(path, file, header.offset + 4, N8Q + 8)?;
-    if bytes[..N8Q] != BN254_Q_LE {
-        let mut q = bytes[..N8Q].to_vec();
-        q.reverse();
-        return Err(invalid(PtauProblem::WrongCurve(format!(
-            "its base field modulus is 0x{}",
-            hex::encode(q)
-        ))));
-    }
-    let power = u32::from_le_bytes(bytes[N8Q..N8Q + 4].try_into().expect("4 bytes"));
-    let ceremony_power = u32::from_le_bytes(bytes[N8Q + 4..].try_into().expect("4 bytes"));
-    if power == 0 || power > MAX_K {
-        return Err(invalid(PtauProblem::BadHeader(format!(
-            "power {power} is out of range (1 to {MAX_K}, BN254's two-adicity)"
-        ))));
-    }
-    Ok((power, ceremony_power))
-}
-
-/// Reads `len` bytes at `offset`; callers have checked the range lies inside the file.
-fn read_at(path: &Path, source: &Source, offset: u64, len: usize) -> Result<Vec<u8>> {
-    source.read_exact_at(offset, len).map_err(|e| SrsError::io("read", path, e))
-}
-
-/// Where a `.ptau` file's bytes are: an open file, or its content in memory.
-#[derive(Debug)]
-enum Source {
-    File(File),
-    Memory(Vec<u8>),
-}
-
-impl Source {
-    fn len(&self, path: &Path) -> Result<u64> {
-        match self {
-            Source::File(file) => Ok(file.metadata().map_err(|e| SrsError::io("read", path, e))?.len()),
-            Source::Memory(bytes) => Ok(bytes.len() as u64),
-        }
-    }
-
-    fn read_exact_at(&self, offset: u64, len: usize) -> std::io::Result<Vec<u8>> {
-        match self {
-            Source::File(file) => {
-                let mut file = file;
-                file.seek(SeekFrom::Start(offset))?;
-                let mut buf = vec![0u8; len];
-                file.read_exact(&mut buf)?;
-                Ok(buf)
-            }
-            Source::Memory(bytes) => usize::try_from(offset)
-                .ok()
-                .and_then(|start| bytes.get(start..start.checked_add(len)?))
-                .map(<[u8]>::to_vec)
-                .ok_or_else(|| std::io::ErrorKind::UnexpectedEof.into()),
-        }
-    }
-}
-
-/// SHA-256 of a file read in blocks (ceremony files run to gigabytes).
-fn streaming_sha256(path: &Path) -> Result<String> {
-    let mut file = File::open(path).map_err(|e| SrsError::io("open", path, e))?;
-    let mut hasher = Sha256::new();
-    std::io::copy(&mut file, &mut hasher).map_err(|e| SrsError::io("read", path, e))?;
-    Ok(hex::encode(hasher.finalize()))
-}
-
 #[cfg(test)]
 mod tests {
+    use halo2curves::bn256::Fq;
+
     use super::*;
 
     #[test]
