@@ -144,6 +144,11 @@ impl AggregateVerifier {
         &self.keys
     }
 
+    /// The id of the model whose proofs these keys aggregate (the package's own).
+    pub fn model_id(&self) -> &str {
+        &self.claims.package().model_id
+    }
+
     /// What the file claims, after checking each descriptive field against the instances — not
     /// yet verified.
     pub fn claims_of(&self, file: &AggregateFile) -> Result<Vec<CoveredClaim>> {

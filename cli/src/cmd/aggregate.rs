@@ -208,22 +208,29 @@ pub fn run_evm(dir: &Package, path: &Path, out: Reporter) -> anyhow::Result<Exit
     value["submit_batch_gas_per_wallet"] = json!(batch.submit_new as f64 / file.proofs as f64);
     value["submit_batch_rewrite_gas"] = json!(batch.submit_rewrite);
     value["covered"] = serde_json::to_value(&claims)?;
-    value["model_id"] = json!(file.model_id);
-    value["dev_srs"] = json!(file.dev_srs);
+    // From the package and the keys, not the file's free fields (the model id was checked against
+    // the instances' package above; the aggregation SRS shares the app keys' ceremony).
+    let dev_srs = verifier.keys().srs.is_dev();
+    let model_id = verifier.model_id();
+    let wallets = claims.iter().map(|c| &c.proven.wallet).collect::<std::collections::BTreeSet<_>>().len();
+    value["model_id"] = json!(model_id);
+    value["dev_srs"] = json!(dev_srs);
+    value["distinct_wallets"] = json!(wallets);
     out.finish(&value, || {
         let mut lines = vec![format!(
             "VALID in the embedded EVM: aggregate of {} proofs of model {}{}",
             file.proofs,
-            file.model_id,
-            if file.dev_srs { " (INSECURE dev SRS)" } else { "" }
+            model_id,
+            if dev_srs { " (INSECURE dev SRS)" } else { "" }
         )];
         lines
             .extend(claims.iter().map(|c: &CoveredClaim| format!("  {} → {:?}", c.proven.wallet, c.outputs)));
         lines.push(format!("gas         {gas} ({per_wallet:.0} per proof; verifier {size} bytes)"));
         lines.push(format!(
-            "submitBatch {} gas recording {} new wallets ({:.0} per wallet), {} rewriting them",
+            "submitBatch {} gas recording {} proofs of {} new wallets ({:.0} per proof), {} rewriting them",
             batch.submit_new,
             file.proofs,
+            wallets,
             batch.submit_new as f64 / file.proofs as f64,
             batch.submit_rewrite
         ));
@@ -236,9 +243,17 @@ pub fn run_verify(dir: &Package, path: &Path, out: Reporter) -> anyhow::Result<E
     let file = AggregateFile::load(path)?;
     let verifier = AggregateVerifier::load(dir, file.proofs, SrsPolicy::AllowDev)?;
     let (claims, _) = out.step("Verifying the aggregate", || verifier.verify(&file))?;
-    let value = json!({ "valid": true, "proofs": file.proofs, "covered": claims, "dev_srs": file.dev_srs });
+    // Reported from the package and the keys, not the file's free fields.
+    let dev_srs = verifier.keys().srs.is_dev();
+    let model_id = verifier.model_id();
+    let value = json!({ "valid": true, "proofs": file.proofs, "covered": claims, "model_id": model_id, "dev_srs": dev_srs });
     out.finish(&value, || {
-        let mut lines = vec![format!("VALID aggregate of {} proofs of model {}", file.proofs, file.model_id)];
+        let mut lines = vec![format!(
+            "VALID aggregate of {} proofs of model {}{}",
+            file.proofs,
+            model_id,
+            if dev_srs { " (INSECURE dev SRS)" } else { "" }
+        )];
         lines.extend(claims.iter().map(|c| format!("  {} → {:?}", c.proven.wallet, c.outputs)));
         lines
     })
