@@ -149,6 +149,12 @@ impl AggregateVerifier {
         &self.claims.package().model_id
     }
 
+    /// Whether the keys come from an insecure dev SRS (read off the aggregation SRS's points,
+    /// which share the app keys' ceremony; never from an aggregate file's `dev_srs` field).
+    pub fn dev_srs(&self) -> bool {
+        self.keys.srs.is_dev()
+    }
+
     /// What the file claims, after checking each descriptive field against the instances — not
     /// yet verified.
     pub fn claims_of(&self, file: &AggregateFile) -> Result<Vec<CoveredClaim>> {

@@ -208,23 +208,12 @@ pub fn run_evm(dir: &Package, path: &Path, out: Reporter) -> anyhow::Result<Exit
     value["submit_batch_gas_per_wallet"] = json!(batch.submit_new as f64 / file.proofs as f64);
     value["submit_batch_rewrite_gas"] = json!(batch.submit_rewrite);
     value["covered"] = serde_json::to_value(&claims)?;
-    // From the package and the keys, not the file's free fields (the model id was checked against
-    // the instances' package above; the aggregation SRS shares the app keys' ceremony).
-    let dev_srs = verifier.keys().srs.is_dev();
-    let model_id = verifier.model_id();
     let wallets = claims.iter().map(|c| &c.proven.wallet).collect::<std::collections::BTreeSet<_>>().len();
-    value["model_id"] = json!(model_id);
-    value["dev_srs"] = json!(dev_srs);
+    value["model_id"] = json!(verifier.model_id());
+    value["dev_srs"] = json!(verifier.dev_srs());
     value["distinct_wallets"] = json!(wallets);
     out.finish(&value, || {
-        let mut lines = vec![format!(
-            "VALID in the embedded EVM: aggregate of {} proofs of model {}{}",
-            file.proofs,
-            model_id,
-            if dev_srs { " (INSECURE dev SRS)" } else { "" }
-        )];
-        lines
-            .extend(claims.iter().map(|c: &CoveredClaim| format!("  {} → {:?}", c.proven.wallet, c.outputs)));
+        let mut lines = claim_lines("VALID in the embedded EVM:", &verifier, &claims);
         lines.push(format!("gas         {gas} ({per_wallet:.0} per proof; verifier {size} bytes)"));
         lines.push(format!(
             "submitBatch {} gas recording {} proofs of {} new wallets ({:.0} per proof), {} rewriting them",
@@ -243,18 +232,22 @@ pub fn run_verify(dir: &Package, path: &Path, out: Reporter) -> anyhow::Result<E
     let file = AggregateFile::load(path)?;
     let verifier = AggregateVerifier::load(dir, file.proofs, SrsPolicy::AllowDev)?;
     let (claims, _) = out.step("Verifying the aggregate", || verifier.verify(&file))?;
-    // Reported from the package and the keys, not the file's free fields.
-    let dev_srs = verifier.keys().srs.is_dev();
-    let model_id = verifier.model_id();
-    let value = json!({ "valid": true, "proofs": file.proofs, "covered": claims, "model_id": model_id, "dev_srs": dev_srs });
-    out.finish(&value, || {
-        let mut lines = vec![format!(
-            "VALID aggregate of {} proofs of model {}{}",
-            file.proofs,
-            model_id,
-            if dev_srs { " (INSECURE dev SRS)" } else { "" }
-        )];
-        lines.extend(claims.iter().map(|c| format!("  {} → {:?}", c.proven.wallet, c.outputs)));
-        lines
-    })
+    let value = json!({
+        "valid": true,
+        "proofs": file.proofs,
+        "covered": claims,
+        "model_id": verifier.model_id(),
+        "dev_srs": verifier.dev_srs(),
+    });
+    out.finish(&value, || claim_lines("VALID", &verifier, &claims))
+}
+
+/// What a verified aggregate proves, `verdict` first: the model and SRS from the package and the
+/// keys, each covered wallet's outputs from the instances (never the file's free fields).
+fn claim_lines(verdict: &str, verifier: &AggregateVerifier, claims: &[CoveredClaim]) -> Vec<String> {
+    let dev = if verifier.dev_srs() { " (INSECURE dev SRS)" } else { "" };
+    let mut lines =
+        vec![format!("{verdict} aggregate of {} proofs of model {}{dev}", claims.len(), verifier.model_id())];
+    lines.extend(claims.iter().map(|c| format!("  {} → {:?}", c.proven.wallet, c.outputs)));
+    lines
 }
