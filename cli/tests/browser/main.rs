@@ -257,29 +257,31 @@ fn proves_features_and_a_credential_in_headless_chromium_and_records_the_attribu
         let features = fixture(name, "input.json");
         let credential_path = credential_file.display().to_string();
         let out_dir = out.display().to_string();
-        let mut figures = node(
-            "drive.mjs",
-            &[
-                "--chromium",
-                &chromium,
-                "--url",
-                &server.url,
-                "--model",
-                name,
-                "--wallet",
-                &wallet,
-                "--features",
-                &features,
-                "--credential",
-                &credential_path,
-                "--rpc",
-                &rpc,
-                "--consumer",
-                &consumer,
-                "--out",
-                &out_dir,
-            ],
-        );
+        // What both runs of the driver share: the browser, the page, the model and the inputs.
+        let common: Vec<&str> = vec![
+            "--chromium",
+            &chromium,
+            "--url",
+            &server.url,
+            "--model",
+            name,
+            "--wallet",
+            &wallet,
+            "--features",
+            &features,
+        ];
+        let mut threaded = common.clone();
+        threaded.extend([
+            "--credential",
+            &credential_path,
+            "--rpc",
+            &rpc,
+            "--consumer",
+            &consumer,
+            "--out",
+            &out_dir,
+        ]);
+        let mut figures = node("drive.mjs", &threaded);
         assert_eq!(figures["claim"]["valid"], Value::Bool(true), "{figures}");
         assert_eq!(figures["claim"]["wallet"].as_str().map(str::to_lowercase), Some(wallet.to_lowercase()));
         assert_eq!(figures["cross_origin_isolated"], Value::Bool(true), "COOP/COEP headers: {figures}");
@@ -344,25 +346,10 @@ fn proves_features_and_a_credential_in_headless_chromium_and_records_the_attribu
         // isolation), for the figures and to keep that path proven.
         let single_dir = out.join("single-threaded");
         std::fs::create_dir_all(&single_dir).expect("artifact dir");
-        let single = node(
-            "drive.mjs",
-            &[
-                "--chromium",
-                &chromium,
-                "--url",
-                &server.url,
-                "--model",
-                name,
-                "--wallet",
-                &wallet,
-                "--features",
-                &features,
-                "--out",
-                &single_dir.display().to_string(),
-                "--threads",
-                "0",
-            ],
-        );
+        let single_out = single_dir.display().to_string();
+        let mut single_threaded = common.clone();
+        single_threaded.extend(["--out", &single_out, "--threads", "0"]);
+        let single = node("drive.mjs", &single_threaded);
         assert_eq!(single["threads"], 1, "{single}");
         assert_eq!(single["claim"]["valid"], Value::Bool(true), "{single}");
         assert!(figures["wasm_memory_bytes"].as_f64().is_some_and(|m| m > 0.0), "{figures}");
