@@ -11,4 +11,4 @@ pub mod packages;
 pub mod tamper;
 
 pub use fixtures::{compile_bundled, fixture, fixtures_dir, model_file, BUNDLED_MODELS};
-pub use packages::{set_up_bundled, shared_bundled};
+pub use packages::{set_up_bundled, set_up_bundled_with, shared_bundled};

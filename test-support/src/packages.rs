@@ -11,11 +11,22 @@ use loopx_srs::{Srs, SrsPolicy};
 
 use crate::fixtures::compile_bundled;
 
-/// Bundled model `name` compiled with `output` into `dir` and set up with a dev SRS.
+/// Bundled model `name` compiled with `output` into `dir` and set up with a dev SRS of its k.
 pub fn set_up_bundled(dir: &Path, name: &str, output: &OutputRequest) -> Package {
+    set_up_bundled_with(dir, name, output, |k| Srs::dev(k).expect("dev SRS"))
+}
+
+/// [`set_up_bundled`] under the dev SRS `srs_for(k)` returns, e.g. a larger one shared with an
+/// aggregation circuit (setup cuts it to the model's k).
+pub fn set_up_bundled_with(
+    dir: &Path,
+    name: &str,
+    output: &OutputRequest,
+    srs_for: impl FnOnce(u32) -> Srs,
+) -> Package {
     compile_bundled(name, output).save(dir).expect("package saved");
     let package = Package::open(dir).expect("package opens");
-    let srs = Srs::dev(package.plan().shape.k).expect("dev SRS");
+    let srs = srs_for(package.plan().shape.k);
     package.setup(&srs, SrsPolicy::AllowDev).expect("setup");
     package
 }

@@ -9,7 +9,7 @@ use halo2curves::bn256::Fr;
 use loopx_models::OutputRequest;
 use loopx_prover::{Package, ProofFile, ProofRequest, TranscriptKind};
 use loopx_srs::{Srs, SrsPolicy};
-use loopx_test_support::{compile_bundled, model_file};
+use loopx_test_support::{model_file, set_up_bundled_with};
 
 /// The smallest bundled model (k = 12).
 pub const MODEL: &str = "sybil_lr";
@@ -21,11 +21,7 @@ pub fn agg_k() -> u32 {
 
 /// Compiles [`MODEL`] into `dir` and sets it up with the dev SRS (cut to the model's k).
 pub fn set_up(dir: &Path, srs: &Srs) -> Package {
-    let package = compile_bundled(MODEL, &OutputRequest::Auto);
-    package.save(dir).expect("package saved");
-    let package = Package::open(dir).expect("package opens");
-    package.setup(srs, SrsPolicy::AllowDev).expect("setup");
-    package
+    set_up_bundled_with(dir, MODEL, &OutputRequest::Auto, |_| srs.clone())
 }
 
 /// The dev SRS of size 2^k, generated once and kept in the target directory (generating it at
