@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use loopx_srs::artifact::{self, ArtifactKind};
 use loopx_srs::Srs;
 
+use crate::binding::{bind_verifying_key as bind_verifying_key_of, BindingError};
 use crate::error::{ProverError, Result};
 
 /// Proving key files.
@@ -97,10 +98,29 @@ pub fn verifying_key_for(
     circuit_verifying_key(&ModelCircuit::for_keygen(model.clone(), shape), &srs)
 }
 
+/// The verifying key in `stored` (a key file's body) if it is the key of `model` laid out with
+/// `shape` under `srs`; see [`crate::binding`] for how that is checked without re-deriving it.
+pub fn bind_verifying_key(
+    model: &QuantizedModel,
+    shape: CircuitShape,
+    srs: &Srs,
+    stored: &[u8],
+) -> std::result::Result<VerifyingKey<G1Affine>, BindingError> {
+    let srs = srs.downsized(shape.k).map_err(|e| BindingError::Keygen(e.to_string()))?;
+    bind_verifying_key_of(
+        srs.params(),
+        &ModelCircuit::for_keygen(model.clone(), shape),
+        COMPRESS_SELECTORS,
+        stored,
+    )
+}
+
+/// Selector compression folds the chips' selectors into a few fixed columns: each fixed column
+/// costs the on-chain verifier a commitment and an evaluation.
+const COMPRESS_SELECTORS: bool = true;
+
 fn circuit_verifying_key(circuit: &ModelCircuit, srs: &Srs) -> Result<VerifyingKey<G1Affine>> {
-    // Selector compression folds the chips' selectors into a few fixed columns: each fixed column
-    // costs the on-chain verifier a commitment and an evaluation.
-    keygen_vk_custom(srs.params(), circuit, true)
+    keygen_vk_custom(srs.params(), circuit, COMPRESS_SELECTORS)
         .map_err(|e| ProverError::Halo2 { stage: "verifying key generation", message: format!("{e:?}") })
 }
 

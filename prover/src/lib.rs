@@ -7,6 +7,7 @@
 // Dependency lists stay honest; test builds see the dev-dependencies too, so they are exempt.
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
+pub mod binding;
 pub mod claim;
 pub mod error;
 pub mod keys;

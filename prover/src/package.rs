@@ -220,15 +220,10 @@ impl Package {
             )));
         }
         let srs = self.srs()?;
-        let expected = keys::verifying_key_for(&self.package.quantized, plan.shape, &srs)?;
-        if vk != expected.to_bytes(SerdeFormat::RawBytes).as_slice() {
-            return Err(unbound(format!(
-                "it differs from the key the model's circuit gives under the package's SRS (digest {})",
-                keys::vk_digest(&expected)
-            )));
-        }
+        let bound = keys::bind_verifying_key(&self.package.quantized, plan.shape, &srs, vk)
+            .map_err(|e| unbound(format!("under the package's SRS, {e}")))?;
         header.dev_srs = srs.is_dev();
-        Ok((srs, expected))
+        Ok((srs, bound))
     }
 
     fn not_set_up(&self) -> ProverError {
