@@ -1,7 +1,8 @@
-//! Batch proving throughput of the bundled risk_mlp (k = 11): 16 wallets per iteration with one
-//! proof at a time (halo2 parallel inside it) and with one single-threaded proof per core.
-//! Run: `cargo bench -p loopx-benches --bench batch`; it checks on any machine the choice of
-//! `Parallelism::across_proofs` (the default of `loopx batch`, measured in docs/batch.md).
+//! Batch proving throughput: the bundled risk_mlp (16 wallets per iteration) and the wide
+//! 64→256→256→8 MLP of the EZKL comparison (4 wallets per iteration), each with one proof at a
+//! time (`--jobs 1`: halo2 parallel inside it) and with one single-threaded proof per core (the
+//! default of `loopx batch`). Criterion reports wallets per second; divide by the cores used for
+//! proofs per second per core. Run: `cargo bench -p loopx-benches --bench batch`.
 
 // `criterion_group!` defines an undocumented public function.
 #![allow(missing_docs)]
@@ -11,29 +12,35 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use loopx_batch::available_cores;
 use loopx_batch::{BatchInput, BatchOptions, BatchProver, Parallelism, ProofStore, Shard};
-use loopx_benches::bundled;
+use loopx_benches::{bundled, ezkl_shape, Workload, EZKL_SHAPES};
 use loopx_srs::Srs;
 
-/// Wallets proven per iteration.
-const WALLETS: usize = 16;
-
 fn bench(c: &mut Criterion) {
-    let w = bundled("risk_mlp");
+    throughput(c, bundled("risk_mlp"), 16);
+    let (name, sizes) = EZKL_SHAPES[2];
+    throughput(c, ezkl_shape(name, sizes), 4);
+}
+
+/// Proves `wallets` rows of `w` per iteration with `--jobs 1` and with one job per core.
+fn throughput(c: &mut Criterion, w: Workload, wallets: usize) {
     let srs = Srs::dev(w.plan.shape.k).expect("dev SRS");
     let keys = w.keys(&srs);
     let prover = BatchProver::new(w.package.clone(), keys, srs).expect("prover");
 
     let dir = tempfile::tempdir().expect("temp dir");
-    let wallets = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/wallets.jsonl");
-    let text = std::fs::read_to_string(wallets).expect("fixtures/wallets.jsonl");
-    let rows: Vec<&str> = text.lines().take(WALLETS).collect();
+    let lines: Vec<String> = (0..wallets)
+        .map(|i| {
+            let row = &w.rows[i % w.rows.len()];
+            serde_json::json!({ "wallet": format!("0x{:040x}", i + 1), "features": row }).to_string()
+        })
+        .collect();
     let input_path = dir.path().join("wallets.jsonl");
-    std::fs::write(&input_path, rows.join("\n")).expect("input written");
+    std::fs::write(&input_path, lines.join("\n")).expect("input written");
     let input = BatchInput::new(&input_path);
 
-    let mut group = c.benchmark_group(format!("batch risk_mlp (k={}, {WALLETS} wallets)", w.plan.shape.k));
+    let mut group = c.benchmark_group(format!("batch {} (k={}, {wallets} wallets)", w.name, w.plan.shape.k));
     group.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(30));
-    group.throughput(Throughput::Elements(WALLETS as u64));
+    group.throughput(Throughput::Elements(wallets as u64));
     let mut settings = vec![1];
     if available_cores() > 1 {
         settings.push(available_cores());
@@ -49,7 +56,7 @@ fn bench(c: &mut Criterion) {
                 |proofs| {
                     let store = ProofStore::open(proofs.path()).expect("store");
                     let summary = prover.run(&input, &store, &options, |_| {}).expect("batch");
-                    assert_eq!(summary.proved, WALLETS);
+                    assert_eq!(summary.proved, wallets);
                     proofs
                 },
                 BatchSize::PerIteration,

@@ -165,8 +165,8 @@ impl Package {
     /// gives under that SRS, and returns the verifier every entry point reports claims through.
     pub fn claim_verifier(&self) -> Result<ClaimVerifier> {
         let path = self.dir.join(keys::VK_FILE);
-        // The file's key is compared byte for byte with the re-derived one and never handed to
-        // halo2's reader: only the key this model's circuit gives is ever used.
+        // The file's key is checked against this model's circuit before halo2's reader sees it
+        // (`crate::binding`): only the key this model's circuit gives is ever used.
         let (mut header, body): (KeyHeader, Vec<u8>) =
             artifact::parse(&path, VERIFYING_KEY, self.read(keys::VK_FILE)?)?;
         header.check_version(&path)?;
@@ -200,7 +200,9 @@ impl Package {
 
     /// Checks that a key read from `path` belongs to this package: made for its model id, its
     /// plan's shape and instance count, and equal to the key its circuit gives under the
-    /// package's SRS. The header is a free field of the file; only the re-derived key binds
+    /// package's SRS (checked by [`keys::bind_verifying_key`]: the layout byte for byte, the
+    /// commitments by one random linear combination). The header is a free field of the file;
+    /// only that check binds
     /// (swapping `vk.bin` and `srs.bin` for another package's, header rewritten, is caught here).
     /// The header's dev-SRS flag is replaced by what the SRS's points say. `vk` is the key's
     /// raw bytes. Returns the SRS and the verifying key.
