@@ -1,24 +1,33 @@
 //! Aggregation keys of one package for aggregates of N proofs, kept beside the package in
 //! `PKG_DIR/aggregate-N/`: `setup.json` (the circuit's configuration and break points, the model
 //! and app key they were made for), `vk.bin` and `srs.bin` (the aggregation SRS cut to the
-//! circuit's k). The proving key (hundreds of MB at k ≈ 20) is not kept: it is re-derived from
-//! the SRS and the configuration when aggregating, and the re-derived verifying key is checked
-//! against `vk.bin`, so a run never proves with keys other than the ones published.
+//! circuit's k).
+//!
+//! Nothing in that directory is trusted as written: it sits beside the package, where anyone who
+//! hands over the package can put a key of a circuit that verifies nothing. Loading the keys
+//! re-derives the verifying key from the aggregation circuit of *this package's* app key (see
+//! [`crate::derive`]) with setup.json's configuration, under an SRS bound to the package's
+//! ceremony point by point ([`crate::ceremony`]), and refuses a `vk.bin` that is not, byte for
+//! byte, that key. Only the re-derived key is handed on; `vk.bin` is never parsed. The
+//! configuration itself may come from the file: any configuration of this circuit still verifies
+//! this model's app proofs. The proving key (GBs at k ≈ 20) is not kept: it is derived from the
+//! same circuit when a chunk is to be proven.
 
 use std::path::{Path, PathBuf};
 
-use halo2_base::gates::circuit::CircuitBuilderStage;
-use halo2_proofs::plonk::{keygen_pk, keygen_vk, ProvingKey, VerifyingKey};
+use halo2_proofs::plonk::{ProvingKey, VerifyingKey};
 use halo2_proofs::SerdeFormat;
 use halo2curves::bn256::G1Affine;
 use loopx_prover::{vk_digest, ClaimVerifier, Package};
 use loopx_srs::artifact::write_atomically;
 use loopx_srs::{Srs, SrsPolicy};
 use serde::{Deserialize, Serialize};
-use snark_verifier_sdk::halo2::aggregation::{AggregationCircuit, AggregationConfigParams};
-use snark_verifier_sdk::Snark;
+use sha2::{Digest, Sha256};
+use snark_verifier_sdk::halo2::aggregation::AggregationConfigParams;
 
-use crate::circuit::{build, AggregateLayout};
+use crate::ceremony::{check_powers, check_same_ceremony};
+use crate::circuit::AggregateLayout;
+use crate::derive;
 use crate::error::{AggregateError, Result};
 
 /// Format version of `setup.json`.
@@ -37,6 +46,11 @@ const MINIMUM_ROWS: usize = 20;
 /// Smallest and largest aggregation-circuit k accepted (below 18 the lookup table of the range
 /// checks no longer fits beside the verifier's rows; above 26 no machine here would keygen).
 pub const K_RANGE: std::ops::RangeInclusive<u32> = 18..=26;
+
+/// Most cells (columns × 2^k) a configuration read from setup.json may ask for: 2^30, eight times
+/// the largest circuit the default k gives (N = 64 at k = 25, about eight columns). Key
+/// derivation allocates per cell, so an absurd configuration is refused before it is tried.
+const MAX_CELLS: u64 = 1 << 30;
 
 /// The aggregation circuit's k for aggregates of `proofs`: about seven advice columns whatever N
 /// (one more bit of k per doubling of N). Measured with the bundled models on 2 cores: the
@@ -81,21 +95,33 @@ pub fn keys_dir(package: &Package, proofs: usize) -> PathBuf {
 pub struct AggregationKeys {
     /// The setup.
     pub setup: AggregationSetup,
-    /// The aggregation verifying key.
+    /// The aggregation verifying key: the one re-derived from the circuit, never `vk.bin`'s parse.
     pub vk: VerifyingKey<G1Affine>,
     /// The aggregation SRS (at the circuit's k).
     pub srs: Srs,
 }
 
 impl AggregationKeys {
-    /// Loads the keys of `package` for aggregates of `proofs`, checking they were made for the
-    /// package's model and bound app keys, under an SRS `policy` admits.
+    /// Loads the keys of `package` for aggregates of `proofs`, under an SRS `policy` admits:
+    /// made for the package's model and bound app key, the SRS bound to the package's ceremony,
+    /// and `vk.bin` equal to the key the aggregation circuit of the package's app key gives with
+    /// setup.json's configuration ([`AggregateError::VkMismatch`] otherwise). Re-deriving the key
+    /// takes a keygen of the aggregation circuit (about a minute at k = 20, docs/aggregation.md).
     pub fn load(package: &Package, proofs: usize, policy: SrsPolicy) -> Result<Self> {
+        let claims = package.claim_verifier()?;
+        Self::load_for(package, &claims, proofs, policy)
+    }
+
+    pub(crate) fn load_for(
+        package: &Package,
+        claims: &ClaimVerifier,
+        proofs: usize,
+        policy: SrsPolicy,
+    ) -> Result<Self> {
         let dir = keys_dir(package, proofs);
         if !dir.join(SETUP_FILE).exists() {
             return Err(AggregateError::NotSetUp { package: package.path().to_path_buf(), proofs });
         }
-        let claims = package.claim_verifier()?;
         let setup = read_setup(&dir)?;
         let unbound = |reason: String| AggregateError::KeysNotBound { path: dir.clone(), reason };
         if setup.format_version != SETUP_FORMAT_VERSION {
@@ -116,7 +142,9 @@ impl AggregationKeys {
         if setup.layout.proofs != proofs || setup.layout.app_instances != claims.header().instances {
             return Err(unbound(format!("made for layout {:?}", setup.layout)));
         }
-        let srs = Srs::load(&dir.join(AGG_SRS_FILE))?;
+        check_config(&setup.config).map_err(unbound)?;
+        let srs_path = dir.join(AGG_SRS_FILE);
+        let srs = Srs::load(&srs_path)?;
         policy.admit(&srs)?;
         check_same_ceremony(claims.srs(), &srs)?;
         if srs.k() != setup.config.degree {
@@ -126,21 +154,57 @@ impl AggregationKeys {
                 setup.config.degree
             )));
         }
+        check_powers(&srs, &srs_path)?;
+
         let path = dir.join(AGG_VK_FILE);
-        let bytes = std::fs::read(&path).map_err(|e| AggregateError::io("read", &path, e))?;
-        let vk = crate::catch_panic("reading the aggregation verifying key", || {
-            VerifyingKey::<G1Affine>::from_bytes::<AggregationCircuit>(
-                &bytes,
-                SerdeFormat::RawBytes,
-                setup.config,
-            )
-            .map_err(|e| unbound(format!("vk.bin is unreadable: {e}")))
-        })?;
-        if vk_digest(&vk) != setup.vk_digest {
-            return Err(unbound("vk.bin is not the key setup.json names".into()));
+        let published = std::fs::read(&path).map_err(|e| AggregateError::io("read", &path, e))?;
+        let circuit = derive::keygen_circuit(
+            claims,
+            &setup.layout,
+            setup.config,
+            Some(setup.break_points.clone()),
+            &srs,
+        )?;
+        let vk = derive::verifying_key(&circuit, &srs)?;
+        drop(circuit);
+        let derived = vk.to_bytes(SerdeFormat::RawBytes);
+        let digest = vk_digest(&vk);
+        if published != derived {
+            return Err(AggregateError::VkMismatch {
+                path,
+                dir: dir.clone(),
+                found: format!("SHA-256 {}", sha256(&published)),
+                expected: format!("SHA-256 {} (vk digest {digest})", sha256(&derived)),
+            });
+        }
+        if setup.vk_digest != digest {
+            return Err(AggregateError::VkMismatch {
+                path: dir.join(SETUP_FILE),
+                dir: dir.clone(),
+                found: format!("vk digest {}", setup.vk_digest),
+                expected: format!("vk digest {digest}"),
+            });
         }
         Ok(AggregationKeys { setup, vk, srs })
     }
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Refuses a configuration no honest keygen makes, before key derivation allocates for it.
+fn check_config(config: &AggregationConfigParams) -> Result<(), String> {
+    let columns = (config.num_advice + config.num_lookup_advice + config.num_fixed) as u64;
+    let fits = K_RANGE.contains(&config.degree)
+        && (1..config.degree as usize).contains(&config.lookup_bits)
+        && config.num_advice >= 1
+        && config.num_fixed >= 1
+        && columns.checked_shl(config.degree).is_some_and(|cells| cells <= MAX_CELLS);
+    if !fits {
+        return Err(format!("setup.json's circuit configuration {config:?} is not one keygen makes"));
+    }
+    Ok(())
 }
 
 fn read_setup(dir: &Path) -> Result<AggregationSetup> {
@@ -152,47 +216,15 @@ fn read_setup(dir: &Path) -> Result<AggregationSetup> {
     })
 }
 
-/// Refuses an aggregation SRS from another ceremony than the app SRS: the app proofs' KZG
-/// openings are folded into one pairing check against the aggregation SRS's `[s]₂`, so both must
-/// share the secret (and the generator).
-pub fn check_same_ceremony(app: &Srs, aggregation: &Srs) -> Result<()> {
-    use halo2_proofs::poly::commitment::ParamsProver;
-    let (a, b) = (app.params(), aggregation.params());
-    if a.get_g()[0] != b.get_g()[0] || a.g2() != b.g2() || a.s_g2() != b.s_g2() {
-        return Err(AggregateError::SrsMismatch(
-            "it is not from the same powers-of-tau ceremony as the package's SRS (its [s]₂ differs); \
-             use the same ceremony file at the aggregation k"
-                .into(),
-        ));
-    }
-    Ok(())
-}
-
-/// The proving side: keys and SRS of the aggregation circuit, ready to aggregate.
-pub struct AggregationProver {
-    /// Verifier side (setup, vk, SRS).
-    pub keys: AggregationKeys,
-    /// The aggregation proving key.
-    pub pk: ProvingKey<G1Affine>,
-    /// The package's claim verifier (app vk and SRS).
-    pub claims: ClaimVerifier,
-}
-
-impl std::fmt::Debug for AggregationProver {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AggregationProver").field("setup", &self.keys.setup).finish_non_exhaustive()
-    }
-}
-
-/// Derives the aggregation keys for `layout` at `k` from `sample` (N snarks of the package's
-/// model; only their shape matters, not their values) with `srs`, cut to k.
+/// Makes the aggregation keys for `layout` at `k` with `srs` (cut to k): the circuit over
+/// placeholder proofs of the package's app key, laid out, and its keys. Returns the setup, the
+/// keys and the cut SRS.
 pub(crate) fn keygen(
     package: &Package,
     claims: &ClaimVerifier,
     layout: AggregateLayout,
     k: u32,
     srs: &Srs,
-    sample: Vec<Snark>,
 ) -> Result<(AggregationSetup, ProvingKey<G1Affine>, Srs)> {
     if !K_RANGE.contains(&k) {
         return Err(AggregateError::InvalidInput(format!(
@@ -204,21 +236,12 @@ pub(crate) fn keygen(
     let srs = srs.downsized(k)?;
     check_same_ceremony(claims.srs(), &srs)?;
     let config = AggregationConfigParams { degree: k, lookup_bits: k as usize - 1, ..Default::default() };
-    let mut circuit = build(CircuitBuilderStage::Keygen, config, srs.params(), sample, &layout)?;
+    let mut circuit = derive::keygen_circuit(claims, &layout, config, None, &srs)?;
     let config = crate::catch_panic("laying out the aggregation circuit", || {
         Ok(circuit.calculate_params(Some(MINIMUM_ROWS)))
     })?;
-    let (vk, pk) = crate::catch_panic("aggregation key generation", || {
-        let vk = keygen_vk(srs.params(), &circuit).map_err(|e| AggregateError::Halo2 {
-            stage: "aggregation keygen (vk)",
-            message: format!("{e:?}"),
-        })?;
-        let pk = keygen_pk(srs.params(), vk.clone(), &circuit).map_err(|e| AggregateError::Halo2 {
-            stage: "aggregation keygen (pk)",
-            message: format!("{e:?}"),
-        })?;
-        Ok((vk, pk))
-    })?;
+    let vk = derive::verifying_key(&circuit, &srs)?;
+    let pk = derive::proving_key(&circuit, &srs, vk)?;
     let setup = AggregationSetup {
         format_version: SETUP_FORMAT_VERSION,
         model_id: package.package.model_id.clone(),
@@ -226,25 +249,24 @@ pub(crate) fn keygen(
         layout,
         config,
         break_points: circuit.break_points(),
-        vk_digest: vk_digest(&vk),
+        vk_digest: vk_digest(pk.get_vk()),
         dev_srs: srs.is_dev(),
     };
     Ok((setup, pk, srs))
 }
 
-/// Writes the verifier side of freshly derived keys into [`keys_dir`].
+/// Writes the verifier side of freshly made keys into [`keys_dir`].
 pub(crate) fn save(
     package: &Package,
     setup: &AggregationSetup,
-    pk: &ProvingKey<G1Affine>,
+    vk: &VerifyingKey<G1Affine>,
     srs: &Srs,
 ) -> Result<()> {
     let dir = keys_dir(package, setup.layout.proofs);
     std::fs::create_dir_all(&dir).map_err(|e| AggregateError::io("create", &dir, e))?;
     srs.save(&dir.join(AGG_SRS_FILE))?;
-    let vk = pk.get_vk().to_bytes(SerdeFormat::RawBytes);
     let path = dir.join(AGG_VK_FILE);
-    write_atomically(&path, &vk).map_err(loopx_srs::SrsError::from)?;
+    write_atomically(&path, &vk.to_bytes(SerdeFormat::RawBytes)).map_err(loopx_srs::SrsError::from)?;
     let text =
         serde_json::to_string_pretty(setup).map_err(|e| AggregateError::InvalidInput(e.to_string()))?;
     // setup.json last: its presence says the keys are complete.
@@ -252,27 +274,16 @@ pub(crate) fn save(
     Ok(())
 }
 
-/// Re-derives the proving key of saved keys from `sample` and checks its verifying key is the
-/// published one.
-pub(crate) fn rederive_pk(keys: &AggregationKeys, sample: Vec<Snark>) -> Result<ProvingKey<G1Affine>> {
+/// Derives the proving key of loaded keys (whose verifying key was re-derived and checked by
+/// [`AggregationKeys::load`]) from the same circuit.
+pub(crate) fn derive_pk(keys: &AggregationKeys, claims: &ClaimVerifier) -> Result<ProvingKey<G1Affine>> {
     let setup = &keys.setup;
-    let circuit = build(CircuitBuilderStage::Keygen, setup.config, keys.srs.params(), sample, &setup.layout)?
-        .use_break_points(setup.break_points.clone());
-    crate::catch_panic("aggregation key generation", || {
-        let vk = keygen_vk(keys.srs.params(), &circuit).map_err(|e| AggregateError::Halo2 {
-            stage: "aggregation keygen (vk)",
-            message: format!("{e:?}"),
-        })?;
-        if vk_digest(&vk) != setup.vk_digest {
-            return Err(AggregateError::KeysNotBound {
-                path: PathBuf::from(AGG_VK_FILE),
-                reason: "the circuit no longer gives the published verifying key (another build of LoopX?)"
-                    .into(),
-            });
-        }
-        keygen_pk(keys.srs.params(), vk, &circuit).map_err(|e| AggregateError::Halo2 {
-            stage: "aggregation keygen (pk)",
-            message: format!("{e:?}"),
-        })
-    })
+    let circuit = derive::keygen_circuit(
+        claims,
+        &setup.layout,
+        setup.config,
+        Some(setup.break_points.clone()),
+        &keys.srs,
+    )?;
+    derive::proving_key(&circuit, &keys.srs, keys.vk.clone())
 }

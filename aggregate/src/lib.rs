@@ -4,8 +4,10 @@
 //! are published compressed (one word fewer per wallet, see [`circuit`]) and constrained to be
 //! the instances the covered proofs were verified against.
 //!
-//! * [`AggregationProver`] derives or loads the aggregation keys (kept beside the package in
-//!   `aggregate-N/`) and aggregates; [`AggregationKeys`] is the verifier side.
+//! * [`AggregationProver`] makes or loads the aggregation keys (kept beside the package in
+//!   `aggregate-N/`) and aggregates; [`AggregationKeys`] is the verifier side. Loading keys
+//!   re-derives the verifying key from the circuit of the package's app key and refuses a
+//!   published one that differs ([`keys`]).
 //! * [`aggregate_all`] aggregates a directory of proofs in resumable chunks of N into
 //!   [`AggregateFile`]s with a manifest of the rows, wallets and outputs each covers;
 //!   [`AggregateVerifier`] verifies such a file and reports what it proves.
@@ -15,7 +17,9 @@
 // Dependency lists stay honest; test builds see the dev-dependencies too, so they are exempt.
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
+pub mod ceremony;
 pub mod circuit;
+mod derive;
 mod error;
 mod file;
 pub mod keys;
@@ -26,8 +30,8 @@ mod verify;
 pub use circuit::{AggregateLayout, ACCUMULATOR_LIMBS};
 pub use error::{AggregateError, Result};
 pub use file::{AggregateFile, AggregateVerifier, CoveredClaim, CoveredProof, AGGREGATE_FORMAT_VERSION};
-pub use keys::{default_k, keys_dir, AggregationKeys, AggregationProver, AggregationSetup};
-pub use prove::{snarks_of, AggregateProof};
+pub use keys::{default_k, keys_dir, AggregationKeys, AggregationSetup};
+pub use prove::{snarks_of, AggregateProof, AggregationProver};
 pub use run::{aggregate_all, read_proofs, ChunkOutcome, RunSummary, SourceProof, MANIFEST_FILE};
 pub use verify::{covered_claims, verify_aggregate};
 

@@ -3,7 +3,8 @@
 //! `i·N .. (i+1)·N` and is written to `aggregate-{i:05}.json`; the last chunk is filled up by
 //! repeating its last proof (marked `padding`; recording a wallet twice in one transaction is
 //! idempotent). A rerun skips every chunk whose file exists and covers the same proofs, so a
-//! killed run resumes where it stopped; `manifest.jsonl` lists every covered proof.
+//! killed run resumes where it stopped, and derives the proving key only when a chunk is left to
+//! prove; `manifest.jsonl` lists every covered proof.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -15,7 +16,7 @@ use serde::Serialize;
 
 use crate::error::{AggregateError, Result};
 use crate::file::{AggregateFile, CoveredProof, AGGREGATE_FORMAT_VERSION};
-use crate::keys::AggregationProver;
+use crate::prove::AggregationProver;
 use crate::verify::covered_claims;
 
 /// Name of the run's manifest in the output directory.
@@ -125,7 +126,53 @@ pub fn chunk_file_name(index: usize) -> String {
     format!("aggregate-{index:05}.json")
 }
 
-/// Aggregates `proofs` in chunks into `out`, calling `on_chunk` as each is done.
+/// One chunk of a run, decided before anything is proven.
+struct Planned<'a> {
+    index: usize,
+    path: PathBuf,
+    /// The chunk's proofs, the last repeated up to N.
+    slots: Vec<&'a SourceProof>,
+    covered: Vec<CoveredProof>,
+    /// Real (non-padding) proofs.
+    real: usize,
+    /// Its aggregate file is already there and covers the same proofs.
+    done: bool,
+}
+
+/// Decides what to do with chunk `index`: done if its file exists and covers the same proofs,
+/// refused if the file covers others (the proofs directory changed), to prove otherwise.
+fn plan<'a>(
+    prover: &AggregationProver,
+    out: &Path,
+    index: usize,
+    chunk: &'a [SourceProof],
+) -> Result<Planned<'a>> {
+    let n = prover.proofs();
+    let path = out.join(chunk_file_name(index));
+    let mut slots: Vec<&SourceProof> = chunk.iter().collect();
+    while slots.len() < n {
+        slots.push(&chunk[chunk.len() - 1]);
+    }
+    let covered = describe(prover, &slots, chunk.len())?;
+    let done = path.exists();
+    if done {
+        let existing = AggregateFile::load(&path)?;
+        let same = existing.model_id == prover.claims.package().model_id
+            && existing.covered.iter().map(|c| &c.source).eq(covered.iter().map(|c| &c.source));
+        if !same {
+            return Err(AggregateError::InvalidInput(format!(
+                "{} covers other proofs than this run's chunk {index} (the proofs directory changed?); \
+                 move it away or aggregate into a new directory",
+                path.display()
+            )));
+        }
+    }
+    Ok(Planned { index, path, slots, covered, real: chunk.len(), done })
+}
+
+/// Aggregates `proofs` in chunks into `out`, calling `on_chunk` as each is done. Every chunk is
+/// decided first (done, refused, or to prove), so a run refuses a changed directory before
+/// proving anything, and derives the proving key only if some chunk is left to prove.
 pub fn aggregate_all(
     prover: &AggregationProver,
     proofs: &[SourceProof],
@@ -138,28 +185,18 @@ pub fn aggregate_all(
     }
     std::fs::create_dir_all(out).map_err(|e| AggregateError::io("create", out, e))?;
     let n = prover.proofs();
+    let chunks = proofs
+        .chunks(n)
+        .enumerate()
+        .map(|(index, chunk)| plan(prover, out, index, chunk))
+        .collect::<Result<Vec<_>>>()?;
     let (mut aggregated, mut skipped) = (0, 0);
     let mut lines = String::new();
-    for (index, chunk) in proofs.chunks(n).enumerate() {
-        let path = out.join(chunk_file_name(index));
-        let mut slots: Vec<&SourceProof> = chunk.iter().collect();
-        while slots.len() < n {
-            slots.push(&chunk[chunk.len() - 1]);
-        }
-        let covered = describe(prover, &slots, chunk.len())?;
-        let outcome = if path.exists() {
-            let existing = AggregateFile::load(&path)?;
-            let same = existing.model_id == prover.claims.package().model_id
-                && existing.covered.iter().map(|c| &c.source).eq(covered.iter().map(|c| &c.source));
-            if !same {
-                return Err(AggregateError::InvalidInput(format!(
-                    "{} covers other proofs than this run's chunk {index} (the proofs directory changed?); \
-                     move it away or aggregate into a new directory",
-                    path.display()
-                )));
-            }
+    for chunk in chunks {
+        let Planned { index, path, slots, covered, real, done } = chunk;
+        let outcome = if done {
             skipped += 1;
-            ChunkOutcome { index, file: path, skipped: true, covered: chunk.len(), seconds: 0.0 }
+            ChunkOutcome { index, file: path, skipped: true, covered: real, seconds: 0.0 }
         } else {
             let chunk_start = Instant::now();
             let named: Vec<_> = slots.iter().map(|s| (s.name.clone(), s.file.clone())).collect();
@@ -175,12 +212,12 @@ pub fn aggregate_all(
                 proof: format!("0x{}", hex::encode(&proof.bytes)),
                 k: setup.config.degree,
                 vk_digest: setup.vk_digest.clone(),
-                dev_srs: setup.dev_srs,
+                dev_srs: prover.keys.srs.is_dev(),
                 aggregate_seconds: seconds,
             };
             file.save(&path)?;
             aggregated += 1;
-            ChunkOutcome { index, file: path, skipped: false, covered: chunk.len(), seconds }
+            ChunkOutcome { index, file: path, skipped: false, covered: real, seconds }
         };
         for (slot, c) in covered.iter().enumerate() {
             let line = ManifestLine { aggregate: chunk_file_name(index), slot, covered: c };

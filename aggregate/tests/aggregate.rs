@@ -2,7 +2,8 @@
 //! by every test here: it verifies natively, in revm and on an anvil node, says what each covered
 //! proof says, and is refused when the proof, a covered wallet or output, or the accumulator is
 //! changed; `WalletAttributes.submitBatch` records both wallets in one transaction under the
-//! per-wallet rules of `submit`.
+//! per-wallet rules of `submit`. Keys whose `vk.bin` or `srs.bin` was replaced are refused
+//! (the forgeries are in `common/forge.rs`).
 
 mod common;
 
@@ -13,10 +14,12 @@ use std::time::Instant;
 use alloy::primitives::{Bytes, B256, U256};
 use alloy::sol;
 use alloy::sol_types::{SolCall, SolError};
+use common::forge;
+use halo2_proofs::SerdeFormat;
 use halo2curves::bn256::Fr;
 use loopx_aggregate::{
-    aggregate_all, covered_claims, read_proofs, verify_aggregate, AggregateFile, AggregateVerifier,
-    AggregationKeys, AggregationProver, ACCUMULATOR_LIMBS,
+    aggregate_all, covered_claims, read_proofs, verify_aggregate, AggregateError, AggregateFile,
+    AggregateVerifier, AggregationKeys, AggregationProver, ACCUMULATOR_LIMBS,
 };
 use loopx_prover::{InstanceClaim, Package, ProofFile};
 use loopx_srs::SrsPolicy;
@@ -42,6 +45,8 @@ const RELAYER: Address = Address::new([0x99; 20]);
 struct Fixture {
     _tmp: tempfile::TempDir,
     package: Package,
+    /// The verifier as `loopx verify` loads it: keys read back, verifying key re-derived.
+    verifier: AggregateVerifier,
     files: Vec<(String, ProofFile)>,
     prover: AggregationProver,
     proofs_dir: PathBuf,
@@ -79,8 +84,7 @@ fn fixture() -> &'static Fixture {
         }
 
         let start = Instant::now();
-        let prover =
-            AggregationProver::open(&package, 2, Some((&srs, k)), SrsPolicy::AllowDev, &files[0]).unwrap();
+        let prover = AggregationProver::open(&package, 2, Some((&srs, k)), SrsPolicy::AllowDev).unwrap();
         eprintln!(
             "aggregation keygen (k = {k}): {:.1} s, {:?}",
             start.elapsed().as_secs_f64(),
@@ -102,8 +106,19 @@ fn fixture() -> &'static Fixture {
             aggregate.aggregate_seconds,
             aggregate.proof.len() / 2 - 1
         );
+        let start = Instant::now();
+        let verifier = AggregateVerifier::load(&package, 2, SrsPolicy::AllowDev).unwrap();
+        let loading = start.elapsed().as_secs_f64();
+        let start = Instant::now();
+        let srs_path = loopx_aggregate::keys_dir(&package, 2).join(loopx_aggregate::keys::AGG_SRS_FILE);
+        loopx_aggregate::ceremony::check_powers(&verifier.keys().srs, &srs_path).unwrap();
+        eprintln!(
+            "loading the keys back (k = {k}): {loading:.1} s, of which {:.1} s checking the SRS's points \
+             and the rest re-deriving the verifying key",
+            start.elapsed().as_secs_f64()
+        );
 
-        Fixture { _tmp: tmp, package, files, prover, proofs_dir, out_dir, aggregate, verifier_code }
+        Fixture { _tmp: tmp, package, verifier, files, prover, proofs_dir, out_dir, aggregate, verifier_code }
     })
 }
 
@@ -114,9 +129,13 @@ fn aggregate_verifies_natively_and_says_what_each_covered_proof_says() {
     let expected: Vec<InstanceClaim> =
         fx.files.iter().map(|(_, f)| InstanceClaim::decode(&f.instance_values().unwrap()).unwrap()).collect();
     assert_eq!(covered_claims(&fx.keys().setup.layout, &fx.instances()).unwrap(), expected);
-    // Through the package, as `loopx verify` does: keys re-loaded from the package directory.
-    let verifier = AggregateVerifier::load(&fx.package, 2, SrsPolicy::AllowDev).unwrap();
-    let claims = verifier.verify(&fx.aggregate).unwrap();
+    // Through the package, as `loopx verify` does: keys re-loaded from the package directory, the
+    // re-derived verifying key the one the aggregate was proven with.
+    assert_eq!(
+        fx.verifier.keys().vk.to_bytes(SerdeFormat::RawBytes),
+        fx.keys().vk.to_bytes(SerdeFormat::RawBytes)
+    );
+    let claims = fx.verifier.verify(&fx.aggregate).unwrap();
     assert_eq!(claims.iter().map(|c| c.proven.clone()).collect::<Vec<_>>(), expected);
     // A dev SRS is refused unless allowed.
     assert!(AggregateVerifier::load(&fx.package, 2, SrsPolicy::CeremonyOnly).is_err());
@@ -149,7 +168,7 @@ fn native_verification_rejects_any_changed_instance_or_proof_byte() {
 #[test]
 fn a_file_whose_coverage_disagrees_with_its_instances_is_refused() {
     let fx = fixture();
-    let verifier = AggregateVerifier::load(&fx.package, 2, SrsPolicy::AllowDev).unwrap();
+    let verifier = &fx.verifier;
     let mut file = fx.aggregate.clone();
     file.covered.swap(0, 1);
     assert!(verifier.verify(&file).is_err());
@@ -179,14 +198,53 @@ fn a_tampered_covered_proof_cannot_be_aggregated() {
 }
 
 #[test]
-fn rerun_skips_the_finished_chunk() {
+fn rerun_skips_the_finished_chunk_without_deriving_the_proving_key() {
     let fx = fixture();
     let sources = read_proofs(&fx.proofs_dir, &fx.package.package.model_id).unwrap();
-    let summary = aggregate_all(&fx.prover, &sources, &fx.out_dir, |_| {}).unwrap();
+    // A new run opens the saved keys: it has no proving key until a chunk needs one.
+    let prover = AggregationProver::open(&fx.package, 2, None, SrsPolicy::AllowDev).unwrap();
+    assert!(!prover.has_proving_key());
+    let summary = aggregate_all(&prover, &sources, &fx.out_dir, |_| {}).unwrap();
     assert_eq!((summary.aggregated, summary.skipped), (0, 1));
+    assert!(!prover.has_proving_key(), "the proving key was derived for a run with nothing to prove");
     let manifest = std::fs::read_to_string(&summary.manifest).unwrap();
     assert_eq!(manifest.lines().count(), 2);
     assert!(manifest.contains(&common::WALLETS[0].to_lowercase()));
+}
+
+#[test]
+fn a_vk_of_another_circuit_in_the_package_keys_is_refused() {
+    let fx = fixture();
+    let tmp = tempfile::tempdir().unwrap();
+    let forged = forge::copy_package(fx.package.path(), &tmp.path().join("pkg"));
+    // A valid aggregation key, same configuration and break points, of a circuit that checks the
+    // app proofs against another app key; setup.json names it (so the file parses under its
+    // configuration and matches its digest: all that was checked before keys were re-derived).
+    let vk = forge::vk_for_another_app_key(&fx.package, fx.keys());
+    assert_ne!(vk.to_bytes(SerdeFormat::RawBytes), fx.keys().vk.to_bytes(SerdeFormat::RawBytes));
+    forge::replace_vk(&forged, 2, &vk);
+
+    let refusal = AggregateVerifier::load(&forged, 2, SrsPolicy::AllowDev).unwrap_err();
+    assert!(
+        matches!(refusal, AggregateError::VkMismatch { ref path, .. } if path.ends_with("vk.bin")),
+        "{refusal}"
+    );
+    let message = refusal.to_string();
+    assert!(message.contains("delete") && message.contains("loopx aggregate"), "{message}");
+}
+
+#[test]
+fn an_srs_whose_points_are_not_the_ceremony_powers_is_refused() {
+    let fx = fixture();
+    for which in [forge::SrsPoints::Monomial, forge::SrsPoints::Lagrange] {
+        let tmp = tempfile::tempdir().unwrap();
+        let forged = forge::copy_package(fx.package.path(), &tmp.path().join("pkg"));
+        // Same generator, [1]₂ and [s]₂: the ceremony comparison alone lets it through.
+        forge::swap_srs_points(&forged, 2, which);
+        let refusal = AggregateVerifier::load(&forged, 2, SrsPolicy::AllowDev).unwrap_err();
+        assert!(matches!(refusal, AggregateError::SrsMismatch(_)), "{which:?}: {refusal}");
+        assert!(refusal.to_string().contains("srs.bin"), "{which:?}: {refusal}");
+    }
 }
 
 #[test]

@@ -2,8 +2,9 @@
 //! evm` / `loopx verify` on aggregates, as a user runs them. The default run checks everything
 //! that needs no aggregation (it takes minutes, and the library's N = 2 aggregation already runs
 //! in `aggregate/tests/aggregate.rs`); `LOOPX_HEAVY_AGG=1` adds the whole CLI flow: three proofs
-//! into two aggregates of two (the second padded), a resumed rerun, native and EVM verification,
-//! the aggregate's Solidity verifier.
+//! into two aggregates of two (the second padded), a resumed rerun that derives no proving key,
+//! native and EVM verification, the aggregate's Solidity verifier, and `verify`, `evm` and
+//! `solidity --aggregate` refusing a forged `vk.bin`.
 
 mod common;
 
@@ -99,7 +100,9 @@ fn whole_cli_flow_with_padding_and_resume() {
     assert_eq!((summary["aggregated"].as_u64(), summary["skipped"].as_u64()), (Some(2), Some(0)));
     let second = loopx(&args);
     assert!(second.status.success(), "{}", stderr(&second));
-    assert_eq!(json(&second)["skipped"].as_u64(), Some(2));
+    let rerun = json(&second);
+    assert_eq!(rerun["skipped"].as_u64(), Some(2));
+    assert_eq!(rerun["proving_key_derived"], false, "nothing to prove, yet the proving key was derived");
 
     let manifest = std::fs::read_to_string(format!("{out_dir}/manifest.jsonl")).unwrap();
     assert_eq!(manifest.lines().count(), 4);
@@ -130,4 +133,49 @@ fn whole_cli_flow_with_padding_and_resume() {
     let solidity = loopx(&["solidity", &pkg, "--aggregate", "2", "-o", &sol, "--json"]);
     assert!(solidity.status.success(), "{}", stderr(&solidity));
     assert!(json(&solidity)["deployed_bytes"].as_u64().unwrap() <= 24_576);
+
+    // Another valid key of the same configuration in vk.bin, setup.json naming it: every command
+    // that reads the keys refuses it, naming the file.
+    forge_vk(Path::new(&pkg).join("aggregate-2").as_path());
+    let path = format!("{out_dir}/aggregate-00000.json");
+    let forged_sol = tmp.path().join("Forged.sol").display().to_string();
+    for command in [
+        vec!["verify", &pkg, &path],
+        vec!["evm", &pkg, &path],
+        vec!["solidity", &pkg, "--aggregate", "2", "-o", &forged_sol],
+    ] {
+        let refused = loopx(&command);
+        assert!(!refused.status.success(), "loopx {} accepted a forged vk.bin", command[0]);
+        let message = stderr(&refused);
+        assert!(message.contains("vk.bin") && message.contains("delete"), "loopx {}: {message}", command[0]);
+    }
+    assert!(!Path::new(&forged_sol).exists());
+}
+
+/// Exchanges the first two fixed commitments of the aggregation key in `keys` (still a valid key
+/// of the same configuration, of another circuit) and edits setup.json's digest to name it.
+fn forge_vk(keys: &Path) {
+    use halo2_proofs::plonk::VerifyingKey;
+    use halo2_proofs::SerdeFormat;
+    use halo2curves::bn256::G1Affine;
+    use snark_verifier_sdk::halo2::aggregation::{AggregationCircuit, AggregationConfigParams};
+
+    let mut bytes = std::fs::read(keys.join("vk.bin")).unwrap();
+    // Version byte, k, selector compression flag, number of fixed commitments, then the
+    // commitments (64 bytes each).
+    let fixed = u32::from_le_bytes(bytes[6..10].try_into().unwrap());
+    assert!(fixed >= 2, "{fixed} fixed commitments");
+    let (a, b) = bytes[10..138].split_at_mut(64);
+    assert_ne!(a, b);
+    a.swap_with_slice(b);
+    let setup_path = keys.join("setup.json");
+    let mut setup: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&setup_path).unwrap()).unwrap();
+    let config: AggregationConfigParams = serde_json::from_value(setup["config"].clone()).unwrap();
+    let vk =
+        VerifyingKey::<G1Affine>::from_bytes::<AggregationCircuit>(&bytes, SerdeFormat::RawBytes, config)
+            .expect("the forged key parses under setup.json's configuration");
+    setup["vk_digest"] = loopx_prover::vk_digest(&vk).into();
+    std::fs::write(keys.join("vk.bin"), &bytes).unwrap();
+    std::fs::write(&setup_path, setup.to_string()).unwrap();
 }

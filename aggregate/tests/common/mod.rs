@@ -62,3 +62,5 @@ pub fn poseidon_proofs(package: &Package, count: usize) -> Vec<(String, ProofFil
         })
         .collect()
 }
+
+pub mod forge;

@@ -13,7 +13,8 @@ use loopx_aggregate::{
 use loopx_prover::Package;
 use loopx_srs::{Srs, SrsPolicy};
 use loopx_verifier_contract::{
-    generate_aggregate_verifier, measure_submit_batch, verify_in_evm, CompiledContract, VERIFIER_ABI_JSON,
+    generate_aggregate_verifier, measure_submit_batch, verify_in_evm, CompiledContract, GeneratedVerifier,
+    VERIFIER_ABI_JSON,
 };
 use serde_json::json;
 
@@ -70,10 +71,9 @@ pub fn run_aggregate(args: AggregateArgs, out: Reporter) -> anyhow::Result<ExitC
         }
         _ => None,
     };
-    let sample = (proofs[0].name.clone(), proofs[0].file.clone());
     let (prover, _) = out
-        .step("Loading or making the aggregation keys", || {
-            AggregationProver::open(&dir, n, srs.as_ref().map(|s| (s, k)), policy, &sample)
+        .step("Loading and checking, or making, the aggregation keys", || {
+            AggregationProver::open(&dir, n, srs.as_ref().map(|s| (s, k)), policy)
         })
         .context("preparing the aggregation keys")?;
     let chunks = proofs.len().div_ceil(n);
@@ -92,7 +92,9 @@ pub fn run_aggregate(args: AggregateArgs, out: Reporter) -> anyhow::Result<ExitC
     value["aggregates"] = json!(chunks);
     value["k"] = json!(setup.config.degree);
     value["vk_digest"] = json!(setup.vk_digest);
-    value["dev_srs"] = json!(setup.dev_srs);
+    value["dev_srs"] = json!(prover.keys.srs.is_dev());
+    // Every process starts without the proving key: holding one now means this run derived it.
+    value["proving_key_derived"] = json!(prover.has_proving_key());
     value["out"] = json!(args.out);
     out.finish(&value, || {
         vec![
@@ -121,26 +123,34 @@ pub fn is_aggregate_file(path: &Path) -> bool {
         .is_some_and(|value| value.get("covered").is_some())
 }
 
-/// Generates and compiles the Solidity verifier of `package`'s aggregates of `proofs`.
-pub fn aggregate_verifier(
-    dir: &Package,
-    proofs: usize,
-) -> anyhow::Result<(AggregateVerifier, CompiledContract)> {
-    let verifier = AggregateVerifier::load(dir, proofs, SrsPolicy::AllowDev)?;
+/// The package's aggregate verifier for `proofs`, its keys checked (the library re-derives the
+/// verifying key from the circuit and refuses a published one that differs).
+fn load_verifier(dir: &Package, proofs: usize, out: &Reporter) -> anyhow::Result<AggregateVerifier> {
+    let (verifier, _) = out
+        .step("Loading the aggregation keys (re-deriving the verifying key)", || {
+            AggregateVerifier::load(dir, proofs, SrsPolicy::AllowDev)
+        })
+        .with_context(|| {
+            format!("checking the aggregation keys of {} for {proofs} proofs", dir.path().display())
+        })?;
+    Ok(verifier)
+}
+
+/// Generates and compiles the Solidity verifier of checked keys (their re-derived key only).
+fn aggregate_verifier(verifier: &AggregateVerifier) -> anyhow::Result<(GeneratedVerifier, CompiledContract)> {
     let keys = verifier.keys();
     let generated =
         generate_aggregate_verifier(keys.srs.params(), &keys.vk, keys.setup.layout.num_instances())?;
     let compiled = generated.compile()?;
-    Ok((verifier, compiled))
+    Ok((generated, compiled))
 }
 
 /// `loopx solidity PKG --aggregate N -o FILE`.
 pub fn run_solidity(dir: &Package, proofs: usize, path: &Path, out: Reporter) -> anyhow::Result<ExitCode> {
-    let ((verifier, compiled), _) =
-        out.step("Generating and compiling the aggregate verifier", || aggregate_verifier(dir, proofs))?;
+    let verifier = load_verifier(dir, proofs, &out)?;
+    let ((generated, compiled), _) =
+        out.step("Generating and compiling the aggregate verifier", || aggregate_verifier(&verifier))?;
     let keys = verifier.keys();
-    let generated =
-        generate_aggregate_verifier(keys.srs.params(), &keys.vk, keys.setup.layout.num_instances())?;
     std::fs::write(path, &generated.solidity).with_context(|| format!("writing {}", path.display()))?;
     let abi = path.with_extension("abi.json");
     std::fs::write(&abi, VERIFIER_ABI_JSON).with_context(|| format!("writing {}", abi.display()))?;
@@ -155,7 +165,7 @@ pub fn run_solidity(dir: &Package, proofs: usize, path: &Path, out: Reporter) ->
         "instances": layout.num_instances(),
         "words_per_proof": layout.words_per_proof(),
         "vk_digest": keys.setup.vk_digest,
-        "dev_srs": keys.setup.dev_srs,
+        "dev_srs": verifier.dev_srs(),
     });
     out.finish(&value, || {
         vec![
@@ -180,8 +190,9 @@ pub fn run_solidity(dir: &Package, proofs: usize, path: &Path, out: Reporter) ->
 /// `loopx evm PKG AGG.json`: verifies an aggregate in the embedded EVM.
 pub fn run_evm(dir: &Package, path: &Path, out: Reporter) -> anyhow::Result<ExitCode> {
     let file = AggregateFile::load(path)?;
-    let ((verifier, compiled), _) =
-        out.step("Generating and compiling the aggregate verifier", || aggregate_verifier(dir, file.proofs))?;
+    let verifier = load_verifier(dir, file.proofs, &out)?;
+    let ((_, compiled), _) =
+        out.step("Generating and compiling the aggregate verifier", || aggregate_verifier(&verifier))?;
     let claims = verifier.claims_of(&file)?;
     let (proof, instances) = (file.proof_bytes()?, file.instance_values()?);
     let (verdict, _) =
@@ -230,7 +241,7 @@ pub fn run_evm(dir: &Package, path: &Path, out: Reporter) -> anyhow::Result<Exit
 /// `loopx verify PKG AGG.json`: verifies an aggregate natively.
 pub fn run_verify(dir: &Package, path: &Path, out: Reporter) -> anyhow::Result<ExitCode> {
     let file = AggregateFile::load(path)?;
-    let verifier = AggregateVerifier::load(dir, file.proofs, SrsPolicy::AllowDev)?;
+    let verifier = load_verifier(dir, file.proofs, &out)?;
     let (claims, _) = out.step("Verifying the aggregate", || verifier.verify(&file))?;
     let value = json!({
         "valid": true,
