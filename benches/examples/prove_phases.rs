@@ -1,7 +1,9 @@
 //! Where one `loopx prove` spends its time, phase by phase, on a package that was set up:
 //! opening `model.json`, choosing the layout, loading the SRS and the proving key, binding the
-//! key to the model, and proving (witness, synthesis and halo2's prover).
-//! `cargo run --release -p loopx-benches --example prove_phases -- PKG_DIR [ROW_JSON]`
+//! key to the model, and proving (witness, synthesis and halo2's prover). Beside the binding, it
+//! times the full re-derivation of the verifying key that the binding replaced, and it proves
+//! `PROOFS` times (default 1; more for a profiler: `perf record -g` around it).
+//! `cargo run --release -p loopx-benches --example prove_phases -- PKG_DIR [INPUT_JSON] [PROOFS]`
 
 use std::time::Instant;
 
@@ -10,8 +12,9 @@ use loopx_prover::{Package, ProofRequest};
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let dir = args.next().expect("usage: prove_phases PKG_DIR [INPUT_JSON]");
-    let input = args.next();
+    let dir = args.next().expect("usage: prove_phases PKG_DIR [INPUT_JSON] [PROOFS]");
+    let input = args.next().filter(|a| a != "-");
+    let proofs: usize = args.next().map_or(1, |n| n.parse().expect("PROOFS is a count"));
     let mut lap = Instant::now();
     let mut phase = |name: &str| {
         println!("{name:<28} {:>7.3} s", lap.elapsed().as_secs_f64());
@@ -30,7 +33,7 @@ fn main() {
     phase("parse pk.bin");
     let rederived =
         loopx_prover::keys::verifying_key_for(&package.package.quantized, plan.shape, &srs).expect("vk");
-    phase("re-derive vk (binding)");
+    phase("re-derive vk (what bind replaced)");
     let stored = rederived.to_bytes(halo2_proofs::SerdeFormat::RawBytes);
     phase("(serialize it)");
     loopx_prover::keys::bind_verifying_key(&package.package.quantized, plan.shape, &srs, &stored)
@@ -51,6 +54,8 @@ fn main() {
     let features = package.package.quantize_row(&rows[0]).expect("row in range");
     phase("read input");
     let request = ProofRequest { features: &features, wallet: [0xaa; 20], salt: Fr::from(9) };
-    let proof = prover.prove(&request).expect("proof");
-    phase(&format!("prove ({} B)", proof.proof.len() / 2));
+    for _ in 0..proofs {
+        let proof = prover.prove(&request).expect("proof");
+        phase(&format!("prove ({} B)", proof.proof.len() / 2));
+    }
 }
