@@ -50,7 +50,11 @@ impl ModelConfig {
         let range = meta.selector();
         let argmax = shape.argmax.then(|| meta.selector());
         let threshold = shape.threshold.then(|| meta.selector());
-        let mux = shape.mux.then(|| [meta.selector(), meta.selector()]);
+        // One multiplexer gate for every node, and one for two constants' nodes where no tree
+        // ensemble needs the thermometer: two quadratic selectors either way.
+        let mux = shape.mux.then(|| meta.selector());
+        let mux_constants = (shape.mux && !shape.trees).then(|| meta.selector());
+        let thermometer = shape.trees.then(|| meta.selector());
         let may_not_clamp = meta.selector();
         let below_only = meta.selector();
         let q_public = meta.selector();
@@ -77,8 +81,8 @@ impl ModelConfig {
                 &pool,
                 [poseidon_rounds[0], poseidon_rounds[1], poseidon_rounds[2], poseidon_init],
             ),
-            range: RangeConfig::configure(meta, &pool, range),
-            mux: mux.map(|q| MuxConfig::configure(meta, &pool, q)),
+            range: RangeConfig::configure(meta, &pool, range, thermometer),
+            mux: mux.map(|q| MuxConfig::configure(meta, &pool, q, mux_constants)),
             table: table.map(|q| TableConfig::configure(meta, &pool, q)),
             pool,
             q_public,

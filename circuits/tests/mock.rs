@@ -11,8 +11,8 @@ use loopx_models::{
     Activation, ActivationTable, Bounds, DenseLayer, LeadActivation, OutputSpec, QuantizedInput,
     QuantizedModel,
 };
-use loopx_test_support::mock::{self, failures_publishing, prove_mock, SALT, WALLET};
-use loopx_test_support::tamper::{Tamper, Tampered};
+use loopx_test_support::mock::{self, failures_publishing, prove_mock, verdict_in_pool, SALT, WALLET};
+use loopx_test_support::tamper::Tamper;
 
 /// Deterministic pseudo-random integers in `[-span, span]`.
 fn pseudo(seed: &mut u64, span: i64) -> i64 {
@@ -197,24 +197,6 @@ fn rejects_wrong_activation_outputs() {
     );
 }
 
-/// MockProver's verdict on `m` laid out in a pool `width` wide, for features `q` and a tamper.
-fn verdict_in_pool(m: &QuantizedModel, q: &[i64], width: usize, tamper: Option<Tamper>) -> Vec<String> {
-    let plan = loopx_circuits::plan::sized(m, width, false);
-    let witness =
-        ModelWitness { trace: m.forward(q).unwrap(), wallet: Fr::from(WALLET), salt: Fr::from(SALT) };
-    let mut circuit = ModelCircuit::with_witness(m.clone(), plan.shape, witness);
-    if let Some(t) = tamper {
-        circuit = circuit.tampered(t);
-    }
-    let public = PublicInstances {
-        commitment: commitment(&m.schema_id(), Fr::from(WALLET), Fr::from(SALT), q),
-        wallet: Fr::from(WALLET),
-        outputs: circuit.claimed_outputs().unwrap().iter().map(|v| fr_from_i64(*v)).collect(),
-    };
-    let prover = MockProver::run(plan.shape.k, &circuit, vec![public.to_vec()]).unwrap();
-    prover.verify().err().unwrap_or_default().iter().map(|f| f.to_string()).collect()
-}
-
 #[test]
 fn wide_pools_check_many_bits_per_row_and_still_reject() {
     let m = mlp_argmax();
@@ -234,7 +216,7 @@ fn wide_pools_check_many_bits_per_row_and_still_reject() {
     for width in [4, 8] {
         assert!(verdict_in_pool(&l, &q, width, None).is_empty(), "width {width}: honest sigmoid");
         let failures = verdict_in_pool(&l, &q, width, Some(Tamper::SigmoidOutput { layer: 0, neuron: 0 }));
-        assert!(failures.iter().any(|f| f.contains("mux of wires")), "width {width}: {failures:?}");
+        assert!(failures.iter().any(|f| f.contains("multiplexer")), "width {width}: {failures:?}");
     }
 }
 
@@ -267,7 +249,7 @@ fn rejects_wrong_sigmoid_output_and_clamp() {
     let q = features(&m, 3);
     // The table is read through multiplexers: a wrong output breaks the top one, a wrong
     // constant pair the bottom one (whether or not the index selects it).
-    assert_rejected_by(&m, &q, Tamper::SigmoidOutput { layer: 0, neuron: 0 }, "mux of wires");
+    assert_rejected_by(&m, &q, Tamper::SigmoidOutput { layer: 0, neuron: 0 }, "multiplexer");
     assert_rejected_by(&m, &q, Tamper::SigmoidTableEntry { layer: 0, neuron: 0 }, "mux of constants");
     assert_rejected_by(&m, &q, Tamper::ActivationOutput { layer: 0, neuron: 0 }, "rescale and clamp");
     assert_rejected_by(&m, &q, Tamper::ClampFlag { layer: 0, neuron: 0 }, "range check by bits");
@@ -289,7 +271,7 @@ fn rejects_wrong_outputs_of_either_half_of_a_two_part_activation() {
     if choose_shape(&m).shape.lookup {
         assert_rejected_by(&m, &q, Tamper::SigmoidOutput { layer: 0, neuron: 4 }, "activation table");
     } else {
-        assert_rejected_by(&m, &q, Tamper::SigmoidOutput { layer: 0, neuron: 4 }, "mux of wires");
+        assert_rejected_by(&m, &q, Tamper::SigmoidOutput { layer: 0, neuron: 4 }, "multiplexer");
         assert_rejected_by(&m, &q, Tamper::SigmoidTableEntry { layer: 0, neuron: 5 }, "mux of constants");
     }
 }

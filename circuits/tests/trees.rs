@@ -3,6 +3,7 @@
 //! caught.
 
 use halo2curves::bn256::Fr;
+use loopx_circuits::chips::trees::{ones, thresholds};
 use loopx_circuits::choose_shape;
 use loopx_models::{compile_named, load_rows, QuantizedModel};
 use loopx_test_support::fixtures_dir;
@@ -65,23 +66,37 @@ fn wrong_thermometers_leaves_and_sums_are_rejected() {
     let (m, rows) = compiled("", "sybil_gbt", 1);
     let q = &rows[0];
     for tree in [0, 25, 49] {
-        assert_rejected(&m, q, Tamper::TreeLeaf { tree }, "mux of wires");
+        assert_rejected(&m, q, Tamper::TreeLeaf { tree }, "multiplexer");
     }
     assert_rejected(&m, q, Tamper::TreeSum { output: 0 }, "dense multiply-accumulate");
     let (forest, rows) = compiled("tree", "risk_forest", 1);
     for output in 0..4 {
         assert_rejected(&forest, &rows[0], Tamper::TreeSum { output }, "dense multiply-accumulate");
     }
-    assert_rejected(&forest, &rows[0], Tamper::TreeLeaf { tree: 5 }, "mux of wires");
-    // A thermometer with two steps: every step is boolean and the running sums hold, so only the
-    // check that its first cell is boolean stands in the way (the leaves it drives go wrong too).
-    for feature in [0, 9, 22] {
-        let failures = mock::failures(&m, q, Tamper::TreeThermometer { feature });
-        assert!(
-            failures.iter().any(|f| f.contains("range check by bits")),
-            "feature {feature}: {failures:?}"
-        );
+    assert_rejected(&forest, &rows[0], Tamper::TreeLeaf { tree: 5 }, "multiplexer");
+    // Thermometers that are not ones-then-zeros: a non-boolean cell, a zero among the ones, a one
+    // among the zeros. Each is refused by the thermometer's own gate, whatever the bounds do.
+    let lists = thresholds(m.trees.as_ref().unwrap(), &m.inputs);
+    let mut non_monotone = 0;
+    for feature in (0..lists.len()).filter(|f| lists[*f].len() >= 3).take(4) {
+        let (len, k) = (lists[feature].len(), ones(&lists[feature], q[feature]));
+        let mut edits = vec![(0, 2)];
+        if k >= 2 {
+            edits.push((0, 0));
+        }
+        if k + 2 <= len {
+            edits.push((len - 1, 1));
+        }
+        non_monotone += edits.len() - 1;
+        for (cell, value) in edits {
+            let failures = mock::failures(&m, q, Tamper::TreeThermometer { feature, cell, value });
+            assert!(
+                failures.iter().any(|f| f.contains("'thermometer'")),
+                "feature {feature}, cell {cell} = {value}: {failures:?}"
+            );
+        }
     }
+    assert!(non_monotone >= 4, "{non_monotone} non-monotone thermometers tried");
 }
 
 #[test]

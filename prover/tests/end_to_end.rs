@@ -221,3 +221,57 @@ fn out_of_range_and_miscounted_features_are_refused_before_proving() {
     let request = ProofRequest { features: short, wallet: wallet(0), salt: Fr::ONE };
     assert!(prove(&b.package.quantized, &b.keys, &b.srs, &request).is_err());
 }
+
+#[test]
+fn exported_tree_ensembles_prove_their_outputs_at_narrow_and_packed_layouts() {
+    // The fixtures' trees as skl2onnx and onnxmltools export them, proven for real at the chosen
+    // layout, and the forest also at a wide one whose rows hold several multiplexers and
+    // thermometer cells each.
+    let dir = loopx_test_support::fixtures_dir().join("tree");
+    for name in ["risk_forest", "risk_gbr", "risk_xgb", "sybil_lgbm"] {
+        let (package, _) = loopx_models::compile_named(&dir, name).expect("compiles");
+        let m = &package.quantized;
+        let rows =
+            loopx_models::load_rows(dir.join(format!("{name}.heldout.json")), None, package.features())
+                .expect("rows");
+        let reference: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join(format!("{name}.reference.json"))).unwrap(),
+        )
+        .unwrap();
+        let chosen = choose_shape(m).shape.pool_width;
+        let widths = if name == "risk_forest" { vec![chosen, 12] } else { vec![chosen] };
+        for width in widths {
+            let plan = loopx_circuits::plan::sized(m, width, false);
+            let keys = setup(m, &package.model_id, &plan, srs()).expect("setup");
+            let srs = srs().downsized(plan.shape.k).expect("SRS large enough");
+            for row in [0, 1] {
+                let q = package.quantize_row(&rows[row]).expect("in range");
+                let request = ProofRequest { features: &q, wallet: wallet(9), salt: Fr::from(3) };
+                let proof = prove(m, &keys, &srs, &request).expect("proof");
+                let proven: Vec<i64> = proof
+                    .instances
+                    .outputs
+                    .iter()
+                    .map(|f| loopx_circuits::instances::fr_to_i64(f).unwrap())
+                    .collect();
+                assert_eq!(proven, m.forward(&q).unwrap().public_outputs, "{name} width {width} row {row}");
+                if m.output == loopx_models::OutputSpec::ArgMax {
+                    let probabilities: Vec<f64> = reference["outputs"][row]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|v| v.as_f64().unwrap())
+                        .collect();
+                    let top = (0..probabilities.len())
+                        .max_by(|a, b| probabilities[*a].total_cmp(&probabilities[*b]))
+                        .unwrap();
+                    assert_eq!(proven, vec![top as i64], "{name} row {row}: onnxruntime's class");
+                }
+                assert!(
+                    verify(keys.vk(), &keys.header, &srs, &proof.bytes, &proof.instances.to_vec()).unwrap(),
+                    "{name} width {width} row {row} does not verify"
+                );
+            }
+        }
+    }
+}

@@ -4,6 +4,7 @@ use crate::tamper::{Tamper, Tampered};
 use halo2_proofs::dev::MockProver;
 use halo2curves::bn256::Fr;
 use halo2curves::ff::Field;
+use loopx_circuits::wire::fr_from_i64;
 use loopx_circuits::{choose_shape, commitment, ModelCircuit, ModelWitness, PublicInstances};
 use loopx_models::QuantizedModel;
 
@@ -79,4 +80,26 @@ pub fn assert_every_changed_instance_rejected(m: &QuantizedModel, q: &[i64]) {
             "changed instance {i} caught elsewhere: {failures:?}"
         );
     }
+}
+
+/// MockProver's failures (none if satisfied) on `m` laid out in a pool `width` wide without the
+/// lookup, for features `q` and a tamper, publishing what the witness claims.
+pub fn verdict_in_pool(m: &QuantizedModel, q: &[i64], width: usize, tamper: Option<Tamper>) -> Vec<String> {
+    let plan = loopx_circuits::plan::sized(m, width, false);
+    let witness = ModelWitness {
+        trace: m.forward(q).expect("features in range"),
+        wallet: Fr::from(WALLET),
+        salt: Fr::from(SALT),
+    };
+    let mut circuit = ModelCircuit::with_witness(m.clone(), plan.shape, witness);
+    if let Some(t) = tamper {
+        circuit = circuit.tampered(t);
+    }
+    let public = PublicInstances {
+        commitment: commitment(&m.schema_id(), Fr::from(WALLET), Fr::from(SALT), q),
+        wallet: Fr::from(WALLET),
+        outputs: circuit.claimed_outputs().expect("witness").iter().map(|v| fr_from_i64(*v)).collect(),
+    };
+    let prover = MockProver::run(plan.shape.k, &circuit, vec![public.to_vec()]).expect("synthesis");
+    prover.verify().err().unwrap_or_default().iter().map(|f| f.to_string()).collect()
 }

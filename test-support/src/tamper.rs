@@ -6,9 +6,10 @@
 
 use halo2curves::bn256::Fr;
 use halo2curves::ff::Field;
+use loopx_circuits::chips::mux_tree::{MuxInput, MuxWitness};
 use loopx_circuits::chips::poseidon::SpongeWitness;
 use loopx_circuits::chips::rescale::RescaleWitness;
-use loopx_circuits::chips::trees::{ones, position, thresholds, TreesWitness};
+use loopx_circuits::chips::trees::{leaf_node, leaf_trees, ones, position, thresholds, TreesWitness};
 use loopx_circuits::params::layer_params;
 use loopx_circuits::poseidon::capacity_for_length;
 use loopx_circuits::witness::OutputWitness;
@@ -90,15 +91,49 @@ pub enum Tamper {
         /// Level of the flipped step.
         level: usize,
     },
-    /// Give feature `feature`'s thermometer a second step (at its last cell).
+    /// Set cell `cell` of feature `feature`'s thermometer to `value` (a second step, a zero
+    /// among ones, a non-boolean cell); the bounds, the leaves it drives and on follow.
     TreeThermometer {
         /// Feature index.
         feature: usize,
+        /// Cell index.
+        cell: usize,
+        /// The value the cheater puts there.
+        value: u64,
     },
     /// Add one to tree `tree`'s first leaf value (and to the sum, and on).
     TreeLeaf {
         /// Tree index.
         tree: usize,
+    },
+    /// Add one to node `node` of tree `tree`'s multiplexer tree for its target `target` (see
+    /// [`leaf_trees`]); the nodes above it, the sums and on follow.
+    TreeMux {
+        /// Tree index.
+        tree: usize,
+        /// Target index (into the tree's targets).
+        target: usize,
+        /// Node of the pruned multiplexer tree.
+        node: usize,
+    },
+    /// Give that node the value of the input its bit does not choose (the nodes above follow).
+    TreeMuxSide {
+        /// Tree index.
+        tree: usize,
+        /// Target index (into the tree's targets).
+        target: usize,
+        /// Node of the pruned multiplexer tree.
+        node: usize,
+    },
+    /// Put one more than the constant into that node's cell for its constant input (its low one
+    /// if both are); if its bit chooses that input, the node and those above follow.
+    TreeMuxConstant {
+        /// Tree index.
+        tree: usize,
+        /// Target index (into the tree's targets).
+        target: usize,
+        /// Node of the pruned multiplexer tree (one with a constant input).
+        node: usize,
     },
     /// Add one to the sum of leaves of output `output` (and on).
     TreeSum {
@@ -152,13 +187,13 @@ impl Tamper {
             Tamper::SigmoidOutput { layer, neuron } => {
                 let read = w.layers[layer].reads[neuron].as_mut().expect("the neuron reads a table");
                 read.value += 1;
-                if let Some(top) = read.nodes.levels.last_mut() {
-                    top[0] += 1;
+                if let Some(top) = read.nodes.nodes.last_mut() {
+                    *top += 1;
                 }
             }
             Tamper::SigmoidTableEntry { layer, neuron } => {
                 let read = w.layers[layer].reads[neuron].as_mut().expect("the neuron reads a table");
-                read.nodes.levels[0][0] += 1;
+                read.nodes.nodes[0] += 1;
             }
             Tamper::ArgMax { index } => {
                 w.output = OutputWitness::ArgMax { choice: index };
@@ -187,23 +222,45 @@ impl Tamper {
                 w.trees = Some(TreesWitness::new(trees, &model.inputs, &q, &counts));
                 follow_trees(model, w);
             }
-            Tamper::TreeThermometer { feature } => {
+            Tamper::TreeThermometer { feature, cell, value } => {
                 let trees = model.trees.as_ref().expect("a tree model");
-                let mut steps = w.trees.as_ref().expect("a tree witness").steps.clone();
-                if let Some(last) = steps[feature].last_mut() {
-                    *last += 1;
-                }
-                w.trees = Some(TreesWitness::from_steps(trees, &model.inputs, &features(w), steps));
+                let mut cells = w.trees.as_ref().expect("a tree witness").cells.clone();
+                cells[feature][cell] = value;
+                w.trees = Some(TreesWitness::from_cells(trees, &model.inputs, &features(w), cells));
                 follow_trees(model, w);
             }
             Tamper::TreeLeaf { tree } => {
                 let trees = model.trees.as_ref().expect("a tree model");
                 let witness = w.trees.as_mut().expect("a tree witness");
-                if let Some(top) = witness.leaves[tree][0].levels.last_mut() {
-                    top[0] += 1;
+                if let Some(top) = witness.leaves[tree][0].nodes.last_mut() {
+                    *top += 1;
                 }
                 witness.sum_leaves(trees);
                 follow_trees(model, w);
+            }
+            Tamper::TreeMux { tree, target, node } => {
+                let value = tree_nodes(w, tree, target)[node] + 1;
+                set_tree_node(model, w, (tree, target, node), value);
+            }
+            Tamper::TreeMuxSide { tree, target, node } => {
+                let trees = model.trees.as_ref().expect("a tree model");
+                let mux = &leaf_trees(trees)[tree][target].nodes[node];
+                let nodes = tree_nodes(w, tree, target);
+                let right = goes_right(model, w, tree, mux.level, mux.j);
+                let other = MuxWitness::value(&nodes, if right { mux.lo } else { mux.hi });
+                set_tree_node(model, w, (tree, target, node), other);
+            }
+            Tamper::TreeMuxConstant { tree, target, node } => {
+                let trees = model.trees.as_ref().expect("a tree model");
+                let mux = leaf_trees(trees)[tree][target].nodes[node];
+                let side = usize::from(!matches!(mux.lo, MuxInput::Constant(_)));
+                let leaves = &mut w.trees.as_mut().expect("a tree witness").leaves[tree][target];
+                leaves.inputs[node][side] += 1;
+                let cheat = leaves.inputs[node][side];
+                let right = goes_right(model, w, tree, mux.level, mux.j);
+                if usize::from(right) == side {
+                    set_tree_node(model, w, (tree, target, node), cheat);
+                }
             }
             Tamper::TreeSum { output } => {
                 w.trees.as_mut().expect("a tree witness").sums[output] += 1;
@@ -227,6 +284,41 @@ impl Tamper {
 /// The model inputs a witness holds.
 fn features(w: &CircuitWitness) -> Vec<i64> {
     w.inputs.iter().map(|r| r.out).collect()
+}
+
+/// The node values of tree `tree`'s multiplexer tree for target `target`.
+fn tree_nodes(w: &CircuitWitness, tree: usize, target: usize) -> Vec<i64> {
+    w.trees.as_ref().expect("a tree witness").leaves[tree][target].nodes.clone()
+}
+
+/// Whether node `j` of level `level` of tree `tree`'s multiplexers honestly takes its second input.
+fn goes_right(model: &QuantizedModel, w: &CircuitWitness, tree: usize, level: u32, j: usize) -> bool {
+    let trees = model.trees.as_ref().expect("a tree model");
+    let split = trees.trees[tree].splits[leaf_node(trees.depth, level, j)];
+    features(w)[split.feature] > split.threshold
+}
+
+/// Sets one multiplexer node to `value` and makes the nodes above it (honestly driven), the sums,
+/// the layers and the claims follow, so that only that node's own record is wrong.
+fn set_tree_node(
+    model: &QuantizedModel,
+    w: &mut CircuitWitness,
+    (tree, target, node): (usize, usize, usize),
+    value: i64,
+) {
+    let trees = model.trees.as_ref().expect("a tree model");
+    let mux = &leaf_trees(trees)[tree][target];
+    let mut nodes = tree_nodes(w, tree, target);
+    nodes[node] = value;
+    for i in node + 1..nodes.len() {
+        let n = mux.nodes[i];
+        let input = if goes_right(model, w, tree, n.level, n.j) { n.hi } else { n.lo };
+        nodes[i] = MuxWitness::value(&nodes, input);
+    }
+    let witness = w.trees.as_mut().expect("a tree witness");
+    witness.leaves[tree][target].nodes = nodes;
+    witness.sum_leaves(trees);
+    follow_trees(model, w);
 }
 
 /// Makes the layers, the output and the claims follow the (edited) sums of the trees.

@@ -4,6 +4,7 @@
 pub mod argmax;
 pub mod dense;
 pub mod mux;
+pub mod mux_tree;
 pub mod pool;
 pub mod poseidon;
 pub mod range;

@@ -14,6 +14,17 @@
 //! are wires other chips can use (a table's index). A wide pool thus checks many bits per row:
 //! the rows a range check costs shrink with the columns a layout buys.
 //!
+//! A tree ensemble's thermometers (see [`super::trees`]) take rows of the strip too, a whole
+//! row of cells each, under their own gate:
+//!
+//! ```text
+//! t_0 | t_1 | … | t_{w−1}      every t_i boolean,  t_{i+1}·(1 − t_i) = 0
+//! ```
+//!
+//! A longer thermometer continues on the next row, whose first cell is a copy of this row's
+//! last, so the order holds across rows too: its cells are boolean and never rise (ones, then
+//! zeros). The cells past its length are zero.
+//!
 //! Why not a lookup: a lookup argument costs the on-chain verifier six commitments (the permuted
 //! input and table, their product, the table's columns and the lookup's marker), about 45k gas,
 //! while these rows only cost proving time.
@@ -23,7 +34,7 @@ use halo2_proofs::plonk::{ConstraintSystem, Error, Expression, Selector};
 use halo2curves::bn256::Fr;
 use halo2curves::ff::{Field, PrimeField};
 
-use super::pool::{boolean, ColumnPool, PoolQuery};
+use super::pool::{boolean, one, ColumnPool, PoolQuery};
 use crate::sheet::Sheet;
 use crate::wire::Wire;
 
@@ -31,10 +42,11 @@ use crate::wire::Wire;
 /// this wide.
 pub const ADVICE_WIDTH: usize = 3;
 
-/// The decomposition gate over the pool.
+/// The decomposition gate (and, for tree ensembles, the thermometer gate) over the pool.
 #[derive(Clone, Debug)]
 pub struct RangeConfig {
     q: Selector,
+    q_thermometer: Option<Selector>,
     pool: ColumnPool,
 }
 
@@ -55,8 +67,14 @@ pub fn low_u128(f: &Fr) -> u128 {
 }
 
 impl RangeConfig {
-    /// Creates the decomposition gate on `q`.
-    pub fn configure(meta: &mut ConstraintSystem<Fr>, pool: &ColumnPool, q: Selector) -> Self {
+    /// Creates the decomposition gate on `q`, and the thermometer gate on `q_thermometer` if
+    /// given.
+    pub fn configure(
+        meta: &mut ConstraintSystem<Fr>,
+        pool: &ColumnPool,
+        q: Selector,
+        q_thermometer: Option<Selector>,
+    ) -> Self {
         assert!(pool.width() >= ADVICE_WIDTH, "a range record must fit one pool row");
         let width = pool.width();
         meta.create_gate("range check by bits", |meta| {
@@ -69,7 +87,19 @@ impl RangeConfig {
             constraints.push(q * (acc - sum));
             constraints
         });
-        RangeConfig { q, pool: pool.clone() }
+        if let Some(q_thermometer) = q_thermometer {
+            meta.create_gate("thermometer", |meta| {
+                let mut p = PoolQuery::new(meta, pool);
+                let q = p.q(q_thermometer);
+                let mut constraints: Vec<Expression<Fr>> =
+                    (0..width).map(|i| q.clone() * boolean(p.a(i))).collect();
+                for i in 0..width - 1 {
+                    constraints.push(q.clone() * p.a(i + 1) * (one() - p.a(i)));
+                }
+                constraints
+            });
+        }
+        RangeConfig { q, q_thermometer, pool: pool.clone() }
     }
 }
 
@@ -157,28 +187,39 @@ impl<'c> RangeStrip<'c> {
         Ok(out)
     }
 
-    /// A thermometer of `steps.len()` cells `t_1 ≥ t_2 ≥ … ≥ t_len`, each boolean; returns their
-    /// wires. Each row holds the step `e_i = t_i − t_{i+1}` as a boolean digit and `t_i` as the
-    /// running sum (`t_i = e_i + t_{i+1}`, `t_len = e_len`); one more row checks that `t_1` is
-    /// boolean. Boolean steps summing to at most one make a monotone 0/1 sequence.
+    /// A thermometer of `len` cells `t_1 ≥ t_2 ≥ … ≥ t_len`, each boolean, `cells` their values;
+    /// returns their wires. The first row holds as many as the pool is wide, every further row
+    /// one fewer (its first cell repeats the row above's last).
     pub fn thermometer(
         &mut self,
         sheet: &mut impl Sheet,
         len: usize,
-        steps: Value<&[u64]>,
+        cells: Value<&[u64]>,
     ) -> Result<Vec<Wire>, Error> {
-        let mut cells = Vec::with_capacity(len);
-        for i in 0..len {
-            let e = steps.map(|s| Fr::from(s[i]));
-            let t = steps.map(|s| Fr::from(s[i..].iter().sum::<u64>()));
-            let radix = u64::from(i + 1 < len);
-            let (_, acc) = self.row(sheet, &[(e, 1)], t, None, radix)?;
-            cells.push(acc);
+        let q = self.config.q_thermometer.ok_or(Error::Synthesis)?;
+        let pool = &self.config.pool;
+        let mut wires: Vec<Wire> = Vec::with_capacity(len);
+        let mut at = 0;
+        while at < len {
+            let row = self.take(1);
+            sheet.enable(&q, row)?;
+            let first = match wires.last() {
+                Some(last) => {
+                    pool.copy(sheet, row, 0, last);
+                    1
+                }
+                None => 0,
+            };
+            for i in first..pool.width() {
+                let value = if at < len { cells.map(|c| Fr::from(c[at])) } else { Value::known(Fr::ZERO) };
+                let wire = pool.assign(sheet, row, i, value);
+                if at < len {
+                    wires.push(wire);
+                }
+                at += 1;
+            }
         }
-        if let Some(first) = cells.first() {
-            self.range_check(sheet, first, 1)?;
-        }
-        Ok(cells)
+        Ok(wires)
     }
 }
 

@@ -17,14 +17,18 @@
 //!
 //! A tree padded to depth `D` (heap order, node `n`'s children `2n + 1` and `2n + 2`) has `2^D`
 //! leaves; a multiplexer tree over them whose node `n` is driven by split `n`'s cell yields the
-//! leaf the comparisons lead to. The sums `base + Σ leaves` are dense rows with unit weights.
+//! leaf the comparisons lead to. It is pruned per target ([`MuxTree::pruned`]): a subtree whose
+//! leaves are all equal — every padded one — is that constant and takes no record, so a tree
+//! costs about one record per real split, and a tree that is constant for a target adds its
+//! constant to that output's bias. The sums `base + Σ leaves` are dense rows with unit weights.
 
 use halo2_proofs::circuit::Value;
 use halo2_proofs::plonk::Error;
 use loopx_models::{QuantizedInput, QuantizedSplit, QuantizedTrees};
 
 use super::dense::DenseConfig;
-use super::mux::{MuxConfig, MuxWitness};
+use super::mux::{MuxConfig, MuxJob};
+use super::mux_tree::{MuxInput, MuxTree, MuxWitness};
 use super::range::{bits_for, RangeStrip};
 use crate::sheet::Sheet;
 use crate::wire::{fr_from_i64, Wire};
@@ -65,9 +69,9 @@ pub fn ones(thresholds: &[i64], x: i64) -> usize {
 }
 
 /// Feature `f`'s thermometer bounds `[D_lo, D_hi]` (see the module comment) for the thermometer
-/// steps `steps` (`e_i = t_i − t_{i+1}`) over its thresholds `list`: what the two dense rows give.
-pub fn thermometer_bounds(list: &[i64], input: &QuantizedInput, x: i64, steps: &[u64]) -> [i64; 2] {
-    let t = |i: usize| steps[i..].iter().sum::<u64>() as i64;
+/// cells `cells` over its thresholds `list`: what the two dense rows give.
+pub fn thermometer_bounds(list: &[i64], input: &QuantizedInput, x: i64, cells: &[u64]) -> [i64; 2] {
+    let t = |i: usize| cells[i] as i64;
     let mut d_lo = x - input.min;
     let mut previous = input.min - 1;
     for (i, theta) in list.iter().enumerate() {
@@ -85,12 +89,13 @@ pub fn thermometer_bounds(list: &[i64], input: &QuantizedInput, x: i64, steps: &
 /// The values a tree ensemble's records hold.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TreesWitness {
-    /// Per feature, its thermometer's steps `e_i`: one-hot at its count of thresholds below the
+    /// Per feature, its thermometer's cells `t_i`: one for each threshold below the
     /// feature (all zero for none); empty for a feature no split reads.
-    pub steps: Vec<Vec<u64>>,
+    pub cells: Vec<Vec<u64>>,
     /// Per feature, the thermometer bounds `[D_lo, D_hi]` (zero for a feature no split reads).
     pub bounds: Vec<[i64; 2]>,
-    /// Per tree, per target, the nodes of the multiplexer tree over its leaves.
+    /// Per tree, per target, the nodes of the pruned multiplexer tree over its leaves
+    /// ([`leaf_trees`]).
     pub leaves: Vec<Vec<MuxWitness>>,
     /// Per output, the base score plus every leaf that adds to it.
     pub sums: Vec<i64>,
@@ -101,20 +106,20 @@ impl TreesWitness {
     /// thresholds below it (honestly, [`ones`] of the feature).
     pub fn new(trees: &QuantizedTrees, inputs: &[QuantizedInput], q: &[i64], ones: &[usize]) -> Self {
         let lists = thresholds(trees, inputs);
-        let steps: Vec<Vec<u64>> = lists
+        let cells: Vec<Vec<u64>> = lists
             .iter()
             .zip(ones)
-            .map(|(list, k)| (0..list.len()).map(|i| u64::from(i + 1 == *k)).collect())
+            .map(|(list, k)| (0..list.len()).map(|i| u64::from(i < *k)).collect())
             .collect();
-        Self::from_steps(trees, inputs, q, steps)
+        Self::from_cells(trees, inputs, q, cells)
     }
 
-    /// The records that follow from thermometer steps `steps`: bounds, leaves and sums.
-    pub fn from_steps(
+    /// The records that follow from thermometer cells `cells`: bounds, leaves and sums.
+    pub fn from_cells(
         trees: &QuantizedTrees,
         inputs: &[QuantizedInput],
         q: &[i64],
-        steps: Vec<Vec<u64>>,
+        cells: Vec<Vec<u64>>,
     ) -> Self {
         let lists = thresholds(trees, inputs);
         let bounds =
@@ -125,29 +130,28 @@ impl TreesWitness {
                     if list.is_empty() {
                         [0, 0]
                     } else {
-                        thermometer_bounds(list, &inputs[f], q[f], &steps[f])
+                        thermometer_bounds(list, &inputs[f], q[f], &cells[f])
                     }
                 })
                 .collect();
         let right = |split: &QuantizedSplit| {
             let at = position(&lists, inputs, split);
-            steps[split.feature][at..].iter().sum::<u64>() != 0
+            cells[split.feature][at] != 0
         };
         let leaves: Vec<Vec<MuxWitness>> = trees
             .trees
             .iter()
-            .map(|tree| {
-                (0..tree.targets.len())
-                    .map(|k| {
-                        let table: Vec<i64> = tree.leaves.iter().map(|v| v[k]).collect();
-                        MuxWitness::read(&table, trees.depth, |level, j| {
-                            right(&tree.splits[leaf_node(trees.depth, level, j)])
-                        })
+            .zip(leaf_trees(trees))
+            .map(|(tree, muxes)| {
+                muxes
+                    .iter()
+                    .map(|mux| {
+                        MuxWitness::of(mux, |level, j| right(&tree.splits[leaf_node(trees.depth, level, j)]))
                     })
                     .collect()
             })
             .collect();
-        let mut witness = TreesWitness { steps, bounds, leaves, sums: Vec::new() };
+        let mut witness = TreesWitness { cells, bounds, leaves, sums: Vec::new() };
         witness.sum_leaves(trees);
         witness
     }
@@ -166,8 +170,24 @@ impl TreesWitness {
 
 /// The heap node (split) that drives pair `j` of level `level` (0 at the leaves) of a depth-`depth`
 /// tree's multiplexers.
-fn leaf_node(depth: u32, level: u32, j: usize) -> usize {
+pub fn leaf_node(depth: u32, level: u32, j: usize) -> usize {
     (1usize << (depth - 1 - level)) - 1 + j
+}
+
+/// Per tree, per target, the pruned multiplexer tree over its leaves.
+pub fn leaf_trees(trees: &QuantizedTrees) -> Vec<Vec<MuxTree>> {
+    trees
+        .trees
+        .iter()
+        .map(|tree| {
+            (0..tree.targets.len())
+                .map(|k| {
+                    let table: Vec<i64> = tree.leaves.iter().map(|v| v[k]).collect();
+                    MuxTree::pruned(&table, trees.depth)
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// Per output of a tree ensemble, the `(tree, target)` leaves that add to it.
@@ -214,8 +234,8 @@ impl TreeChips<'_> {
                 continue;
             }
             let input = &inputs[f];
-            let steps = witness.map_or(Value::unknown(), |w| Value::known(w.steps[f].as_slice()));
-            let t = strip.thermometer(sheet, list.len(), steps)?;
+            let values = witness.map_or(Value::unknown(), |w| Value::known(w.cells[f].as_slice()));
+            let t = strip.thermometer(sheet, list.len(), values)?;
             let mut wires = vec![features[f]];
             wires.extend(t.iter().copied());
             // D_lo = x − lo − Σ t_i·(theta_i − theta_{i−1}),  theta_0 = lo − 1.
@@ -244,24 +264,39 @@ impl TreeChips<'_> {
             let feature = cells.get(split.feature).ok_or(Error::Synthesis)?;
             feature.get(position(&lists, inputs, split)).ok_or(Error::Synthesis)
         };
-        let mut leaves = Vec::with_capacity(trees.trees.len());
+        let muxes = leaf_trees(trees);
+        let mut jobs = Vec::new();
         for (t, tree) in trees.trees.iter().enumerate() {
-            let bits: Vec<&Wire> = tree.splits.iter().map(bit_of).collect::<Result<_, _>>()?;
-            let mut wires = Vec::with_capacity(tree.targets.len());
-            for k in 0..tree.targets.len() {
-                let table: Vec<i64> = tree.leaves.iter().map(|v| v[k]).collect();
-                let node = |level: u32, j: usize| bits[leaf_node(trees.depth, level, j)];
-                let nodes = witness.map_or(Value::unknown(), |w| Value::known(&w.leaves[t][k]));
-                wires.push(self.mux.table(sheet, strip, &table, trees.depth, node, nodes)?);
+            for (k, mux) in muxes[t].iter().enumerate() {
+                let bits = mux
+                    .nodes
+                    .iter()
+                    .map(|n| bit_of(&tree.splits[leaf_node(trees.depth, n.level, n.j)]))
+                    .collect::<Result<_, _>>()?;
+                let values = witness.map_or(Value::unknown(), |w| Value::known(&w.leaves[t][k]));
+                jobs.push(MuxJob { tree: mux, bits, values });
             }
-            leaves.push(wires);
+        }
+        let mut outputs = self.mux.lay_out(sheet, strip, &jobs)?.into_iter();
+        let mut leaves: Vec<Vec<Option<Wire>>> = Vec::with_capacity(trees.trees.len());
+        for tree in &muxes {
+            leaves.push(tree.iter().map(|_| outputs.next().flatten()).collect());
         }
         let mut sums = Vec::with_capacity(trees.outputs());
         for (o, terms) in trees_by_output(trees).iter().enumerate() {
-            let inputs: Vec<Wire> = terms.iter().map(|(t, k)| leaves[*t][*k]).collect();
+            // A tree constant for this target adds its constant to the bias, not a term.
+            let mut bias = trees.base[o];
+            let mut inputs = Vec::with_capacity(terms.len());
+            for (t, k) in terms {
+                match (leaves[*t][*k], muxes[*t][*k].output) {
+                    (Some(wire), MuxInput::Node(_)) => inputs.push(wire),
+                    (None, MuxInput::Constant(c)) => bias += c,
+                    _ => return Err(Error::Synthesis),
+                }
+            }
             let sum = known(&|w| w.sums[o]);
             let (acc, used) =
-                self.dense.assign_output(sheet, *row, &inputs, &vec![1; inputs.len()], trees.base[o], sum)?;
+                self.dense.assign_output(sheet, *row, &inputs, &vec![1; inputs.len()], bias, sum)?;
             *row += used;
             sums.push(acc);
         }
