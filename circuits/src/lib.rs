@@ -33,8 +33,9 @@ pub mod witness;
 /// range-checks the published wallet to 160 bits; version 4 commits under the feature schema's
 /// domain (the sponge's capacity holds the schema id); version 5 range-checks a rescale's upper
 /// side only where it may clamp above (or bounds a model input) and may read activation tables by
-/// a lookup argument.
-pub const CIRCUIT_VERSION: u32 = 5;
+/// a lookup argument; version 6 prunes trees' padding multiplexers, packs multiplexer records and
+/// thermometer cells side by side in a row, and checks a thermometer with its own gate.
+pub const CIRCUIT_VERSION: u32 = 6;
 
 pub use circuit::{ModelCircuit, ModelWitness};
 pub use config::ModelConfig;
