@@ -5,8 +5,9 @@
 //! a sample proof — and whatever is made is what a verifier re-derives.
 
 use halo2_base::gates::circuit::CircuitBuilderStage;
-use halo2_proofs::plonk::{keygen_pk, keygen_vk, ProvingKey, VerifyingKey};
+use halo2_proofs::plonk::{keygen_pk, keygen_vk_custom, ProvingKey, VerifyingKey};
 use halo2curves::bn256::G1Affine;
+use loopx_prover::binding::{bind_verifying_key, BindingError};
 use loopx_prover::ClaimVerifier;
 use loopx_srs::Srs;
 use snark_verifier::system::halo2::{compile, Config};
@@ -50,13 +51,40 @@ pub(crate) fn keygen_circuit(
     })
 }
 
+/// Selector compression of the aggregation keys: none, as halo2-axiom's `keygen_vk` (what the
+/// sdk's key generation calls) makes them. Making and checking keys both use this constant.
+const COMPRESS_SELECTORS: bool = false;
+
 /// The verifying key of `circuit` under `srs`.
 pub(crate) fn verifying_key(circuit: &AggregationCircuit, srs: &Srs) -> Result<VerifyingKey<G1Affine>> {
     crate::catch_panic("aggregation key generation (vk)", || {
-        keygen_vk(srs.params(), circuit).map_err(|e| AggregateError::Halo2 {
+        keygen_vk_custom(srs.params(), circuit, COMPRESS_SELECTORS).map_err(|e| AggregateError::Halo2 {
             stage: "aggregation keygen (vk)",
             message: format!("{e:?}"),
         })
+    })
+}
+
+/// The verifying key in `stored` (a `vk.bin`) if it is the key of `circuit` under `srs`, or why
+/// it is not. Same guarantee as deriving the key and comparing bytes, at the cost of one
+/// multi-scalar multiplication for all its commitments instead of one per column
+/// ([`loopx_prover::binding`]): the stored bytes must equal the circuit's key outside the
+/// commitments, and a random linear combination of the stored commitments must commit to the
+/// same combination of the circuit's fixed and permutation columns. The stored bytes are parsed
+/// only once both hold.
+pub(crate) fn bound_verifying_key(
+    circuit: &AggregationCircuit,
+    srs: &Srs,
+    stored: &[u8],
+) -> Result<std::result::Result<VerifyingKey<G1Affine>, String>> {
+    crate::catch_panic("aggregation key check (vk)", || {
+        match bind_verifying_key(srs.params(), circuit, COMPRESS_SELECTORS, stored) {
+            Ok(vk) => Ok(Ok(vk)),
+            Err(BindingError::Keygen(message)) => {
+                Err(AggregateError::Halo2 { stage: "aggregation keygen (vk)", message })
+            }
+            Err(differs) => Ok(Err(differs.to_string())),
+        }
     })
 }
 

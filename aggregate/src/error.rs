@@ -44,13 +44,13 @@ pub enum AggregateError {
         reason: String,
     },
     /// A file of the aggregation keys is not what the aggregation circuit of this package gives:
-    /// the key is re-derived from the package's app key, the layout and setup.json's
-    /// configuration under the aggregation SRS, and the file differs from it.
+    /// the circuit is laid out from the package's app key, the layout and setup.json's
+    /// configuration under the aggregation SRS, and the file's key is not that circuit's key.
     #[error(
-        "{} is not the aggregation verifying key of this package's circuit: the file has {found}, \
-         the circuit (re-derived from the package's app key and {}'s configuration under the \
-         aggregation SRS) gives {expected}; the keys were altered or made by another build — \
-         delete {} and rerun `loopx aggregate` (with --srs FILE or --dev-srs) to make them again",
+        "{} is not the aggregation verifying key of this package's circuit (laid out from the \
+         package's app key and {}'s configuration under the aggregation SRS): {reason}; the keys \
+         were altered or made by another build — delete {} and rerun `loopx aggregate` (with \
+         --srs FILE or --dev-srs) to make them again",
         .path.display(), crate::keys::SETUP_FILE, .dir.display()
     )]
     VkMismatch {
@@ -58,10 +58,8 @@ pub enum AggregateError {
         path: PathBuf,
         /// The keys' directory.
         dir: PathBuf,
-        /// What the file holds (a digest).
-        found: String,
-        /// What the circuit gives (a digest).
-        expected: String,
+        /// How it differs.
+        reason: String,
     },
     /// The aggregation SRS is not the app SRS's ceremony, or is too small.
     #[error("aggregation SRS: {0}")]

@@ -136,7 +136,7 @@ fn load_verifier(dir: &Package, proofs: usize, out: &Reporter) -> anyhow::Result
     Ok(verifier)
 }
 
-/// Generates and compiles the Solidity verifier of checked keys (their re-derived key only).
+/// Generates and compiles the Solidity verifier of checked keys (the key checked against the circuit).
 fn aggregate_verifier(verifier: &AggregateVerifier) -> anyhow::Result<(GeneratedVerifier, CompiledContract)> {
     let keys = verifier.keys();
     let generated =
