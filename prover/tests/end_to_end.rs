@@ -60,6 +60,11 @@ fn verifies(b: &Bundled, proof: &[u8], instances: &[Fr]) -> bool {
     verify(b.keys.vk(), &b.keys.header, &b.srs, proof, instances).expect("verifier runs")
 }
 
+/// The outputs a proof publishes, as the circuit's integers.
+fn proven_outputs(proof: &Proof) -> Vec<i64> {
+    proof.instances.outputs.iter().map(|f| loopx_circuits::instances::fr_to_i64(f).unwrap()).collect()
+}
+
 #[test]
 fn proven_outputs_equal_quantized_outputs_on_every_bundled_model() {
     for name in ["sybil_lr", "risk_mlp", "credit_mlp", "sybil_gbt"] {
@@ -67,12 +72,7 @@ fn proven_outputs_equal_quantized_outputs_on_every_bundled_model() {
         for row in [0, 7, 42] {
             let (proof, q) = prove_row(b, row, row as u8);
             let expected = b.package.quantized.forward(&q).unwrap().public_outputs;
-            let proven: Vec<i64> = proof
-                .instances
-                .outputs
-                .iter()
-                .map(|f| loopx_circuits::instances::fr_to_i64(f).unwrap())
-                .collect();
+            let proven = proven_outputs(&proof);
             assert_eq!(proven, expected, "{name} row {row}");
             assert!(verifies(b, &proof.bytes, &proof.instances.to_vec()), "{name} row {row} does not verify");
         }
@@ -248,12 +248,7 @@ fn exported_tree_ensembles_prove_their_outputs_at_narrow_and_packed_layouts() {
                 let q = package.quantize_row(&rows[row]).expect("in range");
                 let request = ProofRequest { features: &q, wallet: wallet(9), salt: Fr::from(3) };
                 let proof = prove(m, &keys, &srs, &request).expect("proof");
-                let proven: Vec<i64> = proof
-                    .instances
-                    .outputs
-                    .iter()
-                    .map(|f| loopx_circuits::instances::fr_to_i64(f).unwrap())
-                    .collect();
+                let proven = proven_outputs(&proof);
                 assert_eq!(proven, m.forward(&q).unwrap().public_outputs, "{name} width {width} row {row}");
                 if m.output == loopx_models::OutputSpec::ArgMax {
                     let probabilities: Vec<f64> = reference["outputs"][row]
