@@ -31,6 +31,16 @@ pub struct ModelConfig {
 }
 
 impl ModelConfig {
+    /// The shared pool of columns (the specifications address its cells).
+    pub fn pool(&self) -> &ColumnPool {
+        &self.pool
+    }
+
+    /// The dense chip (the specifications find its chains by its selectors).
+    pub fn dense(&self) -> &DenseConfig {
+        &self.dense
+    }
+
     /// Allocates the columns of `shape` and creates every gate.
     pub fn configure(meta: &mut ConstraintSystem<Fr>, shape: CircuitShape) -> Self {
         // Degree 5 even where no gate needs it: the permutation argument then takes three
@@ -72,7 +82,7 @@ impl ModelConfig {
             vec![q * (published - meta.query_instance(instance, Rotation::cur()))]
         });
         ModelConfig {
-            dense: DenseConfig::configure(meta, &pool, dense),
+            dense: DenseConfig::configure(meta, &pool, dense, shape.dense_outputs),
             rescale: RescaleConfig::configure(meta, &pool, [rescale, may_not_clamp, below_only]),
             argmax: argmax.map(|q| ArgMaxConfig::configure(meta, &pool, q)),
             threshold: threshold.map(|q| ThresholdConfig::configure(meta, &pool, q)),

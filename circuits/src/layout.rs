@@ -15,6 +15,7 @@ use halo2_proofs::circuit::Value;
 use halo2_proofs::plonk::Error;
 use loopx_models::{ActivationTable, OutputSpec, QuantizedModel};
 
+use crate::chips::dense::DenseOutput;
 use crate::chips::mux::MuxConfig;
 use crate::chips::range::RangeStrip;
 use crate::chips::trees::TreeChips;
@@ -70,12 +71,19 @@ pub fn lay_out(
     let tables = table_set(model);
     for (l, layer) in model.layers.iter().enumerate() {
         let params = layer_params(model, l);
+        // One chain per group of `dense_outputs` neurons: the inputs are copied once per group.
         let mut accs = Vec::with_capacity(layer.outputs());
-        for j in 0..layer.outputs() {
-            let acc = known(&|w| fr_from_i128(w.layers[l].acc[j]));
-            let (wire, rows) =
-                config.dense.assign_output(sheet, row, &current, &layer.weights[j], layer.bias[j], acc)?;
-            accs.push(wire);
+        let per_row = config.dense.outputs_per_row();
+        for first in (0..layer.outputs()).step_by(per_row) {
+            let group: Vec<DenseOutput<'_>> = (first..layer.outputs().min(first + per_row))
+                .map(|j| DenseOutput {
+                    weights: &layer.weights[j],
+                    bias: layer.bias[j],
+                    acc: known(&|w| fr_from_i128(w.layers[l].acc[j])),
+                })
+                .collect();
+            let (wires, rows) = config.dense.assign_outputs(sheet, row, &current, &group)?;
+            accs.extend(wires);
             row += rows;
         }
         let mut next = Vec::with_capacity(layer.outputs());

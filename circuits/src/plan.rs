@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::ModelConfig;
 use crate::layout::lay_out;
 use crate::params::{has_tables, table_set};
-use crate::shape::{shape_for, CircuitShape};
+use crate::shape::{shape_for, shape_with_outputs, CircuitShape};
 use crate::sheet::RowCount;
 
 /// Row and column counts of a model laid out with a given shape.
@@ -137,7 +137,12 @@ pub const WORK_PER_SECOND: u64 = 77_000;
 /// Counts the rows and columns of `model` in a pool `pool_width` wide, its tables read by lookup
 /// or not (k left at 0), by running the circuit's own layout on the row counter.
 pub fn measure(model: &QuantizedModel, pool_width: usize, lookup: bool) -> CircuitPlan {
-    let shape = shape_for(model, pool_width, lookup);
+    measure_shape(model, shape_for(model, pool_width, lookup))
+}
+
+/// Counts the rows and columns of `model` laid out with `shape` (its `k` kept as given), by
+/// running the circuit's own layout on the row counter.
+pub fn measure_shape(model: &QuantizedModel, shape: CircuitShape) -> CircuitPlan {
     let mut cs = ConstraintSystem::<Fr>::default();
     let config = ModelConfig::configure(&mut cs, shape);
     let laid_out = lay_out(&config, model, None, &mut RowCount::default(), 0)
@@ -166,17 +171,45 @@ pub const POOL_WIDTHS: [usize; 9] = [3, 4, 5, 6, 8, 12, 16, 24, 32];
 /// The plan of `model` in a pool `pool_width` wide, its tables read by lookup or not, with the
 /// smallest `k` that holds it.
 pub fn sized(model: &QuantizedModel, pool_width: usize, lookup: bool) -> CircuitPlan {
-    let mut plan = measure(model, pool_width, lookup);
+    sized_with_outputs(model, pool_width, lookup, 1)
+}
+
+/// [`sized`] with `dense_outputs` outputs per multiply-accumulate row.
+pub fn sized_with_outputs(
+    model: &QuantizedModel,
+    pool_width: usize,
+    lookup: bool,
+    dense_outputs: usize,
+) -> CircuitPlan {
+    let mut plan = measure_shape(model, shape_with_outputs(model, pool_width, lookup, dense_outputs));
     let total = plan.rows_needed() + unusable_rows(plan.shape);
     plan.shape.k = total.next_power_of_two().trailing_zeros().max(4);
     plan
 }
 
-/// Every layout the layouter weighs: each pool width, with multiplexers and (for a model with
-/// activation tables) with the lookup argument.
+/// Outputs per multiply-accumulate row the layouter considers. More outputs per row copy each
+/// input once for several neurons (fewer rows: a wide layer may cross to a smaller `k`) at the
+/// price of `T·(width − T + 1)` fixed columns for the weights.
+pub const DENSE_OUTPUTS: [usize; 3] = [1, 2, 4];
+
+/// Every layout the layouter weighs: each pool width and outputs per dense row (leaving at least
+/// two inputs per row), with multiplexers and (for a model with activation tables) with the
+/// lookup argument.
 pub fn candidates(model: &QuantizedModel) -> Vec<CircuitPlan> {
     let lookups: &[bool] = if has_tables(model) { &[false, true] } else { &[false] };
-    lookups.iter().flat_map(|lookup| POOL_WIDTHS.map(|width| sized(model, width, *lookup))).collect()
+    let mut plans = Vec::new();
+    for lookup in lookups {
+        for outputs in DENSE_OUTPUTS {
+            // A model without dense layers has nothing to gain from several outputs per row.
+            if outputs > 1 && model.layers.is_empty() {
+                continue;
+            }
+            for width in POOL_WIDTHS.into_iter().filter(|w| *w >= outputs + 2) {
+                plans.push(sized_with_outputs(model, width, *lookup, outputs));
+            }
+        }
+    }
+    plans
 }
 
 /// The layout for the default goal ([`LayoutGoal::Balanced`]); see [`choose_layout`].
