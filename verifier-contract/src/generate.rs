@@ -21,6 +21,7 @@
 mod family;
 mod inline;
 mod rewrite;
+mod split;
 
 use crate::VerifierError;
 use halo2_proofs::{
@@ -48,6 +49,7 @@ pub use family::{
     FAMILY_VERIFIER_CONTRACT_NAME, VERIFY_PROOF_WITH_VK_SIGNATURE, VK_CONTRACT_GUARD_BYTE,
 };
 pub use rewrite::ProofLayout;
+pub use split::{CompiledVerifier, MAX_VERIFIER_CONTRACTS};
 
 /// SHPLONK (BDFG21 multi-open) KZG, the scheme the prover uses (`ProverSHPLONK`).
 type Shplonk = KzgAs<Bn256, Bdfg21>;

@@ -53,8 +53,8 @@ pub use generate::{
     FAMILY_VERIFIER_CONTRACT_NAME, VERIFY_PROOF_WITH_VK_SIGNATURE, VK_CONTRACT_GUARD_BYTE,
 };
 pub use generate::{
-    generate_aggregate_verifier, generate_verifier, GeneratedVerifier, ProofLayout,
-    AGGREGATE_ACCUMULATOR_LIMBS, VERIFIER_CONTRACT_NAME,
+    generate_aggregate_verifier, generate_verifier, CompiledVerifier, GeneratedVerifier, ProofLayout,
+    AGGREGATE_ACCUMULATOR_LIMBS, MAX_VERIFIER_CONTRACTS, VERIFIER_CONTRACT_NAME,
 };
 pub use package::{
     package_verifier, package_verifier_for, PackageSolidity, PackageVerifier, SolidityFiles, VERIFIER_DIR,

@@ -173,7 +173,10 @@ fn substitute(text: &str, pending: &mut HashMap<u64, String>) -> String {
 
 /// Every call of `name` (which ends in `(`) in `text`, as (start, (arguments start, arguments)),
 /// skipping longer identifiers that end the same way (`xmload(` is not a call of `mload(`).
-fn calls<'t>(text: &'t str, name: &'static str) -> impl Iterator<Item = (usize, (usize, &'t str))> + 't {
+pub(super) fn calls<'t>(
+    text: &'t str,
+    name: &'static str,
+) -> impl Iterator<Item = (usize, (usize, &'t str))> + 't {
     text.match_indices(name).filter_map(move |(at, _)| {
         let boundary = text[..at].chars().next_back().is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
         let args_start = at + name.len();
@@ -201,7 +204,7 @@ fn matching_paren(text: &str) -> Option<usize> {
 }
 
 /// The `N` top-level arguments of an argument list.
-fn split_args<const N: usize>(args: &str) -> Option<[&str; N]> {
+pub(super) fn split_args<const N: usize>(args: &str) -> Option<[&str; N]> {
     let mut parts = Vec::with_capacity(N);
     let (mut depth, mut start) = (0usize, 0);
     for (i, c) in args.char_indices() {
@@ -220,7 +223,7 @@ fn split_args<const N: usize>(args: &str) -> Option<[&str; N]> {
 }
 
 /// A decimal or `0x` hexadecimal literal that fits 64 bits.
-fn literal(text: &str) -> Option<u64> {
+pub(super) fn literal(text: &str) -> Option<u64> {
     let text = text.trim();
     match text.strip_prefix("0x") {
         Some(hex) => u64::from_str_radix(hex, 16).ok(),

@@ -6,5 +6,6 @@ mod anvil_chain;
 mod embedded_evm;
 mod fixture;
 mod solidity;
+mod split;
 mod toy_circuit;
 mod wallet_attributes;
