@@ -270,3 +270,28 @@ fn exported_tree_ensembles_prove_their_outputs_at_narrow_and_packed_layouts() {
         }
     }
 }
+
+#[test]
+fn a_bundled_mlp_proves_its_outputs_with_several_dense_outputs_per_row() {
+    // Multi-output dense rows proven for real: each chain computes four neurons of a layer (the
+    // last one of a layer with unused slots where its width is not a multiple of four).
+    for name in ["risk_mlp", "credit_mlp"] {
+        let package = compile_bundled(name, &OutputRequest::Auto);
+        let m = &package.quantized;
+        let plan = loopx_circuits::plan::sized_with_outputs(m, 8, false, 4);
+        assert_eq!(plan.shape.dense_outputs, 4);
+        let keys = setup(m, &package.model_id, &plan, srs()).expect("setup");
+        let srs = srs().downsized(plan.shape.k).expect("SRS large enough");
+        let rows = heldout_rows(&package, name);
+        for row in [0, 1] {
+            let q = package.quantize_row(&rows[row]).expect("in range");
+            let request = ProofRequest { features: &q, wallet: wallet(7), salt: Fr::from(5) };
+            let proof = prove(m, &keys, &srs, &request).expect("proof");
+            assert_eq!(proven_outputs(&proof), m.forward(&q).unwrap().public_outputs, "{name} row {row}");
+            assert!(
+                verify(keys.vk(), &keys.header, &srs, &proof.bytes, &proof.instances.to_vec()).unwrap(),
+                "{name} row {row} does not verify"
+            );
+        }
+    }
+}
