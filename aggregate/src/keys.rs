@@ -55,16 +55,16 @@ pub const K_RANGE: std::ops::RangeInclusive<u32> = 18..=26;
 /// derivation allocates per cell, so an absurd configuration is refused before it is tried.
 const MAX_CELLS: u64 = 1 << 30;
 
-/// The aggregation circuit's k for aggregates of `proofs`: about seven advice columns whatever N
-/// (one more bit of k per doubling of N). Measured with the bundled models on 2 cores: the
-/// circuit of N = 2 fills 7 advice columns at k = 20 and N = 8 fills 25 at k = 20, whose Solidity
-/// verifier (48,801 bytes) is twice the EIP-170 limit; each advice column costs the verifier
-/// ~1.4 kB of code and gas for its commitment and evaluation, while proving time and memory
-/// depend on the cells, not on how they are shaped. So k grows with N, at the price of a larger
-/// SRS: `19 + ⌈log2 N⌉` (N = 2 → 20, 8 → 22, 32 → 24), at least 20.
+/// The aggregation circuit's k for aggregates of `proofs`: `17 + ⌈log2 N⌉`, at least 20 (N ≤ 8 →
+/// 20, 16 → 21, 32 → 22). Measured with the bundled models on 2 cores, N = 8 proves at k = 20
+/// (25 advice columns) in 286 s and 12.9 GiB, at k = 22 (7 columns) in 598 s and 20.1 GiB: the
+/// lower k is cheaper to prove for the same cells (smaller FFTs, lookup tables and SRS). Its
+/// verifier is over the EIP-170 size limit as one contract and is split over several (see
+/// `loopx_verifier_contract::CompiledVerifier`); a higher `--k` gives fewer columns and a
+/// cheaper verification on chain, at the price of proving time and memory.
 pub fn default_k(proofs: usize) -> u32 {
     let doublings = proofs.max(2).next_power_of_two().trailing_zeros();
-    (19 + doublings).clamp(20, *K_RANGE.end())
+    (17 + doublings).clamp(20, *K_RANGE.end())
 }
 
 /// What the aggregation circuit for one package and N proofs was set up as.

@@ -3,7 +3,8 @@
 //! proof says, and is refused when the proof, a covered wallet or output, or the accumulator is
 //! changed; `WalletAttributes.submitBatch` records both wallets in one transaction under the
 //! per-wallet rules of `submit`. Keys whose `vk.bin` or `srs.bin` was replaced are refused
-//! (the forgeries are in `common/forge.rs`).
+//! (the forgeries are in `common/forge.rs`). The on-chain cases run against the verifier as one
+//! contract and split over three (what an aggregate verifier over EIP-170 becomes).
 
 mod common;
 
@@ -24,8 +25,8 @@ use loopx_aggregate::{
 use loopx_prover::{InstanceClaim, Package, ProofFile};
 use loopx_srs::SrsPolicy;
 use loopx_verifier_contract::{
-    compile_wallet_attributes, fr_to_u256, generate_aggregate_verifier, verify_in_evm, Address, EmbeddedEvm,
-    DEFAULT_CALLER,
+    compile_wallet_attributes, fr_to_u256, generate_aggregate_verifier, Address, CompiledVerifier,
+    EmbeddedEvm, EvmVerdict, DEFAULT_CALLER,
 };
 
 sol! {
@@ -52,7 +53,8 @@ struct Fixture {
     proofs_dir: PathBuf,
     out_dir: PathBuf,
     aggregate: AggregateFile,
-    verifier_code: Vec<u8>,
+    /// The aggregate's Solidity verifier: as one contract, and split over three.
+    contracts: [CompiledVerifier; 2],
 }
 
 impl Fixture {
@@ -95,7 +97,9 @@ fn fixture() -> &'static Fixture {
         let generated =
             generate_aggregate_verifier(keys.srs.params(), &keys.vk, keys.setup.layout.num_instances())
                 .unwrap();
-        let verifier_code = generated.compile().unwrap().bytecode;
+        let one = generated.compile_deployable().unwrap();
+        assert!(one.parts.is_empty(), "N = 2 fits one contract: {:?}", one.deployed_sizes());
+        let contracts = [one, generated.compile_split(3).unwrap()];
         let out_dir = tmp.path().join("aggregates");
         let sources = read_proofs(&proofs_dir, &package.package.model_id).unwrap();
         let summary = aggregate_all(&prover, &sources, &out_dir, |_| {}).unwrap();
@@ -118,7 +122,7 @@ fn fixture() -> &'static Fixture {
             start.elapsed().as_secs_f64()
         );
 
-        Fixture { _tmp: tmp, package, verifier, files, prover, proofs_dir, out_dir, aggregate, verifier_code }
+        Fixture { _tmp: tmp, package, verifier, files, prover, proofs_dir, out_dir, aggregate, contracts }
     })
 }
 
@@ -260,18 +264,31 @@ fn an_srs_whose_points_are_not_the_ceremony_powers_is_refused() {
 fn evm_verifier_accepts_the_aggregate_and_rejects_tampering() {
     let fx = fixture();
     let (proof, instances) = (fx.proof(), fx.instances());
-    let verdict = verify_in_evm(&fx.verifier_code, &proof, &instances).unwrap();
-    assert!(verdict.valid);
-    eprintln!("aggregate verifyProof: {} gas, {} per proof", verdict.gas_used, verdict.gas_used / 2);
-    for index in 0..instances.len() {
-        let mut changed = instances.clone();
-        changed[index] += Fr::from(1);
-        assert!(!verify_in_evm(&fx.verifier_code, &proof, &changed).unwrap().valid, "instance {index}");
-    }
-    for at in [0, proof.len() / 2, proof.len() - 1] {
-        let mut flipped = proof.clone();
-        flipped[at] ^= 1;
-        assert!(!verify_in_evm(&fx.verifier_code, &flipped, &instances).unwrap().valid, "byte {at}");
+    for contracts in &fx.contracts {
+        let mut evm = EmbeddedEvm::new();
+        let verifier = contracts.deploy_in(&mut evm).unwrap();
+        let mut verdict = |proof: &[u8], instances: &[Fr]| -> EvmVerdict {
+            evm.verify(verifier, proof, instances).unwrap()
+        };
+        let count = contracts.parts.len() + 1;
+        let valid = verdict(&proof, &instances);
+        assert!(valid.valid, "{count} contracts");
+        eprintln!(
+            "aggregate verifyProof in {count} contracts {:?}: {} gas, {} per proof",
+            contracts.deployed_sizes(),
+            valid.gas_used,
+            valid.gas_used / 2
+        );
+        for index in 0..instances.len() {
+            let mut changed = instances.clone();
+            changed[index] += Fr::from(1);
+            assert!(!verdict(&proof, &changed).valid, "{count} contracts: instance {index}");
+        }
+        for at in [0, proof.len() / 2, proof.len() - 1] {
+            let mut flipped = proof.clone();
+            flipped[at] ^= 1;
+            assert!(!verdict(&flipped, &instances).valid, "{count} contracts: byte {at}");
+        }
     }
 }
 
@@ -295,8 +312,14 @@ fn attribute_of(evm: &mut EmbeddedEvm, consumer: Address, wallet: Address) -> At
 #[test]
 fn submit_batch_records_every_covered_wallet_under_the_per_wallet_rules() {
     let fx = fixture();
+    for contracts in &fx.contracts {
+        submit_batch_under_the_per_wallet_rules(fx, contracts);
+    }
+}
+
+fn submit_batch_under_the_per_wallet_rules(fx: &Fixture, contracts: &CompiledVerifier) {
     let mut evm = EmbeddedEvm::new();
-    let verifier = evm.deploy(&fx.verifier_code).unwrap();
+    let verifier = contracts.deploy_in(&mut evm).unwrap();
     let consumer = evm.deploy(&compile_wallet_attributes().unwrap().bytecode).unwrap();
     let words: Vec<U256> = fx.instances().iter().map(fr_to_u256).collect();
     let proof = fx.proof();
@@ -352,7 +375,8 @@ fn submit_batch_records_every_covered_wallet_under_the_per_wallet_rules() {
         assert_eq!(attribute.commitment, fr_to_u256(&single[0]));
     }
     eprintln!(
-        "submitBatch (2 wallets, new storage): {} gas, {} per wallet",
+        "submitBatch (2 wallets, new storage, verifier in {} contracts): {} gas, {} per wallet",
+        contracts.parts.len() + 1,
         recorded.gas_used,
         recorded.gas_used / 2
     );
@@ -370,7 +394,8 @@ fn submit_batch_on_an_anvil_node() {
     let fx = fixture();
     let node = AnvilNode::start().expect("anvil starts");
     let (url, owner) = (node.url(), ANVIL_DEV_PRIVATE_KEYS[0]);
-    let verifier = deploy_blocking(url, owner, &fx.verifier_code).unwrap();
+    // The split verifier: parts, then the verifier pinning them (the one contract runs in revm).
+    let verifier = fx.contracts[1].deploy_onchain_blocking(url, owner).unwrap();
     let consumer = deploy_blocking(url, owner, &compile_wallet_attributes().unwrap().bytecode).unwrap();
     let (proof, instances) = (fx.proof(), fx.instances());
 

@@ -47,13 +47,13 @@ mod batch {
         pub submit_rewrite: u64,
     }
 
-    /// Deploys the aggregate verifier (`verifier_code`: creation code) and `WalletAttributes` in a
+    /// Deploys the aggregate verifier (its parts first, if split) and `WalletAttributes` in a
     /// fresh embedded EVM, registers the verifier for aggregates of `proofs` proofs of
     /// `words_per_proof` words, has every covered wallet allow a relayer, and measures the relayer's
     /// `submitBatch` of `proof` and `instances` (plus `verifyProof` alone). Refused unless the
     /// submission succeeds.
     pub fn measure_submit_batch(
-        verifier_code: &[u8],
+        verifier: &crate::CompiledVerifier,
         proof: &[u8],
         instances: &[Fr],
         proofs: usize,
@@ -67,7 +67,7 @@ mod batch {
         }
         let consumer_code = super::compile_wallet_attributes()?.bytecode;
         let mut evm = EmbeddedEvm::new();
-        let verifier = evm.deploy(verifier_code)?;
+        let verifier = verifier.deploy_in(&mut evm)?;
         let consumer = evm.deploy(&consumer_code)?;
         let model = B256::repeat_byte(0x42);
         let relayer = Address::repeat_byte(0x99);

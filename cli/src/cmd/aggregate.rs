@@ -13,7 +13,7 @@ use loopx_aggregate::{
 use loopx_prover::Package;
 use loopx_srs::{Srs, SrsPolicy};
 use loopx_verifier_contract::{
-    generate_aggregate_verifier, measure_submit_batch, verify_in_evm, CompiledContract, GeneratedVerifier,
+    generate_aggregate_verifier, measure_submit_batch, CompiledVerifier, EmbeddedEvm, GeneratedVerifier,
     VERIFIER_ABI_JSON,
 };
 use serde_json::json;
@@ -43,9 +43,10 @@ pub struct AggregateArgs {
     /// own; without `--srs`, generate one at k when the keys are made.
     #[arg(long)]
     pub dev_srs: bool,
-    /// k of the aggregation circuit when its keys are made [default: 19 + ⌈log2 N⌉, at least 20:
-    /// 20 for N = 2, 22 for N = 8, 24 for N = 32 — about seven advice columns, so that the
-    /// verifier stays under the EIP-170 size limit].
+    /// k of the aggregation circuit when its keys are made [default: 17 + ⌈log2 N⌉, at least 20:
+    /// 20 for N ≤ 8, 22 for N = 32]. A higher k proves slower, with more memory, and verifies
+    /// cheaper on chain (fewer columns); a verifier over the EIP-170 size limit is split over
+    /// several contracts.
     #[arg(long)]
     pub k: Option<u32>,
 }
@@ -136,13 +137,34 @@ fn load_verifier(dir: &Package, proofs: usize, out: &Reporter) -> anyhow::Result
     Ok(verifier)
 }
 
-/// Generates and compiles the Solidity verifier of checked keys (the key checked against the circuit).
-fn aggregate_verifier(verifier: &AggregateVerifier) -> anyhow::Result<(GeneratedVerifier, CompiledContract)> {
+/// Generates and compiles the Solidity verifier of checked keys (the key checked against the
+/// circuit): one contract, or split over several when it is over EIP-170.
+fn aggregate_verifier(verifier: &AggregateVerifier) -> anyhow::Result<(GeneratedVerifier, CompiledVerifier)> {
     let keys = verifier.keys();
     let generated =
         generate_aggregate_verifier(keys.srs.params(), &keys.vk, keys.setup.layout.num_instances())?;
-    let compiled = generated.compile()?;
+    let compiled = generated.compile_deployable()?;
     Ok((generated, compiled))
+}
+
+/// How `compiled` is laid out, for the report: sizes and what to deploy in which order.
+fn contracts_report(compiled: &CompiledVerifier) -> (serde_json::Value, String) {
+    let sizes = compiled.deployed_sizes();
+    let value = json!({
+        "deployed_bytes": compiled.total_size(),
+        "contracts": compiled.parts.iter().chain([&compiled.entry]).zip(&sizes)
+            .map(|(c, size)| json!({ "name": c.name, "deployed_bytes": size }))
+            .collect::<Vec<_>>(),
+    });
+    let line = if compiled.parts.is_empty() {
+        format!("runtime code {} bytes", compiled.total_size())
+    } else {
+        format!(
+            "split over {} contracts of {sizes:?} bytes (one contract would be over EIP-170)",
+            sizes.len()
+        )
+    };
+    (value, line)
 }
 
 /// `loopx solidity PKG --aggregate N -o FILE`.
@@ -151,22 +173,23 @@ pub fn run_solidity(dir: &Package, proofs: usize, path: &Path, out: Reporter) ->
     let ((generated, compiled), _) =
         out.step("Generating and compiling the aggregate verifier", || aggregate_verifier(&verifier))?;
     let keys = verifier.keys();
-    std::fs::write(path, &generated.solidity).with_context(|| format!("writing {}", path.display()))?;
+    std::fs::write(path, &compiled.solidity).with_context(|| format!("writing {}", path.display()))?;
     let abi = path.with_extension("abi.json");
     std::fs::write(&abi, VERIFIER_ABI_JSON).with_context(|| format!("writing {}", abi.display()))?;
     let layout = keys.setup.layout;
-    let value = json!({
+    let (contracts, contracts_line) = contracts_report(&compiled);
+    let mut value = json!({
         "solidity": path,
         "abi": abi,
         "model_id": dir.package.model_id,
         "aggregate": proofs,
-        "deployed_bytes": compiled.deployed_bytecode.len(),
         "proof_bytes": generated.proof_len,
         "instances": layout.num_instances(),
         "words_per_proof": layout.words_per_proof(),
         "vk_digest": keys.setup.vk_digest,
         "dev_srs": verifier.dev_srs(),
     });
+    merge(&mut value, contracts);
     out.finish(&value, || {
         vec![
             format!(
@@ -174,17 +197,77 @@ pub fn run_solidity(dir: &Package, proofs: usize, path: &Path, out: Reporter) ->
                 path.display(),
                 abi.display()
             ),
-            format!(
-                "runtime code {} bytes · {} instances",
-                compiled.deployed_bytecode.len(),
-                layout.num_instances()
-            ),
+            format!("{contracts_line} · {} instances", layout.num_instances()),
+            deploy_order(&compiled, proofs),
             format!(
                 "register with WalletAttributes.registerBatchVerifier(modelId, {proofs}, {}, address)",
                 layout.words_per_proof()
             ),
         ]
     })
+}
+
+/// How to deploy `compiled`, for `loopx solidity`.
+fn deploy_order(compiled: &CompiledVerifier, proofs: usize) -> String {
+    let names: Vec<&str> = compiled.parts.iter().map(|p| p.name.as_str()).collect();
+    if names.is_empty() {
+        format!("deploy it as is, or with `loopx deploy PKG --aggregate {proofs}`")
+    } else {
+        format!(
+            "deploy {} first, then LoopXVerifier with their addresses in that order as constructor arguments \
+             (it checks their code hashes), or all with `loopx deploy PKG --aggregate {proofs}`",
+            names.join(", ")
+        )
+    }
+}
+
+/// `loopx deploy PKG --aggregate N`: deploys the aggregate verifier (its parts first, if split).
+pub fn run_deploy(
+    dir: &Package,
+    proofs: usize,
+    rpc_url: &str,
+    private_key: &str,
+    out: Reporter,
+) -> anyhow::Result<ExitCode> {
+    let verifier = load_verifier(dir, proofs, &out)?;
+    if verifier.dev_srs() {
+        out.warn(
+            "deploying a verifier for keys made from an INSECURE dev SRS: anyone can forge proofs it accepts",
+        );
+    }
+    let ((_, compiled), _) =
+        out.step("Generating and compiling the aggregate verifier", || aggregate_verifier(&verifier))?;
+    let (address, _) = out.step("Deploying the aggregate verifier", || {
+        compiled.deploy_onchain_blocking(rpc_url, private_key)
+    })?;
+    let keys = verifier.keys();
+    let (contracts, contracts_line) = contracts_report(&compiled);
+    let mut value = json!({
+        "address": address.to_string(),
+        "model_id": verifier.model_id(),
+        "aggregate": proofs,
+        "words_per_proof": keys.setup.layout.words_per_proof(),
+        "vk_digest": keys.setup.vk_digest,
+        "dev_srs": verifier.dev_srs(),
+    });
+    merge(&mut value, contracts);
+    out.finish(&value, || {
+        vec![
+            format!("aggregate verifier ({proofs} proofs) deployed at {address}"),
+            contracts_line.clone(),
+            format!(
+                "register with WalletAttributes.registerBatchVerifier(modelId, {proofs}, {}, {address})",
+                keys.setup.layout.words_per_proof()
+            ),
+        ]
+    })
+}
+
+/// Adds `extra`'s fields to `value` (both JSON objects).
+fn merge(value: &mut serde_json::Value, extra: serde_json::Value) {
+    if let (Some(value), serde_json::Value::Object(extra)) = (value.as_object_mut(), extra) {
+        value.extend(extra);
+    }
 }
 
 /// `loopx evm PKG AGG.json`: verifies an aggregate in the embedded EVM.
@@ -195,17 +278,21 @@ pub fn run_evm(dir: &Package, path: &Path, out: Reporter) -> anyhow::Result<Exit
         out.step("Generating and compiling the aggregate verifier", || aggregate_verifier(&verifier))?;
     let claims = verifier.claims_of(&file)?;
     let (proof, instances) = (file.proof_bytes()?, file.instance_values()?);
-    let (verdict, _) =
-        out.step("Verifying in the embedded EVM", || verify_in_evm(&compiled.bytecode, &proof, &instances))?;
-    let (gas, size) = (verdict.gas_used, compiled.deployed_bytecode.len());
+    let (verdict, _) = out.step("Verifying in the embedded EVM", || -> anyhow::Result<_> {
+        let mut evm = EmbeddedEvm::new();
+        let address = compiled.deploy_in(&mut evm)?;
+        Ok(evm.verify(address, &proof, &instances)?)
+    })?;
+    let (gas, size) = (verdict.gas_used, compiled.total_size());
     let per_wallet = gas as f64 / file.proofs as f64;
+    let (contracts, _) = contracts_report(&compiled);
     let mut value = json!({
         "valid": verdict.valid,
         "gas_used": gas,
         "gas_per_proof": per_wallet,
-        "deployed_bytes": size,
         "proofs": file.proofs,
     });
+    merge(&mut value, contracts);
     if !verdict.valid {
         return out.answer(false, &value, || {
             vec![format!("INVALID in the embedded EVM, {gas} gas (verifier {size} bytes)")]
@@ -213,7 +300,7 @@ pub fn run_evm(dir: &Package, path: &Path, out: Reporter) -> anyhow::Result<Exit
     }
     let layout = verifier.keys().setup.layout;
     let (batch, _) = out.step("Measuring WalletAttributes.submitBatch", || {
-        measure_submit_batch(&compiled.bytecode, &proof, &instances, layout.proofs, layout.words_per_proof())
+        measure_submit_batch(&compiled, &proof, &instances, layout.proofs, layout.words_per_proof())
     })?;
     value["submit_batch_gas"] = json!(batch.submit_new);
     value["submit_batch_gas_per_wallet"] = json!(batch.submit_new as f64 / file.proofs as f64);

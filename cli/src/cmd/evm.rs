@@ -50,6 +50,10 @@ pub struct DeployArgs {
     /// Hex private key of the deploying account (or set LOOPX_PRIVATE_KEY).
     #[arg(long, env = "LOOPX_PRIVATE_KEY", hide_env_values = true)]
     pub private_key: String,
+    /// Deploy the verifier of the package's aggregates of N proofs instead (its parts first
+    /// when it is split over several contracts).
+    #[arg(long, value_name = "N")]
+    pub aggregate: Option<usize>,
 }
 
 /// Arguments of `loopx verify-onchain`.
@@ -173,6 +177,9 @@ pub fn run_evm(args: EvmArgs, out: Reporter) -> anyhow::Result<ExitCode> {
 /// Runs `loopx deploy`.
 pub fn run_deploy(args: DeployArgs, out: Reporter) -> anyhow::Result<ExitCode> {
     let dir = Package::open(&args.package)?;
+    if let Some(proofs) = args.aggregate {
+        return super::aggregate::run_deploy(&dir, proofs, &args.rpc_url, &args.private_key, out);
+    }
     let (claims, verifier) = verifier(&dir, out)?;
     if claims.dev_srs() {
         out.warn(
