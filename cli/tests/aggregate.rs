@@ -3,8 +3,8 @@
 //! that needs no aggregation (it takes minutes, and the library's N = 2 aggregation already runs
 //! in `aggregate/tests/aggregate.rs`); `LOOPX_HEAVY_AGG=1` adds the whole CLI flow: three proofs
 //! into two aggregates of two (the second padded), a resumed rerun that derives no proving key,
-//! native and EVM verification, the aggregate's Solidity verifier, and `verify`, `evm` and
-//! `solidity --aggregate` refusing a forged `vk.bin`.
+//! native and EVM verification, the aggregate's Solidity verifier, `deploy --aggregate` on an
+//! anvil node, and `verify`, `evm` and `solidity --aggregate` refusing a forged `vk.bin`.
 
 mod common;
 
@@ -133,6 +133,30 @@ fn whole_cli_flow_with_padding_and_resume() {
     let solidity = loopx(&["solidity", &pkg, "--aggregate", "2", "-o", &sol, "--json"]);
     assert!(solidity.status.success(), "{}", stderr(&solidity));
     assert!(json(&solidity)["deployed_bytes"].as_u64().unwrap() <= 24_576);
+
+    // `loopx deploy --aggregate` on a real node, then the deployed verifier judges the aggregate.
+    let node = loopx_verifier_contract::AnvilNode::start().expect("anvil starts");
+    let deploy = loopx(&[
+        "deploy",
+        &pkg,
+        "--aggregate",
+        "2",
+        "--rpc-url",
+        node.url(),
+        "--private-key",
+        node.dev_private_key(0),
+        "--json",
+    ]);
+    assert!(deploy.status.success(), "{}", stderr(&deploy));
+    let address = json(&deploy)["address"].as_str().unwrap().parse().unwrap();
+    let file = loopx_aggregate::AggregateFile::load(Path::new(&path)).unwrap();
+    let (proof, mut instances) = (file.proof_bytes().unwrap(), file.instance_values().unwrap());
+    let onchain = |instances: &[halo2curves::bn256::Fr]| {
+        loopx_verifier_contract::verify_onchain_blocking(node.url(), address, &proof, instances).unwrap().valid
+    };
+    assert!(onchain(&instances), "the deployed aggregate verifier rejects the aggregate");
+    instances[0] += halo2curves::bn256::Fr::from(1);
+    assert!(!onchain(&instances), "the deployed aggregate verifier accepts a changed accumulator");
 
     // Another valid key of the same configuration in vk.bin, setup.json naming it: every command
     // that reads the keys refuses it, naming the file.
