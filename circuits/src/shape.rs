@@ -69,11 +69,6 @@ impl CircuitShape {
     pub fn pool_fixed(&self) -> usize {
         dense::fixed_cells(self.pool_width, self.dense_outputs).max(crate::chips::rescale::FIXED_CELLS)
     }
-
-    /// Whether the dense rows fit the pool: at least one input beside the accumulators.
-    pub fn is_valid(&self) -> bool {
-        self.dense_outputs >= 1 && self.pool_width > self.dense_outputs
-    }
 }
 
 /// The shape a model needs in a pool `pool_width` wide, its tables read by lookup or not (k left

@@ -429,3 +429,16 @@ fn a_shape_with_one_output_per_row_reads_and_writes_as_before() {
     assert_eq!(serde_json::from_str::<CircuitShape>(&text).unwrap(), four);
     assert_eq!(CircuitShape::default().dense_outputs, 1);
 }
+
+#[test]
+fn a_shape_without_room_for_an_input_beside_its_outputs_is_refused_not_wrapped() {
+    // A damaged key header may carry any count: configuring it panics (the key reader's guard
+    // turns that into an error) instead of wrapping around to an absurd number of columns.
+    for (width, outputs) in [(8, 0), (8, 8), (8, usize::MAX)] {
+        let shape = CircuitShape { k: 10, pool_width: width, dense_outputs: outputs, ..Default::default() };
+        let refused = std::panic::catch_unwind(|| {
+            ModelConfig::configure(&mut ConstraintSystem::<Fr>::default(), shape);
+        });
+        assert!(refused.is_err(), "width {width}, {outputs} outputs per row was configured");
+    }
+}

@@ -43,7 +43,15 @@ pub struct DenseConfig {
 }
 
 /// Inputs per row of a pool `width` columns wide computing `outputs` outputs per row.
+///
+/// Panics unless a row holds at least one output and one input: a shape read from a damaged key
+/// file may ask for anything, and the key reader turns this panic into an error, where a wrapped
+/// subtraction would ask for an absurd number of columns.
 pub fn inputs_per_row(width: usize, outputs: usize) -> usize {
+    assert!(
+        outputs >= 1 && width > outputs,
+        "a dense row {width} wide cannot hold {outputs} outputs and an input"
+    );
     width - outputs
 }
 
