@@ -56,9 +56,7 @@ pub use generate::{
     generate_aggregate_verifier, generate_verifier, CompiledVerifier, GeneratedVerifier, ProofLayout,
     AGGREGATE_ACCUMULATOR_LIMBS, MAX_VERIFIER_CONTRACTS, VERIFIER_CONTRACT_NAME,
 };
-pub use package::{
-    package_verifier, package_verifier_for, PackageSolidity, PackageVerifier, SolidityFiles, VERIFIER_DIR,
-};
+pub use package::{package_verifier, package_verifier_for, PackageSolidity, PackageVerifier, SolidityFiles};
 pub use solc::{compile_solidity, CompiledContract, EIP170_CODE_SIZE_LIMIT, EVM_VERSION, OPTIMIZER_RUNS};
 
 /// Re-exported so that callers can name addresses and words without depending on alloy.

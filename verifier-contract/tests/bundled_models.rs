@@ -145,7 +145,7 @@ impl Bundled {
 
     fn deploy(&self) -> Deployed {
         let mut evm = EmbeddedEvm::new();
-        let address = evm.deploy(&self.verifier.creation_code).expect("verifier deploys");
+        let address = self.verifier.compiled.deploy_in(&mut evm).expect("verifier deploys");
         Deployed { evm, address }
     }
 }
@@ -253,14 +253,14 @@ fn valid_proofs_of_two_wallets_verify_in_revm_within_eip170() {
             "{name}: the layout covers the proof"
         );
         assert!(
-            b.verifier.deployed_size <= EIP170_CODE_SIZE_LIMIT,
-            "{name}: {} bytes",
-            b.verifier.deployed_size
+            b.verifier.compiled.parts.is_empty() && b.verifier.deployed_size() <= EIP170_CODE_SIZE_LIMIT,
+            "{name}: {:?} bytes",
+            b.verifier.compiled.deployed_sizes()
         );
         assert_eq!(EIP170_CODE_SIZE_LIMIT, 24_576);
 
         let mut judge = Judge::new(b);
-        assert_eq!(judge.evm.evm.code_at(judge.evm.address).len(), b.verifier.deployed_size, "{name}");
+        assert_eq!(judge.evm.evm.code_at(judge.evm.address).len(), b.verifier.deployed_size(), "{name}");
         let mut gas = Vec::new();
         for i in 0..2 {
             let verdict = judge.case(&b.proofs[i].bytes, &b.words(i), true, &format!("valid proof {i}"));
@@ -270,17 +270,20 @@ fn valid_proofs_of_two_wallets_verify_in_revm_within_eip170() {
         // The gas target of the verifier (issue #4), calldata included; gas is deterministic.
         assert!(gas.iter().all(|g| *g < 350_000), "{name}: verifyProof gas {gas:?} ≥ 350k");
         // The one-shot helper agrees.
-        let one_shot =
-            verify_in_evm(&b.verifier.creation_code, &b.proofs[0].bytes, &b.proofs[0].instances.to_vec())
-                .expect("revm runs");
+        let one_shot = verify_in_evm(
+            &b.verifier.compiled.entry.bytecode,
+            &b.proofs[0].bytes,
+            &b.proofs[0].instances.to_vec(),
+        )
+        .expect("revm runs");
         assert!(one_shot.valid, "{name}: verify_in_evm rejected a valid proof");
         assert_eq!(b.proofs[0].instances.wallet, loopx_circuits::wallet_to_fr(&wallet_bytes(0)));
         eprintln!(
             "{name}: k = {}, deployed_size = {} bytes (creation code {} bytes), proof {} bytes \
              ({} points, {} scalars), {} instances, gas_used = {:?} (whole tx, revm)",
             b.k(),
-            b.verifier.deployed_size,
-            b.verifier.creation_code.len(),
+            b.verifier.deployed_size(),
+            b.verifier.compiled.entry.bytecode.len(),
             generated.proof_len,
             generated.layout.point_offsets.len(),
             generated.layout.scalar_offsets.len(),
@@ -598,7 +601,7 @@ fn anvil_verifies_risk_proofs_and_wallet_attributes_records_only_the_wallets_own
 
     // The verifier alone.
     let verifier =
-        deploy_blocking(&url, node.dev_private_key(0), &b.verifier.creation_code).expect("deploys");
+        b.verifier.compiled.deploy_onchain_blocking(&url, node.dev_private_key(0)).expect("deploys");
     let instances = b.proofs[0].instances.to_vec();
     let valid = verify_onchain_blocking(&url, verifier, &b.proofs[0].bytes, &instances).expect("eth_call");
     assert!(valid.valid, "valid risk_mlp proof rejected on anvil");

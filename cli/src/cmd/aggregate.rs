@@ -147,24 +147,13 @@ fn aggregate_verifier(verifier: &AggregateVerifier) -> anyhow::Result<(Generated
     Ok((generated, compiled))
 }
 
-/// How `compiled` is laid out, for the report: sizes and what to deploy in which order.
+/// How `compiled` is laid out, for the report: its sizes (JSON and a line).
 fn contracts_report(compiled: &CompiledVerifier) -> (serde_json::Value, String) {
-    let sizes = compiled.deployed_sizes();
     let value = json!({
         "deployed_bytes": compiled.total_size(),
-        "contracts": compiled.parts.iter().chain([&compiled.entry]).zip(&sizes)
-            .map(|(c, size)| json!({ "name": c.name, "deployed_bytes": size }))
-            .collect::<Vec<_>>(),
+        "contracts": super::evm::contracts_json(compiled),
     });
-    let line = if compiled.parts.is_empty() {
-        format!("runtime code {} bytes", compiled.total_size())
-    } else {
-        format!(
-            "split over {} contracts of {sizes:?} bytes (one contract would be over EIP-170)",
-            sizes.len()
-        )
-    };
-    (value, line)
+    (value, super::evm::contracts_line(compiled))
 }
 
 /// `loopx solidity PKG --aggregate N -o FILE`.
@@ -198,27 +187,13 @@ pub fn run_solidity(dir: &Package, proofs: usize, path: &Path, out: Reporter) ->
                 abi.display()
             ),
             format!("{contracts_line} · {} instances", layout.num_instances()),
-            deploy_order(&compiled, proofs),
+            super::evm::deploy_order(&compiled, &format!("loopx deploy PKG --aggregate {proofs}")),
             format!(
                 "register with WalletAttributes.registerBatchVerifier(modelId, {proofs}, {}, address)",
                 layout.words_per_proof()
             ),
         ]
     })
-}
-
-/// How to deploy `compiled`, for `loopx solidity`.
-fn deploy_order(compiled: &CompiledVerifier, proofs: usize) -> String {
-    let names: Vec<&str> = compiled.parts.iter().map(|p| p.name.as_str()).collect();
-    if names.is_empty() {
-        format!("deploy it as is, or with `loopx deploy PKG --aggregate {proofs}`")
-    } else {
-        format!(
-            "deploy {} first, then LoopXVerifier with their addresses in that order as constructor arguments \
-             (it checks their code hashes), or all with `loopx deploy PKG --aggregate {proofs}`",
-            names.join(", ")
-        )
-    }
 }
 
 /// `loopx deploy PKG --aggregate N`: deploys the aggregate verifier (its parts first, if split).

@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use loopx_credentials::{now_unix, Credential};
 use loopx_prover::{Package, ProofFile};
 use loopx_verifier_contract::eas::{self, Evidence};
-use loopx_verifier_contract::{block_on, deploy_blocking, Address};
+use loopx_verifier_contract::{block_on, Address};
 use serde_json::json;
 
 use super::credential::parse_address;
@@ -113,7 +113,7 @@ fn run_deploy(args: EasDeployArgs, out: Reporter) -> anyhow::Result<ExitCode> {
             ));
         }
         let (address, _) = out.step("Deploying the verifier", || {
-            deploy_blocking(&args.rpc_url, &args.private_key, &compiled.creation_code)
+            compiled.compiled.deploy_onchain_blocking(&args.rpc_url, &args.private_key)
         })?;
         let model_id =
             dir.package.model_id.parse().context("the package's model id is not 32 bytes of hex")?;

@@ -8,7 +8,7 @@ use clap::Args;
 use loopx_prover::{Claim, ClaimVerifier, InstanceClaim, Package, ProofFile, TranscriptKind};
 use loopx_srs::SrsPolicy;
 use loopx_verifier_contract::{
-    deploy_blocking, verify_in_evm, verify_onchain_blocking, Address, PackageSolidity, PackageVerifier,
+    verify_onchain_blocking, Address, CompiledVerifier, EmbeddedEvm, PackageSolidity, PackageVerifier,
     SolidityFiles,
 };
 use serde_json::json;
@@ -79,6 +79,41 @@ pub fn verifier(dir: &Package, out: Reporter) -> anyhow::Result<(ClaimVerifier, 
     Ok(out.step("Generating and compiling the Solidity verifier", || dir.verifier(SrsPolicy::AllowDev))?.0)
 }
 
+/// The verifier's code size for a report: one contract, or how it is split.
+pub fn contracts_line(compiled: &CompiledVerifier) -> String {
+    let sizes = compiled.deployed_sizes();
+    match sizes.as_slice() {
+        [one] => format!("runtime code {one} bytes (EIP-170 limit 24576)"),
+        _ => format!(
+            "runtime code split over {} contracts of {sizes:?} bytes (one would be over EIP-170's 24576)",
+            sizes.len()
+        ),
+    }
+}
+
+/// The verifier's contracts in deployment order, names and runtime sizes, for `--json`.
+pub fn contracts_json(compiled: &CompiledVerifier) -> serde_json::Value {
+    let contracts = compiled.parts.iter().chain([&compiled.entry]);
+    json!(contracts
+        .map(|c| json!({ "name": c.name, "deployed_bytes": c.deployed_size() }))
+        .collect::<Vec<_>>())
+}
+
+/// How to deploy `compiled` (with `deploy`, the `loopx deploy` command that does it), for
+/// `loopx solidity`.
+pub fn deploy_order(compiled: &CompiledVerifier, deploy: &str) -> String {
+    let names: Vec<&str> = compiled.parts.iter().map(|p| p.name.as_str()).collect();
+    if names.is_empty() {
+        format!("deploy it as is, or with `{deploy}`")
+    } else {
+        format!(
+            "deploy {} first, then LoopXVerifier with their addresses in that order as constructor arguments \
+             (it checks their code hashes), or all with `{deploy}`",
+            names.join(", ")
+        )
+    }
+}
+
 /// Runs `loopx solidity`.
 pub fn run_solidity(args: SolidityArgs, out: Reporter) -> anyhow::Result<ExitCode> {
     let dir = Package::open(&args.package)?;
@@ -96,7 +131,8 @@ pub fn run_solidity(args: SolidityArgs, out: Reporter) -> anyhow::Result<ExitCod
         "solidity": args.out,
         "abi": abi,
         "model_id": model_id,
-        "deployed_bytes": verifier.deployed_size,
+        "deployed_bytes": verifier.deployed_size(),
+        "contracts": contracts_json(&verifier.compiled),
         "proof_bytes": verifier.generated.proof_len,
         "instances": verifier.generated.num_instances,
         "vk_digest": verifier.generated.vk_digest,
@@ -106,7 +142,8 @@ pub fn run_solidity(args: SolidityArgs, out: Reporter) -> anyhow::Result<ExitCod
         vec![
             format!("verifier written to {} (ABI: {})", args.out.display(), abi.display()),
             format!("model {model_id} · vk digest {}", verifier.generated.vk_digest),
-            format!("runtime code {} bytes (EIP-170 limit 24576)", verifier.deployed_size),
+            contracts_line(&verifier.compiled),
+            deploy_order(&verifier.compiled, "loopx deploy PKG"),
             "interface: verifyProof(bytes proof, uint256[] instances) view returns (bool)".into(),
         ]
     })
@@ -119,10 +156,10 @@ pub struct EvmCheck {
     pub claim: Option<Claim>,
     /// Gas of the whole verification transaction.
     pub gas_used: u64,
-    /// Runtime code size of the verifier.
+    /// Runtime code size of the verifier (all its contracts).
     pub deployed_size: usize,
-    /// The verifier's creation code (to deploy it elsewhere without generating it again).
-    pub creation_code: Vec<u8>,
+    /// The compiled verifier (to deploy it elsewhere without generating it again).
+    pub verifier: CompiledVerifier,
 }
 
 /// Verifies a proof file in the embedded EVM. The claim is decoded from the instances the EVM
@@ -137,14 +174,16 @@ pub fn evm_check(dir: &Package, file: &ProofFile, out: Reporter) -> anyhow::Resu
     }
     let (claims, verifier) = verifier(dir, out)?;
     let claim = claims.claim_of(file)?;
-    let (verdict, _) = out.step("Verifying in the embedded EVM", || {
-        verify_in_evm(&verifier.creation_code, &file.proof_bytes()?, &file.instance_values()?)
+    let (verdict, _) = out.step("Verifying in the embedded EVM", || -> anyhow::Result<_> {
+        let mut evm = EmbeddedEvm::new();
+        let address = verifier.compiled.deploy_in(&mut evm)?;
+        Ok(evm.verify(address, &file.proof_bytes()?, &file.instance_values()?)?)
     })?;
     Ok(EvmCheck {
         claim: verdict.valid.then_some(claim),
         gas_used: verdict.gas_used,
-        deployed_size: verifier.deployed_size,
-        creation_code: verifier.creation_code,
+        deployed_size: verifier.deployed_size(),
+        verifier: verifier.compiled,
     })
 }
 
@@ -187,13 +226,14 @@ pub fn run_deploy(args: DeployArgs, out: Reporter) -> anyhow::Result<ExitCode> {
         );
     }
     let (address, _) = out.step("Deploying the verifier", || {
-        deploy_blocking(&args.rpc_url, &args.private_key, &verifier.creation_code)
+        verifier.compiled.deploy_onchain_blocking(&args.rpc_url, &args.private_key)
     })?;
     let value = json!({
         "address": address.to_string(),
         "model_id": dir.package.model_id,
         "vk_digest": claims.vk_digest(),
-        "deployed_bytes": verifier.deployed_size,
+        "deployed_bytes": verifier.deployed_size(),
+        "contracts": contracts_json(&verifier.compiled),
         "dev_srs": claims.dev_srs(),
     });
     out.finish(&value, || {

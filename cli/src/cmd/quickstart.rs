@@ -69,7 +69,7 @@ pub fn run(args: QuickstartArgs, out: Reporter) -> anyhow::Result<ExitCode> {
     if evm.claim.as_ref() != Some(&claim) {
         bail!("the quickstart proof did not verify in the EVM — please report this");
     }
-    let attested = attested_path(&dir, &file("features.json"), &package_dir, &evm.creation_code, out)?;
+    let attested = attested_path(&dir, &file("features.json"), &package_dir, &evm.verifier, out)?;
     let value = json!({
         "attested": attested,
         "model": name,
@@ -136,7 +136,7 @@ fn attested_path(
     dir: &Package,
     features: &Path,
     package_dir: &Path,
-    verifier_code: &[u8],
+    verifier: &loopx_verifier_contract::CompiledVerifier,
     out: Reporter,
 ) -> anyhow::Result<serde_json::Value> {
     use loopx_credentials::{issue, now_unix, parse_private_key, Address, IssueRequest, DEFAULT_CHAIN_ID};
@@ -168,7 +168,7 @@ fn attested_path(
     let model_id = dir.package.model_id.parse()?;
     let (submission, _) = out.step("Submitting to AttestedAttributes over EAS in revm", || {
         let mut chain = EmbeddedAttestation::deploy(now)?;
-        chain.register_model(verifier_code, model_id, credential.schema_id.0.into(), issuer.address())?;
+        chain.register_model(verifier, model_id, credential.schema_id.0.into(), issuer.address())?;
         chain.submit(
             wallet,
             model_id,

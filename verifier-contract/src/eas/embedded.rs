@@ -45,12 +45,12 @@ impl EmbeddedAttestation {
     /// Deploys a model's verifier and registers it with its feature schema and trusted issuer.
     pub fn register_model(
         &mut self,
-        verifier_code: &[u8],
+        verifier: &crate::CompiledVerifier,
         model_id: B256,
         schema_id: B256,
         issuer: Address,
     ) -> Result<Address, VerifierError> {
-        let verifier = self.evm.deploy(verifier_code)?;
+        let verifier = verifier.deploy_in(&mut self.evm)?;
         let register = IAttestedAttributes::registerModelCall {
             modelId: model_id,
             verifier,
