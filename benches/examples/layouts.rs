@@ -4,8 +4,10 @@
 //! (`loopx_circuits::plan`) are fitted to, and the check that the prediction holds.
 //!
 //! `cargo run --release -p loopx-benches --example layouts -- risk_mlp [--widths 3,8,16]
-//! [--outputs 1,2,4] [--layouts 12x1,8x2] [--reps N] [--plans | --interleaved]`
+//! [--outputs 1,2,4] [--layouts 12x1,8x2] [--reps N] [--plans | --sizes | --interleaved]`
 //! - `--plans`: the layouts and predictions only, nothing proven;
+//! - `--sizes`: each layout's keys and real verifier runtime size against the predicted one,
+//!   nothing proven (the data `SIZE_MODEL` is fitted to);
 //! - `--widths`: exactly those widths, in or out of the layouter's candidates; `--outputs`: the
 //!   dense outputs per row `T` to show (by default every one the layouter weighs); `--layouts`:
 //!   exactly these width and `T` pairs;
@@ -132,6 +134,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let features = w.features(0);
     let plans_only = args.iter().any(|a| a == "--plans");
+    let sizes_only = args.iter().any(|a| a == "--sizes");
     if args.iter().any(|a| a == "--interleaved") {
         return interleaved(&w, &plans, &features, reps);
     }
@@ -156,6 +159,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         let srs = Srs::dev(plan.shape.k)?;
         let keys = loopx_prover::setup(model, &w.package.model_id, &plan, &srs)?;
+        if sizes_only {
+            let generated = generate_verifier(srs.params(), keys.vk(), plan.instances)?;
+            let compiled = loopx_verifier_contract::compile_solidity(
+                &[("V.sol", &generated.solidity)],
+                "LoopXVerifier",
+            )?;
+            let (size, predicted) = (compiled.deployed_size(), plan.predicted_verifier_bytes());
+            println!(
+                "{name} width={:<2} T={} lookup={:<5} k={:<2} advice={:<2} fixed={:<3} instances={} size={size} predicted={predicted} ({:+.1} %)",
+                plan.shape.pool_width,
+                plan.shape.dense_outputs,
+                plan.shape.lookup,
+                plan.shape.k,
+                plan.advice_columns,
+                plan.fixed_columns,
+                plan.instances,
+                (predicted as f64 / size as f64 - 1.0) * 100.0
+            );
+            continue;
+        }
         let mut times = Vec::new();
         let mut proof = None;
         for _ in 0..reps {

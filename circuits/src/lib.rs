@@ -34,8 +34,10 @@ pub mod witness;
 /// domain (the sponge's capacity holds the schema id); version 5 range-checks a rescale's upper
 /// side only where it may clamp above (or bounds a model input) and may read activation tables by
 /// a lookup argument; version 6 prunes trees' padding multiplexers, packs multiplexer records and
-/// thermometer cells side by side in a row, and checks a thermometer with its own gate.
-pub const CIRCUIT_VERSION: u32 = 6;
+/// thermometer cells side by side in a row, and checks a thermometer with its own gate; version
+/// 7 refits the verifier size model and lets `--optimize speed` take a verifier split over
+/// several contracts, so a speed package's layout may differ from the one version 6 chose.
+pub const CIRCUIT_VERSION: u32 = 7;
 
 pub use circuit::{ModelCircuit, ModelWitness};
 pub use config::ModelConfig;

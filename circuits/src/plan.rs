@@ -65,9 +65,10 @@ impl CircuitPlan {
         self.cost(&GAS_MODEL)
     }
 
-    /// Predicted runtime size of the generated verifier, in bytes (see [`SIZE_MODEL`]).
+    /// Predicted runtime size of the generated verifier, in bytes (see [`SIZE_MODEL`] and
+    /// [`SIZE_PER_ROTATION`]).
     pub fn predicted_verifier_bytes(&self) -> u64 {
-        self.cost(&SIZE_MODEL)
+        self.cost(&SIZE_MODEL) + SIZE_PER_ROTATION * query_rotations(self.shape) as u64
     }
 
     /// Predicted proving work, in committed-column rows (see [`WORK_MODEL`]): what grows with
@@ -106,15 +107,42 @@ pub const GAS_MODEL: CostModel = CostModel {
     lookup: 37_000,
 };
 
-/// Verifier runtime bytes, fitted to the same verifiers.
+/// Verifier runtime bytes, with [`SIZE_PER_ROTATION`], fitted by least squares to the real
+/// verifiers of `credit_mlp`, `risk_mlp`, `sybil_lr` and `sybil_gbt` at every pool width and
+/// outputs per dense row, with and without the lookup (`cargo run --release -p loopx-benches
+/// --example layouts -- NAME --sizes`), and checked on `mlp_64_256_256_8` and `forest_60x8`:
+/// within −4.1 % … +7.4 % of every one of them (over on the narrowest pool, under on widths 4–5),
+/// so a verifier predicted within [`VERIFIER_SIZE_BUDGET`] is within EIP-170. A fixed column
+/// that holds only zeros (the weights of outputs a one-output model leaves empty) commits to
+/// the identity, which the verifier folds away: such layouts are over-predicted, never under.
 pub const SIZE_MODEL: CostModel = CostModel {
-    base: 7_000,
-    per_advice: 420,
-    per_fixed: 250,
-    per_permutation_product: 450,
+    base: 1_500,
+    per_advice: 670,
+    per_fixed: 280,
+    per_permutation_product: 440,
     per_instance: 30,
-    lookup: 1_300,
+    lookup: 1_200,
 };
+
+/// Verifier runtime bytes per rotation at which some column is queried: each is a point of
+/// the multi-opening, with its own evaluation sets in the verifier's code. Pools narrower than
+/// six columns spread a record over more rows and query one more rotation (~1.3 kB more).
+pub const SIZE_PER_ROTATION: u64 = 1_260;
+
+/// Distinct rotations at which the columns of `shape` are queried.
+fn query_rotations(shape: CircuitShape) -> usize {
+    let mut cs = ConstraintSystem::<Fr>::default();
+    ModelConfig::configure(&mut cs, shape);
+    let mut rotations: Vec<i32> = cs
+        .advice_queries()
+        .iter()
+        .map(|(_, at)| at.0)
+        .chain(cs.fixed_queries().iter().map(|(_, at)| at.0))
+        .collect();
+    rotations.sort_unstable();
+    rotations.dedup();
+    rotations.len()
+}
 
 /// Proving work per row, in hundredths of a committed column, fitted to the proving times of
 /// `credit_mlp`, `sybil_lr` and `mlp_64_256_256_8` at widths 3–32: an advice column is committed
@@ -218,27 +246,43 @@ pub fn choose_shape(model: &QuantizedModel) -> CircuitPlan {
 }
 
 /// Picks the circuit's layout for `goal` among the [`candidates`] whose verifier is predicted to
-/// stay within EIP-170 ([`VERIFIER_SIZE_BUDGET`]):
+/// fit its goal's size budget:
 ///
-/// - **gas**: the least predicted gas ([`CircuitPlan::predicted_gas`]: every committed column is
-///   an elliptic-curve multiplication for the verifier, ~6–15k gas, while rows cost only proving
-///   time), then the least proving work;
-/// - **speed**: the least predicted proving time ([`CircuitPlan::predicted_seconds`]);
-/// - **balanced** (default): the least total cost, predicted gas plus
+/// - **gas**: within one contract ([`VERIFIER_SIZE_BUDGET`], EIP-170 less a margin), the least
+///   predicted gas ([`CircuitPlan::predicted_gas`]: every committed column is an elliptic-curve
+///   multiplication for the verifier, ~6–15k gas, while rows cost only proving time), then the
+///   least proving work;
+/// - **speed**: within [`SPLIT_VERIFIER_BUDGET`] (a verifier over EIP-170 is deployed split over
+///   a few contracts, at ~5–7k gas a cut), the least predicted gas among the layouts whose
+///   predicted proving work ([`CircuitPlan::proving_work`]) is within
+///   [`SPEED_MARGIN_PERCENT`] of the least: more gas (and more contracts) must buy a
+///   difference the work model can tell, not its noise;
+/// - **balanced** (default): within one contract, the least total cost, predicted gas plus
 ///   [`GAS_PER_PROVING_SECOND`] per predicted second of proving. Small wallet models stay on the
 ///   narrowest layout (a tenth of a second is not worth a column), while a model that would take
 ///   seconds buys the columns or the lookup argument that cut them: 64 sigmoid neurons read by
 ///   multiplexers (~1,500 rows each) take the lookup.
+///
+/// Where no candidate fits the budget, every candidate is weighed.
 pub fn choose_layout(model: &QuantizedModel, goal: LayoutGoal) -> CircuitPlan {
     let all = candidates(model);
-    let fitting: Vec<&CircuitPlan> =
-        all.iter().filter(|p| p.predicted_verifier_bytes() <= VERIFIER_SIZE_BUDGET).collect();
+    let budget = match goal {
+        LayoutGoal::Speed => SPLIT_VERIFIER_BUDGET,
+        LayoutGoal::Gas | LayoutGoal::Balanced => VERIFIER_SIZE_BUDGET,
+    };
+    let fitting: Vec<&CircuitPlan> = all.iter().filter(|p| p.predicted_verifier_bytes() <= budget).collect();
     let pool = if fitting.is_empty() { all.iter().collect() } else { fitting };
     let total =
         |p: &CircuitPlan| p.predicted_gas() + GAS_PER_PROVING_SECOND * p.proving_work() / WORK_PER_SECOND;
     let best = match goal {
         LayoutGoal::Gas => pool.into_iter().min_by_key(|p| (p.predicted_gas(), p.proving_work())),
-        LayoutGoal::Speed => pool.into_iter().min_by_key(|p| (p.proving_work(), p.predicted_gas())),
+        LayoutGoal::Speed => {
+            let least = pool.iter().map(|p| p.proving_work()).min().unwrap_or(0);
+            let within = least + least * SPEED_MARGIN_PERCENT / 100;
+            pool.into_iter()
+                .filter(|p| p.proving_work() <= within)
+                .min_by_key(|p| (p.predicted_gas(), p.proving_work()))
+        }
         LayoutGoal::Balanced => pool.into_iter().min_by_key(|p| (total(p), p.predicted_gas())),
     };
     best.cloned().expect("at least one candidate layout")
@@ -248,6 +292,18 @@ pub fn choose_layout(model: &QuantizedModel, goal: LayoutGoal) -> CircuitPlan {
 /// one more column costs the verifier (~6–15k gas) per fifth of a second saved.
 pub const GAS_PER_PROVING_SECOND: u64 = 50_000;
 
-/// The verifier's runtime size the layouter stays within: EIP-170's 24,576 bytes less a margin
-/// for the prediction's error.
+/// The verifier's runtime size the gas and balanced layouts stay within: EIP-170's 24,576
+/// bytes less a margin for the prediction's error (see [`SIZE_MODEL`]), so their verifier is
+/// one contract.
 pub const VERIFIER_SIZE_BUDGET: u64 = 23_000;
+
+/// The verifier's runtime size the speed layout stays within: two contracts' worth, which the
+/// split verifier (`loopx solidity`, `deploy`) deploys as two or three contracts, each within
+/// EIP-170, at ~5–7k gas per cut.
+pub const SPLIT_VERIFIER_BUDGET: u64 = 2 * VERIFIER_SIZE_BUDGET;
+
+/// How much less predicted proving work a speed layout must promise, in percent of the least,
+/// before one costing more verifier gas is taken: the work model's error between two layouts
+/// is about this size (`credit_mlp`'s width 5 with two outputs per row, predicted 3 % faster
+/// than width 6, proved in the same time).
+pub const SPEED_MARGIN_PERCENT: u64 = 5;
