@@ -6,14 +6,15 @@
 #
 #   scripts/aggregate-figures.sh 2 8 32       # WORK=DIR keeps the files, SRS=FILE reuses an SRS
 #
-# Heavy: N = 8 takes about ten minutes and 13 GB on 2 cores; N = 32 does not fit 24 GB.
+# Heavy: N = 8 takes about 15 minutes and 20 GB on 2 cores (LOOPX_AGG_K=20: 8 minutes, 13 GB);
+# N = 32 does not fit 24 GB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 NS=${*:-2 8}
 MAX=$(echo $NS | tr ' ' '\n' | sort -n | tail -1)
-# The aggregation k: LOOPX_AGG_K for every N, or loopx's default 17 + ⌈log2 N⌉ (at least 20);
+# The aggregation k: LOOPX_AGG_K for every N, or loopx's default 19 + ⌈log2 N⌉ (at least 20);
 # the SRS is made for the largest.
-default_k() { local n=$1 k=17 p=1; while [ "$p" -lt "$n" ]; do p=$((p * 2)); k=$((k + 1)); done; [ "$k" -lt 20 ] && k=20; echo "$k"; }
+default_k() { local n=$1 k=19 p=1; while [ "$p" -lt "$n" ]; do p=$((p * 2)); k=$((k + 1)); done; [ "$k" -lt 20 ] && k=20; echo "$k"; }
 K=${LOOPX_AGG_K:-$(default_k "$MAX")}
 WORK=${WORK:-$(mktemp -d)}
 LOOPX=${LOOPX:-target/release/loopx}

@@ -55,16 +55,16 @@ pub const K_RANGE: std::ops::RangeInclusive<u32> = 18..=26;
 /// derivation allocates per cell, so an absurd configuration is refused before it is tried.
 const MAX_CELLS: u64 = 1 << 30;
 
-/// The aggregation circuit's k for aggregates of `proofs`: `17 + ⌈log2 N⌉`, at least 20 (N ≤ 8 →
-/// 20, 16 → 21, 32 → 22). Measured with the bundled models on 2 cores, N = 8 proves at k = 20
-/// (25 advice columns) in 286 s and 12.9 GiB, at k = 22 (7 columns) in 598 s and 20.1 GiB: the
-/// lower k is cheaper to prove for the same cells (smaller FFTs, lookup tables and SRS). Its
-/// verifier is over the EIP-170 size limit as one contract and is split over several (see
-/// `loopx_verifier_contract::CompiledVerifier`); a higher `--k` gives fewer columns and a
-/// cheaper verification on chain, at the price of proving time and memory.
+/// The aggregation circuit's k for aggregates of `proofs`: `19 + ⌈log2 N⌉`, at least 20 (N = 2
+/// → 20, 8 → 22, 32 → 24), which keeps the circuit near seven advice columns and so its on-chain
+/// verification cheapest (each advice column costs the verifier ~1.4 kB of code and ~15k gas).
+/// A lower `--k` fills more columns and proves in less time and memory — measured with the
+/// bundled models on 2 cores, N = 8 at k = 20 (25 advice columns) took 286 s and 12.9 GiB against
+/// 598 s and 20.1 GiB at k = 22 — but verifies for 1.30M gas instead of 0.55M, in a verifier
+/// over EIP-170 as one contract (split over three: `loopx_verifier_contract::CompiledVerifier`).
 pub fn default_k(proofs: usize) -> u32 {
     let doublings = proofs.max(2).next_power_of_two().trailing_zeros();
-    (17 + doublings).clamp(20, *K_RANGE.end())
+    (19 + doublings).clamp(20, *K_RANGE.end())
 }
 
 /// What the aggregation circuit for one package and N proofs was set up as.

@@ -43,10 +43,11 @@ pub struct AggregateArgs {
     /// own; without `--srs`, generate one at k when the keys are made.
     #[arg(long)]
     pub dev_srs: bool,
-    /// k of the aggregation circuit when its keys are made [default: 17 + ⌈log2 N⌉, at least 20:
-    /// 20 for N ≤ 8, 22 for N = 32]. A higher k proves slower, with more memory, and verifies
-    /// cheaper on chain (fewer columns); a verifier over the EIP-170 size limit is split over
-    /// several contracts.
+    /// k of the aggregation circuit when its keys are made [default: 19 + ⌈log2 N⌉, at least 20:
+    /// 20 for N = 2, 22 for N = 8, 24 for N = 32 — about seven advice columns, the cheapest
+    /// verification on chain]. A lower k proves faster in less memory (N = 8 at k = 20: 13 GB
+    /// instead of 20) for more gas; a verifier over the EIP-170 size limit is split over several
+    /// contracts.
     #[arg(long)]
     pub k: Option<u32>,
 }
