@@ -179,3 +179,58 @@ fn quickstart_package_goes_through_solidity_evm_deploy_and_verify_onchain() {
     let out = loopx(&["deploy", &pkg, "--rpc-url", dead, "--private-key", key]);
     assert_clean_error(&out, &[dead, "not reachable"]);
 }
+
+/// `--optimize speed` may lay a model out wider than one contract's verifier allows (credit_mlp:
+/// 12 columns, four dense outputs per row, ~28 kB): `loopx solidity` writes every contract and
+/// says the deployment order, `loopx evm` runs the split verifier, `loopx deploy` deploys the parts
+/// and then the verifier, whose address judges the proof on chain like the embedded EVM.
+#[test]
+fn a_speed_package_whose_verifier_is_split_goes_through_solidity_evm_deploy_and_verify_onchain() {
+    use loopx_test_support::model_file;
+    let tmp = tempfile::tempdir().unwrap();
+    let path = |name: &str| tmp.path().join(name).display().to_string();
+    let file = |suffix: &str| model_file("credit_mlp", suffix).display().to_string();
+    let pkg = path("pkg");
+    let (onnx, calibration, schema) = (file("onnx"), file("calibration.json"), file("schema.toml"));
+    let args =
+        ["compile", &onnx, "--calibration", &calibration, "--schema", &schema, "-o", &pkg, "--optimize", "speed"];
+    assert_ok(&loopx(&args), "compile --optimize speed");
+    assert_ok(&loopx(&["setup", &pkg, "--dev-srs"]), "setup");
+    let proof = path("proof.json");
+    let input = file("input.json");
+    let wallet = "0x00000000000000000000000000000000000000aa";
+    assert_ok(&loopx(&["prove", &pkg, "--input", &input, "--wallet", wallet, "-o", &proof]), "prove");
+
+    let sol = path("Verifier.sol");
+    let out = loopx(&["solidity", &pkg, "-o", &sol, "--json"]);
+    assert_ok(&out, "solidity");
+    let report = json(&out);
+    let contracts = report["contracts"].as_array().expect("contracts").clone();
+    assert!(contracts.len() >= 2, "not split: {report}");
+    assert!(contracts.iter().all(|c| c["deployed_bytes"].as_u64().unwrap() <= 24_576), "{report}");
+    assert_eq!(contracts.last().unwrap()["name"], "LoopXVerifier");
+    let source = std::fs::read_to_string(&sol).unwrap();
+    for contract in &contracts {
+        assert!(source.contains(&format!("contract {} ", contract["name"].as_str().unwrap())), "{contract}");
+    }
+    let prose = loopx(&["solidity", &pkg, "-o", &sol]);
+    assert!(String::from_utf8_lossy(&prose.stdout).contains("first, then LoopXVerifier"), "{}", stderr(&prose));
+
+    let out = loopx(&["evm", &pkg, &proof, "--json"]);
+    assert_ok(&out, "evm");
+    assert_eq!(json(&out)["valid"], true);
+    let tampered = tampered_copy(Path::new(&proof), &tmp.path().join("tampered.json"));
+    assert_eq!(loopx(&["evm", &pkg, &tampered]).status.code(), Some(1), "tampered proof accepted in revm");
+
+    let node = AnvilNode::start().expect("anvil starts");
+    let url = node.url().to_string();
+    let key = ANVIL_DEV_PRIVATE_KEYS[0];
+    let out = loopx(&["deploy", &pkg, "--rpc-url", &url, "--private-key", key, "--json"]);
+    assert_ok(&out, "deploy");
+    let address = json(&out)["address"].as_str().expect("address").to_string();
+    let out = loopx(&["verify-onchain", &proof, "--rpc-url", &url, "--address", &address, "--json"]);
+    assert_ok(&out, "verify-onchain");
+    assert_eq!(json(&out)["valid"], true);
+    let out = loopx(&["verify-onchain", &tampered, "--rpc-url", &url, "--address", &address, "--json"]);
+    assert_eq!(out.status.code(), Some(1), "tampered proof accepted on chain: {}", stderr(&out));
+}
