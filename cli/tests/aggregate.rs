@@ -152,7 +152,9 @@ fn whole_cli_flow_with_padding_and_resume() {
     let file = loopx_aggregate::AggregateFile::load(Path::new(&path)).unwrap();
     let (proof, mut instances) = (file.proof_bytes().unwrap(), file.instance_values().unwrap());
     let onchain = |instances: &[halo2curves::bn256::Fr]| {
-        loopx_verifier_contract::verify_onchain_blocking(node.url(), address, &proof, instances).unwrap().valid
+        loopx_verifier_contract::verify_onchain_blocking(node.url(), address, &proof, instances)
+            .unwrap()
+            .valid
     };
     assert!(onchain(&instances), "the deployed aggregate verifier rejects the aggregate");
     instances[0] += halo2curves::bn256::Fr::from(1);

@@ -192,8 +192,18 @@ fn a_speed_package_whose_verifier_is_split_goes_through_solidity_evm_deploy_and_
     let file = |suffix: &str| model_file("credit_mlp", suffix).display().to_string();
     let pkg = path("pkg");
     let (onnx, calibration, schema) = (file("onnx"), file("calibration.json"), file("schema.toml"));
-    let args =
-        ["compile", &onnx, "--calibration", &calibration, "--schema", &schema, "-o", &pkg, "--optimize", "speed"];
+    let args = [
+        "compile",
+        &onnx,
+        "--calibration",
+        &calibration,
+        "--schema",
+        &schema,
+        "-o",
+        &pkg,
+        "--optimize",
+        "speed",
+    ];
     assert_ok(&loopx(&args), "compile --optimize speed");
     assert_ok(&loopx(&["setup", &pkg, "--dev-srs"]), "setup");
     let proof = path("proof.json");
@@ -214,7 +224,11 @@ fn a_speed_package_whose_verifier_is_split_goes_through_solidity_evm_deploy_and_
         assert!(source.contains(&format!("contract {} ", contract["name"].as_str().unwrap())), "{contract}");
     }
     let prose = loopx(&["solidity", &pkg, "-o", &sol]);
-    assert!(String::from_utf8_lossy(&prose.stdout).contains("first, then LoopXVerifier"), "{}", stderr(&prose));
+    assert!(
+        String::from_utf8_lossy(&prose.stdout).contains("first, then LoopXVerifier"),
+        "{}",
+        stderr(&prose)
+    );
 
     let out = loopx(&["evm", &pkg, &proof, "--json"]);
     assert_ok(&out, "evm");
