@@ -4,16 +4,8 @@
 use loopx_circuits::plan::{
     candidates, choose_layout, CircuitPlan, SPEED_MARGIN_PERCENT, SPLIT_VERIFIER_BUDGET, VERIFIER_SIZE_BUDGET,
 };
-use loopx_models::quantized::pre_activation_bounds;
-use loopx_models::{Activation, Bounds, DenseLayer, LayoutGoal, OutputSpec, QuantizedInput, QuantizedModel};
-
-/// Deterministic pseudo-random integers in `[-span, span]`.
-fn pseudo(seed: &mut u64, span: i64) -> i64 {
-    *seed ^= *seed << 13;
-    *seed ^= *seed >> 7;
-    *seed ^= *seed << 17;
-    (*seed % (2 * span as u64 + 1)) as i64 - span
-}
+use loopx_models::{Activation, Bounds, LayoutGoal, OutputSpec, QuantizedInput, QuantizedModel};
+use loopx_test_support::synthetic::dense_layer;
 
 /// A dense model with `dims` = inputs, hidden ReLU layers…, outputs (identity), read by argmax.
 fn mlp(dims: &[usize]) -> QuantizedModel {
@@ -25,22 +17,7 @@ fn mlp(dims: &[usize]) -> QuantizedModel {
     let mut layers = Vec::new();
     for (l, outputs) in dims.iter().enumerate().skip(1) {
         let activation = if l + 1 == dims.len() { Activation::Identity } else { Activation::Relu };
-        let weights: Vec<Vec<i64>> =
-            (0..*outputs).map(|_| (0..bounds.len()).map(|_| pseudo(&mut seed, 300)).collect()).collect();
-        let bias: Vec<i64> = (0..*outputs).map(|_| pseudo(&mut seed, 5000)).collect();
-        let shift = 8;
-        let pre_bounds = pre_activation_bounds(&weights, &bias, shift, &bounds);
-        let mut layer = DenseLayer {
-            weights,
-            bias,
-            shift,
-            pre_scale_bits: 6,
-            activation,
-            lead: None,
-            pre_bounds,
-            out_bounds: Vec::new(),
-        };
-        layer.out_bounds = layer.activation_bounds(&layer.pre_bounds);
+        let layer = dense_layer(&bounds, *outputs, activation, None, 8, 0, &mut seed);
         bounds = layer.out_bounds.clone();
         layers.push(layer);
     }

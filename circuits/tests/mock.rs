@@ -6,43 +6,20 @@ use halo2curves::bn256::Fr;
 use halo2curves::ff::{Field, PrimeField};
 use loopx_circuits::wire::fr_from_i64;
 use loopx_circuits::{choose_shape, commitment, ModelCircuit, ModelWitness, PublicInstances};
-use loopx_models::quantized::pre_activation_bounds;
 use loopx_models::{
     Activation, ActivationTable, Bounds, DenseLayer, LeadActivation, OutputSpec, QuantizedInput,
     QuantizedModel,
 };
 use loopx_test_support::mock::{self, failures_publishing, prove_mock, verdict_in_pool, SALT, WALLET};
+use loopx_test_support::synthetic::{dense_layer, pseudo};
 use loopx_test_support::tamper::Tamper;
-
-/// Deterministic pseudo-random integers in `[-span, span]`.
-fn pseudo(seed: &mut u64, span: i64) -> i64 {
-    *seed ^= *seed << 13;
-    *seed ^= *seed >> 7;
-    *seed ^= *seed << 17;
-    (*seed % (2 * span as u64 + 1)) as i64 - span
-}
 
 /// A hidden layer: outputs, activation, and the lead activation of its first outputs.
 type Hidden = (usize, Activation, Option<LeadActivation>);
 
 fn layer(inputs: &[Bounds], shape: &Hidden, shift: u32, seed: &mut u64) -> DenseLayer {
     let (outputs, activation, lead) = shape.clone();
-    let weights: Vec<Vec<i64>> =
-        (0..outputs).map(|_| (0..inputs.len()).map(|_| pseudo(seed, 300)).collect()).collect();
-    let bias: Vec<i64> = (0..outputs).map(|_| pseudo(seed, 5000) + (1 << (shift - 1))).collect();
-    let pre_bounds = pre_activation_bounds(&weights, &bias, shift, inputs);
-    let mut layer = DenseLayer {
-        weights,
-        bias,
-        shift,
-        pre_scale_bits: 6,
-        activation,
-        lead,
-        pre_bounds,
-        out_bounds: Vec::new(),
-    };
-    layer.out_bounds = layer.activation_bounds(&layer.pre_bounds);
-    layer
+    dense_layer(inputs, outputs, activation, lead, shift, 1 << (shift - 1), seed)
 }
 
 fn model(features: usize, hidden: &[(usize, Activation)], output: OutputSpec) -> QuantizedModel {

@@ -22,20 +22,12 @@ use loopx_circuits::sheet::{RowCount, Sheet};
 use loopx_circuits::wire::fr_from_i64;
 use loopx_circuits::witness::LayerWitness;
 use loopx_circuits::{commitment, CircuitShape, CircuitWitness, ModelConfig, PublicInstances};
-use loopx_models::quantized::pre_activation_bounds;
-use loopx_models::{Activation, Bounds, DenseLayer, OutputSpec, QuantizedInput, QuantizedModel};
+use loopx_models::{Activation, Bounds, OutputSpec, QuantizedInput, QuantizedModel};
+use loopx_test_support::synthetic::{dense_layer, pseudo};
 
 const WALLET: u64 = 0xabcdef;
 const SALT: u64 = 77;
 const GATE: &str = "'dense multiply-accumulate'";
-
-/// Deterministic pseudo-random integers in `[-span, span]`.
-fn pseudo(seed: &mut u64, span: i64) -> i64 {
-    *seed ^= *seed << 13;
-    *seed ^= *seed >> 7;
-    *seed ^= *seed << 17;
-    (*seed % (2 * span as u64 + 1)) as i64 - span
-}
 
 /// Ten features, seven ReLU neurons, three identity outputs, published as a vector: neither 7
 /// nor 3 is a multiple of 2 or 4, so the last chain of each layer has unused slots, and a first
@@ -48,23 +40,8 @@ fn mlp() -> QuantizedModel {
     let mut bounds: Vec<Bounds> = inputs.iter().map(|i| Bounds { min: i.min, max: i.max }).collect();
     let mut layers = Vec::new();
     for (outputs, activation) in [(7, Activation::Relu), (3, Activation::Identity)] {
-        let shift = 8;
-        let weights: Vec<Vec<i64>> =
-            (0..outputs).map(|_| (0..bounds.len()).map(|_| pseudo(&mut seed, 300)).collect()).collect();
-        // Never zero: the bias-on-a-following-row case adds it again.
-        let bias: Vec<i64> = (0..outputs).map(|_| pseudo(&mut seed, 5000) + 10_001).collect();
-        let pre_bounds = pre_activation_bounds(&weights, &bias, shift, &bounds);
-        let mut layer = DenseLayer {
-            weights,
-            bias,
-            shift,
-            pre_scale_bits: 6,
-            activation,
-            lead: None,
-            pre_bounds,
-            out_bounds: Vec::new(),
-        };
-        layer.out_bounds = layer.activation_bounds(&layer.pre_bounds);
+        // Biases never zero: the bias-on-a-following-row case adds one again.
+        let layer = dense_layer(&bounds, outputs, activation, None, 8, 10_001, &mut seed);
         bounds = layer.out_bounds.clone();
         layers.push(layer);
     }

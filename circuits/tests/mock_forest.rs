@@ -11,15 +11,8 @@ use loopx_models::{
     OutputSpec, QuantizedInput, QuantizedModel, QuantizedSplit, QuantizedTree, QuantizedTrees,
 };
 use loopx_test_support::mock::{self, prove_mock, verdict_in_pool, SALT, WALLET};
+use loopx_test_support::synthetic::pseudo;
 use loopx_test_support::tamper::Tamper;
-
-/// Deterministic pseudo-random integers in `[-span, span]`.
-fn pseudo(seed: &mut u64, span: i64) -> i64 {
-    *seed ^= *seed << 13;
-    *seed ^= *seed >> 7;
-    *seed ^= *seed << 17;
-    (*seed % (2 * span as u64 + 1)) as i64 - span
-}
 
 fn features(m: &QuantizedModel, seed: u64) -> Vec<i64> {
     let mut s = seed | 1;
