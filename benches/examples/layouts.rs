@@ -26,7 +26,7 @@ use loopx_circuits::plan::{candidates, choose_layout, sized_with_outputs, Circui
 use loopx_models::LayoutGoal;
 use loopx_prover::prove;
 use loopx_srs::Srs;
-use loopx_verifier_contract::{generate_verifier, verify_in_evm, EmbeddedEvm, EIP170_CODE_SIZE_LIMIT};
+use loopx_verifier_contract::generate_verifier;
 
 /// The comma-separated list after `flag`, if given.
 fn list(args: &[String], flag: &str) -> Result<Option<Vec<usize>>, std::num::ParseIntError> {
@@ -167,14 +167,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             )?;
             let (size, predicted) = (compiled.deployed_size(), plan.predicted_verifier_bytes());
             println!(
-                "{name} width={:<2} T={} lookup={:<5} k={:<2} advice={:<2} fixed={:<3} instances={} size={size} predicted={predicted} ({:+.1} %)",
-                plan.shape.pool_width,
-                plan.shape.dense_outputs,
-                plan.shape.lookup,
-                plan.shape.k,
-                plan.advice_columns,
-                plan.fixed_columns,
-                plan.instances,
+                "{name} {} size={size} predicted={predicted} ({:+.1} %)",
+                describe(&plan),
                 (predicted as f64 / size as f64 - 1.0) * 100.0
             );
             continue;
@@ -189,29 +183,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         times.sort_by(f64::total_cmp);
         let proof = proof.expect("at least one proof");
         let generated = generate_verifier(srs.params(), keys.vk(), plan.instances)?;
-        let compiled =
-            loopx_verifier_contract::compile_solidity(&[("V.sol", &generated.solidity)], "LoopXVerifier")?;
-        let size = compiled.deployed_size();
-        let gas = if size <= EIP170_CODE_SIZE_LIMIT {
-            verify_in_evm(&compiled.bytecode, &proof.bytes, &proof.instances.to_vec())?.gas_used.to_string()
-        } else {
-            // Over EIP-170 the verifier is deployed split over several contracts: measure that.
-            let split = generated.compile_deployable()?;
-            let mut evm = EmbeddedEvm::new();
-            let address = split.deploy_in(&mut evm)?;
-            let verdict = evm.verify(address, &proof.bytes, &proof.instances.to_vec())?;
-            let valid = if verdict.valid { "" } else { ", INVALID" };
-            format!("{} (split, contracts {:?}{valid})", verdict.gas_used, split.deployed_sizes())
-        };
+        // Over EIP-170 the verifier is deployed split over several contracts: measured so.
+        let compiled = generated.compile_deployable()?;
+        let size = compiled.total_size();
+        let verdict = compiled.verify_in_evm(&proof.bytes, &proof.instances.to_vec())?;
+        let mut gas = verdict.gas_used.to_string();
+        if !compiled.parts.is_empty() {
+            gas += &format!(" (split, contracts {:?})", compiled.deployed_sizes());
+        }
+        if !verdict.valid {
+            gas += " INVALID";
+        }
         println!(
-            "{name} width={:<2} T={} lookup={:<5} k={:<2} advice={:<2} fixed={:<2} instances={} gas={gas} (predicted {}) size={size} (predicted {}) prove={:.3}s work={}",
-            plan.shape.pool_width,
-            plan.shape.dense_outputs,
-            plan.shape.lookup,
-            plan.shape.k,
-            plan.advice_columns,
-            plan.fixed_columns,
-            plan.instances,
+            "{name} {} gas={gas} (predicted {}) size={size} (predicted {}) prove={:.3}s work={}",
+            describe(&plan),
             plan.predicted_gas(),
             plan.predicted_verifier_bytes(),
             times[reps / 2],
@@ -232,4 +217,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     Ok(())
+}
+
+/// A plan's shape and columns, as the lines of this example print them.
+fn describe(plan: &CircuitPlan) -> String {
+    format!(
+        "width={:<2} T={} lookup={:<5} k={:<2} advice={:<2} fixed={:<3} instances={}",
+        plan.shape.pool_width,
+        plan.shape.dense_outputs,
+        plan.shape.lookup,
+        plan.shape.k,
+        plan.advice_columns,
+        plan.fixed_columns,
+        plan.instances
+    )
 }

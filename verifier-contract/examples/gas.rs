@@ -2,7 +2,7 @@
 //! `cargo run --release -p loopx-verifier-contract --example gas -- PKG_DIR PROOF.json`.
 
 use loopx_prover::{Package, ProofFile};
-use loopx_verifier_contract::{package_verifier, EmbeddedEvm};
+use loopx_verifier_contract::package_verifier;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -10,9 +10,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = Package::open(dir)?;
     let verifier = package_verifier(&dir)?;
     let file = ProofFile::load(proof.as_ref())?;
-    let mut evm = EmbeddedEvm::new();
-    let address = verifier.compiled.deploy_in(&mut evm)?;
-    let verdict = evm.verify(address, &file.proof_bytes()?, &file.instance_values()?)?;
+    let verdict = verifier.compiled.verify_in_evm(&file.proof_bytes()?, &file.instance_values()?)?;
     println!(
         "{}: runtime {:?} bytes, proof {} bytes, valid {}, gas {}",
         dir.package.name,

@@ -13,12 +13,12 @@ use loopx_aggregate::{
 use loopx_prover::Package;
 use loopx_srs::{Srs, SrsPolicy};
 use loopx_verifier_contract::{
-    generate_aggregate_verifier, measure_submit_batch, CompiledVerifier, EmbeddedEvm, GeneratedVerifier,
-    VERIFIER_ABI_JSON,
+    generate_aggregate_verifier, measure_submit_batch, CompiledVerifier, GeneratedVerifier, VERIFIER_ABI_JSON,
 };
 use serde_json::json;
 
 use crate::cmd::batch::Progress;
+use crate::cmd::evm::{contracts_json, contracts_line};
 use crate::report::Reporter;
 
 /// Arguments of `loopx aggregate`.
@@ -148,15 +148,6 @@ fn aggregate_verifier(verifier: &AggregateVerifier) -> anyhow::Result<(Generated
     Ok((generated, compiled))
 }
 
-/// How `compiled` is laid out, for the report: its sizes (JSON and a line).
-fn contracts_report(compiled: &CompiledVerifier) -> (serde_json::Value, String) {
-    let value = json!({
-        "deployed_bytes": compiled.total_size(),
-        "contracts": super::evm::contracts_json(compiled),
-    });
-    (value, super::evm::contracts_line(compiled))
-}
-
 /// `loopx solidity PKG --aggregate N -o FILE`.
 pub fn run_solidity(dir: &Package, proofs: usize, path: &Path, out: Reporter) -> anyhow::Result<ExitCode> {
     let verifier = load_verifier(dir, proofs, &out)?;
@@ -167,19 +158,19 @@ pub fn run_solidity(dir: &Package, proofs: usize, path: &Path, out: Reporter) ->
     let abi = path.with_extension("abi.json");
     std::fs::write(&abi, VERIFIER_ABI_JSON).with_context(|| format!("writing {}", abi.display()))?;
     let layout = keys.setup.layout;
-    let (contracts, contracts_line) = contracts_report(&compiled);
-    let mut value = json!({
+    let value = json!({
         "solidity": path,
         "abi": abi,
         "model_id": dir.package.model_id,
         "aggregate": proofs,
+        "deployed_bytes": compiled.total_size(),
+        "contracts": contracts_json(&compiled),
         "proof_bytes": generated.proof_len,
         "instances": layout.num_instances(),
         "words_per_proof": layout.words_per_proof(),
         "vk_digest": keys.setup.vk_digest,
         "dev_srs": verifier.dev_srs(),
     });
-    merge(&mut value, contracts);
     out.finish(&value, || {
         vec![
             format!(
@@ -187,8 +178,8 @@ pub fn run_solidity(dir: &Package, proofs: usize, path: &Path, out: Reporter) ->
                 path.display(),
                 abi.display()
             ),
-            format!("{contracts_line} · {} instances", layout.num_instances()),
-            super::evm::deploy_order(&compiled, &format!("loopx deploy PKG --aggregate {proofs}")),
+            format!("{} · {} instances", contracts_line(&compiled), layout.num_instances()),
+            crate::cmd::evm::deploy_order(&compiled, &format!("loopx deploy PKG --aggregate {proofs}")),
             format!(
                 "register with WalletAttributes.registerBatchVerifier(modelId, {proofs}, {}, address)",
                 layout.words_per_proof()
@@ -217,33 +208,26 @@ pub fn run_deploy(
         compiled.deploy_onchain_blocking(rpc_url, private_key)
     })?;
     let keys = verifier.keys();
-    let (contracts, contracts_line) = contracts_report(&compiled);
-    let mut value = json!({
+    let value = json!({
         "address": address.to_string(),
         "model_id": verifier.model_id(),
         "aggregate": proofs,
         "words_per_proof": keys.setup.layout.words_per_proof(),
         "vk_digest": keys.setup.vk_digest,
+        "deployed_bytes": compiled.total_size(),
+        "contracts": contracts_json(&compiled),
         "dev_srs": verifier.dev_srs(),
     });
-    merge(&mut value, contracts);
     out.finish(&value, || {
         vec![
             format!("aggregate verifier ({proofs} proofs) deployed at {address}"),
-            contracts_line.clone(),
+            contracts_line(&compiled),
             format!(
                 "register with WalletAttributes.registerBatchVerifier(modelId, {proofs}, {}, {address})",
                 keys.setup.layout.words_per_proof()
             ),
         ]
     })
-}
-
-/// Adds `extra`'s fields to `value` (both JSON objects).
-fn merge(value: &mut serde_json::Value, extra: serde_json::Value) {
-    if let (Some(value), serde_json::Value::Object(extra)) = (value.as_object_mut(), extra) {
-        value.extend(extra);
-    }
 }
 
 /// `loopx evm PKG AGG.json`: verifies an aggregate in the embedded EVM.
@@ -254,21 +238,18 @@ pub fn run_evm(dir: &Package, path: &Path, out: Reporter) -> anyhow::Result<Exit
         out.step("Generating and compiling the aggregate verifier", || aggregate_verifier(&verifier))?;
     let claims = verifier.claims_of(&file)?;
     let (proof, instances) = (file.proof_bytes()?, file.instance_values()?);
-    let (verdict, _) = out.step("Verifying in the embedded EVM", || -> anyhow::Result<_> {
-        let mut evm = EmbeddedEvm::new();
-        let address = compiled.deploy_in(&mut evm)?;
-        Ok(evm.verify(address, &proof, &instances)?)
-    })?;
+    let (verdict, _) =
+        out.step("Verifying in the embedded EVM", || compiled.verify_in_evm(&proof, &instances))?;
     let (gas, size) = (verdict.gas_used, compiled.total_size());
     let per_wallet = gas as f64 / file.proofs as f64;
-    let (contracts, _) = contracts_report(&compiled);
     let mut value = json!({
         "valid": verdict.valid,
         "gas_used": gas,
         "gas_per_proof": per_wallet,
+        "deployed_bytes": size,
+        "contracts": contracts_json(&compiled),
         "proofs": file.proofs,
     });
-    merge(&mut value, contracts);
     if !verdict.valid {
         return out.answer(false, &value, || {
             vec![format!("INVALID in the embedded EVM, {gas} gas (verifier {size} bytes)")]

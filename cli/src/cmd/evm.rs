@@ -8,8 +8,7 @@ use clap::Args;
 use loopx_prover::{Claim, ClaimVerifier, InstanceClaim, Package, ProofFile, TranscriptKind};
 use loopx_srs::SrsPolicy;
 use loopx_verifier_contract::{
-    verify_onchain_blocking, Address, CompiledVerifier, EmbeddedEvm, PackageSolidity, PackageVerifier,
-    SolidityFiles,
+    verify_onchain_blocking, Address, CompiledVerifier, PackageSolidity, PackageVerifier, SolidityFiles,
 };
 use serde_json::json;
 
@@ -156,8 +155,6 @@ pub struct EvmCheck {
     pub claim: Option<Claim>,
     /// Gas of the whole verification transaction.
     pub gas_used: u64,
-    /// Runtime code size of the verifier (all its contracts).
-    pub deployed_size: usize,
     /// The compiled verifier (to deploy it elsewhere without generating it again).
     pub verifier: CompiledVerifier,
 }
@@ -175,14 +172,11 @@ pub fn evm_check(dir: &Package, file: &ProofFile, out: Reporter) -> anyhow::Resu
     let (claims, verifier) = verifier(dir, out)?;
     let claim = claims.claim_of(file)?;
     let (verdict, _) = out.step("Verifying in the embedded EVM", || -> anyhow::Result<_> {
-        let mut evm = EmbeddedEvm::new();
-        let address = verifier.compiled.deploy_in(&mut evm)?;
-        Ok(evm.verify(address, &file.proof_bytes()?, &file.instance_values()?)?)
+        Ok(verifier.compiled.verify_in_evm(&file.proof_bytes()?, &file.instance_values()?)?)
     })?;
     Ok(EvmCheck {
         claim: verdict.valid.then_some(claim),
         gas_used: verdict.gas_used,
-        deployed_size: verifier.deployed_size(),
         verifier: verifier.compiled,
     })
 }
@@ -195,7 +189,7 @@ pub fn run_evm(args: EvmArgs, out: Reporter) -> anyhow::Result<ExitCode> {
     }
     let file = ProofFile::load(&args.proof)?;
     let check = evm_check(&dir, &file, out)?;
-    let (gas_used, size) = (check.gas_used, check.deployed_size);
+    let (gas_used, size) = (check.gas_used, check.verifier.total_size());
     let Some(claim) = check.claim else {
         let value = json!({ "valid": false, "gas_used": gas_used, "deployed_bytes": size });
         return out.answer(false, &value, || {

@@ -65,7 +65,7 @@ pub fn run(args: QuickstartArgs, out: Reporter) -> anyhow::Result<ExitCode> {
         bail!("the quickstart proof did not verify — please report this");
     };
     let evm = crate::cmd::evm::evm_check(&dir, &proof, out)?;
-    let (gas_used, verifier_bytes) = (evm.gas_used, evm.deployed_size);
+    let (gas_used, verifier_bytes) = (evm.gas_used, evm.verifier.total_size());
     if evm.claim.as_ref() != Some(&claim) {
         bail!("the quickstart proof did not verify in the EVM — please report this");
     }

@@ -95,6 +95,18 @@ impl CompiledVerifier {
         Ok(code)
     }
 
+    /// Deploys the verifier (its parts first) in a fresh embedded EVM and asks it about one
+    /// proof: [`crate::verify_in_evm`] for a verifier of any number of contracts.
+    pub fn verify_in_evm(
+        &self,
+        proof: &[u8],
+        instances: &[halo2curves::bn256::Fr],
+    ) -> Result<crate::EvmVerdict, VerifierError> {
+        let mut evm = EmbeddedEvm::new();
+        let address = self.deploy_in(&mut evm)?;
+        evm.verify(address, proof, instances)
+    }
+
     /// Deploys the parts and then the verifier in `evm`; returns the verifier's address.
     pub fn deploy_in(&self, evm: &mut EmbeddedEvm) -> Result<Address, VerifierError> {
         let parts =
