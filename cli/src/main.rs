@@ -74,7 +74,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let out = Reporter { json: cli.json };
-    let result = match cli.command {
+    let result = loopx_prover::cpu::check().map_err(anyhow::Error::from).and_then(|()| match cli.command {
         Command::Quickstart(args) => cmd::quickstart::run(args, out),
         Command::Compile(args) => cmd::compile::run(args, out),
         Command::Eval(args) => cmd::eval::run(args, out),
@@ -94,7 +94,7 @@ fn main() -> ExitCode {
         Command::Attribute(args) => cmd::eas::run_attribute(args, out),
         Command::Srs(command) => cmd::srs::run(command, out),
         Command::Serve(args) => cmd::serve::run(args, out),
-    };
+    });
     result.unwrap_or_else(|error| {
         let chain: Vec<String> = error.chain().map(ToString::to_string).collect();
         if cli.json {

@@ -123,6 +123,12 @@ pub enum ProverError {
     /// A proof in a transcript this build was compiled without.
     #[error("this build of LoopX cannot handle proofs in the {0} transcript (built without the `poseidon-transcript` feature)")]
     TranscriptUnsupported(&'static str),
+    /// The build's field arithmetic needs instructions this CPU lacks (feature `asm`).
+    #[error("this LoopX was built with the `asm` feature, whose field arithmetic needs the {missing} instructions this CPU lacks; rebuild it without that feature (e.g. `cargo build --release -p loopx-cli --no-default-features`)")]
+    UnsupportedCpu {
+        /// The instruction sets missing.
+        missing: &'static str,
+    },
     /// A proof file is malformed.
     #[error("invalid proof file: {0}")]
     InvalidProofFile(String),

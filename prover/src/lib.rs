@@ -9,6 +9,7 @@
 
 pub mod binding;
 pub mod claim;
+pub mod cpu;
 pub mod error;
 pub mod keys;
 pub mod package;
