@@ -155,9 +155,11 @@ impl Package {
     /// [`Package::claim_verifier`]).
     pub fn keys(&self) -> Result<ModelKeys> {
         let path = self.dir.join(keys::PK_FILE);
-        let mut keys = ModelKeys::from_bytes(&path, self.read(keys::PK_FILE)?)?;
+        let bytes = self.read(keys::PK_FILE)?;
+        let (parsed, plan) = both(|| ModelKeys::from_bytes(&path, bytes), || self.plan());
+        let mut keys = parsed?;
         let vk = keys.pk.get_vk().to_bytes(SerdeFormat::RawBytes);
-        self.bind(&path, &mut keys.header, &vk)?;
+        self.bind(&plan, &path, &mut keys.header, &vk)?;
         Ok(keys)
     }
 
@@ -170,7 +172,7 @@ impl Package {
         let (mut header, body): (KeyHeader, Vec<u8>) =
             artifact::parse(&path, VERIFYING_KEY, self.read(keys::VK_FILE)?)?;
         header.check_version(&path)?;
-        let (srs, vk) = self.bind(&path, &mut header, &body)?;
+        let (srs, vk) = self.bind(&self.plan(), &path, &mut header, &body)?;
         Ok(ClaimVerifier::new(self.package.clone(), header, vk, srs))
     }
 
@@ -206,7 +208,13 @@ impl Package {
     /// (swapping `vk.bin` and `srs.bin` for another package's, header rewritten, is caught here).
     /// The header's dev-SRS flag is replaced by what the SRS's points say. `vk` is the key's
     /// raw bytes. Returns the SRS and the verifying key.
-    fn bind(&self, path: &Path, header: &mut KeyHeader, vk: &[u8]) -> Result<(Srs, VerifyingKey<G1Affine>)> {
+    fn bind(
+        &self,
+        plan: &CircuitPlan,
+        path: &Path,
+        header: &mut KeyHeader,
+        vk: &[u8],
+    ) -> Result<(Srs, VerifyingKey<G1Affine>)> {
         let model_id = &self.package.model_id;
         header.check_model(model_id)?;
         let unbound = |reason: String| ProverError::KeysNotBound {
@@ -214,7 +222,6 @@ impl Package {
             model_id: model_id.clone(),
             reason,
         };
-        let plan = self.plan();
         if header.shape != plan.shape || header.instances != plan.instances {
             return Err(unbound(format!(
                 "it was made for circuit shape {:?} with {} instances, the model lays out as {:?} with {}",
@@ -231,6 +238,19 @@ impl Package {
     fn not_set_up(&self) -> ProverError {
         ProverError::NotSetUp(self.dir.clone())
     }
+}
+
+/// Runs `a` and `b`, on two threads where the build has them: parsing a proving key and laying
+/// the model out are independent, and each is a good part of a small proof's wall time.
+fn both<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B) {
+    #[cfg(all(feature = "multicore", not(target_arch = "wasm32")))]
+    return std::thread::scope(|scope| {
+        let a = scope.spawn(a);
+        let b = b();
+        (a.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), b)
+    });
+    #[cfg(not(all(feature = "multicore", not(target_arch = "wasm32"))))]
+    (a(), b())
 }
 
 /// One model's proving key and SRS, loaded once and checked to belong together: what
