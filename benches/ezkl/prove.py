@@ -31,7 +31,9 @@ the child's whole wall time and peak RSS come from /usr/bin/time. Finally, one c
 every proof natively. measure.py's `silence_rust_logging()` runs in every child before ezkl
 proves, to avoid the ezkl 23 pyo3-log deadlock in `ezkl.prove`.
 
-RAYON_NUM_THREADS is set to `--threads` (default 2) for both tools. The steps run one at a time.
+RAYON_NUM_THREADS is set to `--threads` (default 2) for both tools. The steps run one at a time,
+and the proves in rounds: each round proves once with every LoopX layout, then once with EZKL,
+so both tools meet the same machine (a shared VM's speed drifts by ±20 % within minutes).
 
 Usage (from the repository root):
     python3 -m venv /tmp/ezkl_venv
@@ -316,16 +318,16 @@ def read_json(path):
         return None
 
 
-def run_loopx(runner, loopx, name, models_dir, wdir, optimize, reps, timeout):
+def loopx_prepare(runner, loopx, name, models_dir, wdir, optimize, timeout):
+    """Compiles and sets up one package; the proves run later, interleaved with EZKL's."""
     onnx_path = os.path.join(models_dir, f"{name}.onnx")
     cal = os.path.join(models_dir, f"{name}.calibration.json")
-    inp = os.path.join(models_dir, f"{name}.input.json")
     d = os.path.join(wdir, "loopx", f"{name}.{optimize}")
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
     pkg = os.path.join(d, "pkg")
     L = lambda n: os.path.join(d, n)  # noqa: E731
-    res = {"optimize": optimize, "ok": False}
+    res = {"optimize": optimize, "ok": False, "proves": []}
 
     c = runner.run([loopx, "--json", "compile", onnx_path, "--calibration", cal, "-o", pkg, "--optimize", optimize],
                    L("compile.log"), timeout, L("compile.json"))
@@ -351,20 +353,32 @@ def run_loopx(runner, loopx, name, models_dir, wdir, optimize, reps, timeout):
         return res
     res["pk_bytes"] = os.path.getsize(os.path.join(pkg, "pk.bin")) if os.path.exists(os.path.join(pkg, "pk.bin")) \
         else None
+    return res
 
-    res["proves"] = []
-    for i in range(1, reps + 1):
-        r = runner.run([loopx, "--json", "prove", pkg, "--input", inp, "--wallet", WALLET, "-o",
-                        L(f"proof_{i}.json")], L(f"prove_{i}.log"), timeout, L(f"prove_{i}.json"))
-        pj = read_json(L(f"prove_{i}.json")) or {}
-        r["prove_seconds_reported"] = pj.get("prove_seconds")
-        r["outputs"] = pj.get("outputs")
-        res["proves"].append(r)
-        print(f"   loopx {name}/{optimize} prove {i}: " + (f"{r['wall_s']} s, {r['peak_kb'] // 1024} MB"
-                                                          if r["ok"] else f"FAILED {r}"), flush=True)
-        if not r["ok"]:
-            res["failed_step"] = f"prove {i}"
-            break
+
+def loopx_prove_once(runner, loopx, name, models_dir, wdir, res, i, timeout):
+    """The `i`-th `loopx prove` of a prepared package (nothing once a step failed)."""
+    if "failed_step" in res:
+        return
+    d = os.path.join(wdir, "loopx", f"{name}.{res['optimize']}")
+    L = lambda n: os.path.join(d, n)  # noqa: E731
+    inp = os.path.join(models_dir, f"{name}.input.json")
+    r = runner.run([loopx, "--json", "prove", os.path.join(d, "pkg"), "--input", inp, "--wallet", WALLET, "-o",
+                    L(f"proof_{i}.json")], L(f"prove_{i}.log"), timeout, L(f"prove_{i}.json"))
+    pj = read_json(L(f"prove_{i}.json")) or {}
+    r["prove_seconds_reported"] = pj.get("prove_seconds")
+    r["outputs"] = pj.get("outputs")
+    res["proves"].append(r)
+    print(f"   loopx {name}/{res['optimize']} prove {i}: " + (f"{r['wall_s']} s, {r['peak_kb'] // 1024} MB"
+                                                             if r["ok"] else f"FAILED {r}"), flush=True)
+    if not r["ok"]:
+        res["failed_step"] = f"prove {i}"
+
+
+def loopx_finish(runner, loopx, name, wdir, res, reps, timeout):
+    """Medians over the proves, then `loopx verify` on every proof."""
+    d = os.path.join(wdir, "loopx", f"{name}.{res['optimize']}")
+    L = lambda n: os.path.join(d, n)  # noqa: E731
     good = [r for r in res["proves"] if r["ok"]]
     res["prove_wall_s"] = [r["wall_s"] for r in good]
     res["prove_median_s"] = median(res["prove_wall_s"])
@@ -374,8 +388,8 @@ def run_loopx(runner, loopx, name, models_dir, wdir, optimize, reps, timeout):
 
     res["verify"] = []
     for i in range(1, len(good) + 1):
-        v = runner.run([loopx, "--json", "verify", pkg, L(f"proof_{i}.json")], L(f"verify_{i}.log"), timeout,
-                       L(f"verify_{i}.json"))
+        v = runner.run([loopx, "--json", "verify", os.path.join(d, "pkg"), L(f"proof_{i}.json")],
+                       L(f"verify_{i}.log"), timeout, L(f"verify_{i}.json"))
         vj = read_json(L(f"verify_{i}.json")) or {}
         v["valid"] = vj.get("valid")
         res["verify"].append(v)
@@ -383,17 +397,20 @@ def run_loopx(runner, loopx, name, models_dir, wdir, optimize, reps, timeout):
     res["ok"] = "failed_step" not in res and len(good) == reps and res["verified"]
     if not res["verified"] and "failed_step" not in res:
         res["failed_step"] = "verify"
-    return res
+    print(f"   loopx {name}/{res['optimize']}: k {res.get('k')}, median {res.get('prove_median_s')} s, "
+          f"peak {res.get('prove_peak_mb')} MB, ok {res['ok']}"
+          + ("" if res["ok"] else f", failed at {res.get('failed_step')}"), flush=True)
 
 
-def run_ezkl(runner, name, models_dir, wdir, reps, setup_timeout, prove_timeout):
+def ezkl_prepare_job(runner, name, models_dir, wdir, setup_timeout):
+    """EZKL's settings, calibration, circuit, SRS and keys for one model (one child process)."""
     me = os.path.abspath(__file__)
     job = os.path.join(wdir, "ezkl", name)
     shutil.rmtree(job, ignore_errors=True)
     os.makedirs(job)
     J = lambda n: os.path.join(job, n)  # noqa: E731
     srs_dir = os.path.join(wdir, "ezkl", "srs")
-    res = {"ok": False, **EZKL_RUN_ARGS}
+    res = {"ok": False, **EZKL_RUN_ARGS, "proves": []}
 
     prep_run = runner.run([sys.executable, me, "--child", "ezkl-prepare", "--job-dir", job, "--srs-dir", srs_dir,
                            "--model-path", os.path.join(models_dir, f"{name}.onnx"),
@@ -410,25 +427,38 @@ def run_ezkl(runner, name, models_dir, wdir, reps, setup_timeout, prove_timeout)
     res.update({k: v for k, v in prep.items() if k != "traceback"})
     res["k"] = prep.get("logrows")
     if not prep.get("ok"):
-        res["ok"] = False
+        res.setdefault("failed_step", "prepare")
         return res
     print(f"   ezkl {name}: logrows {res['k']}, {prep['timings_s']}", flush=True)
+    return res
 
-    res["proves"] = []
-    for i in range(1, reps + 1):
-        r = runner.run([sys.executable, me, "--child", "ezkl-prove", "--job-dir", job, "--rep", str(i)],
-                       J(f"prove_{i}.log"), prove_timeout)
-        pj = read_json(J(f"prove_{i}.json")) or {}
-        r["prove_call_s"] = pj.get("prove_call_s")
-        if pj.get("error"):
-            r["error"] = pj["error"]
-        r["ok"] = r["ok"] and pj.get("ok") is True
-        res["proves"].append(r)
-        print(f"   ezkl {name} prove {i}: " + (f"call {r['prove_call_s']} s, process {r['wall_s']} s, "
-                                              f"{r['peak_kb'] // 1024} MB" if r["ok"] else f"FAILED {r}"), flush=True)
-        if not r["ok"]:
-            res["failed_step"] = f"prove {i}"
-            break
+
+def ezkl_prove_once(runner, name, wdir, res, i, prove_timeout):
+    """The `i`-th `ezkl.prove` child (nothing once a step failed)."""
+    if "failed_step" in res:
+        return
+    me = os.path.abspath(__file__)
+    job = os.path.join(wdir, "ezkl", name)
+    J = lambda n: os.path.join(job, n)  # noqa: E731
+    r = runner.run([sys.executable, me, "--child", "ezkl-prove", "--job-dir", job, "--rep", str(i)],
+                   J(f"prove_{i}.log"), prove_timeout)
+    pj = read_json(J(f"prove_{i}.json")) or {}
+    r["prove_call_s"] = pj.get("prove_call_s")
+    if pj.get("error"):
+        r["error"] = pj["error"]
+    r["ok"] = r["ok"] and pj.get("ok") is True
+    res["proves"].append(r)
+    print(f"   ezkl {name} prove {i}: " + (f"call {r['prove_call_s']} s, process {r['wall_s']} s, "
+                                          f"{r['peak_kb'] // 1024} MB" if r["ok"] else f"FAILED {r}"), flush=True)
+    if not r["ok"]:
+        res["failed_step"] = f"prove {i}"
+
+
+def ezkl_finish(runner, name, wdir, res, reps, prove_timeout):
+    """Medians over the proves, then one child verifying every proof."""
+    me = os.path.abspath(__file__)
+    job = os.path.join(wdir, "ezkl", name)
+    J = lambda n: os.path.join(job, n)  # noqa: E731
     good = [r for r in res["proves"] if r["ok"]]
     res["prove_call_s"] = [r["prove_call_s"] for r in good]
     res["prove_process_wall_s"] = [r["wall_s"] for r in good]
@@ -447,7 +477,9 @@ def run_ezkl(runner, name, models_dir, wdir, reps, setup_timeout, prove_timeout)
     res["ok"] = "failed_step" not in res and len(good) == reps and res["verified"]
     if not res["verified"] and "failed_step" not in res:
         res["failed_step"] = "verify"
-    return res
+    print(f"   ezkl {name}: k {res.get('k')}, median {res.get('prove_median_s')} s, peak "
+          f"{res.get('prove_peak_mb')} MB, ok {res['ok']}"
+          + ("" if res["ok"] else f", failed at {res.get('failed_step')}: {res.get('error')}"), flush=True)
 
 
 def machine_info():
@@ -603,22 +635,26 @@ def main():
         m["generation"] = read_json(os.path.join(models_dir, f"{name}.gen.json"))
         m["files"] = {k: os.path.join(models_dir, f"{name}.{k}") for k in ("onnx", "calibration.json", "input.json")}
         m["onnx_sha256"] = sha256(m["files"]["onnx"])
-        if not args.skip_loopx:
-            m["loopx"] = {}
-            for opt in args.optimize:
-                m["loopx"][opt] = run_loopx(runner, loopx, name, models_dir, wdir, opt, args.reps, args.step_timeout)
-                lx = m["loopx"][opt]
-                print(f"   loopx {name}/{opt}: k {lx.get('k')}, median {lx.get('prove_median_s')} s, "
-                      f"peak {lx.get('prove_peak_mb')} MB, ok {lx['ok']}"
-                      + ("" if lx["ok"] else f", failed at {lx.get('failed_step')}"), flush=True)
-                save()
+        # Prepare both tools, then prove in rounds, each round every LoopX layout and then EZKL, so
+        # that both see the same machine: on a shared VM its speed drifts by ±20 % within minutes.
+        lx = m["loopx"] = {} if not args.skip_loopx else None
+        ez = None
+        for opt in args.optimize if lx is not None else []:
+            lx[opt] = loopx_prepare(runner, loopx, name, models_dir, wdir, opt, args.step_timeout)
+            save()
         if not args.skip_ezkl:
-            m["ezkl"] = run_ezkl(runner, name, models_dir, wdir, args.reps, args.ezkl_setup_timeout,
-                                 args.step_timeout)
-            ez = m["ezkl"]
-            print(f"   ezkl {name}: k {ez.get('k')}, median {ez.get('prove_median_s')} s, peak "
-                  f"{ez.get('prove_peak_mb')} MB, ok {ez['ok']}"
-                  + ("" if ez["ok"] else f", failed at {ez.get('failed_step')}: {ez.get('error')}"), flush=True)
+            ez = m["ezkl"] = ezkl_prepare_job(runner, name, models_dir, wdir, args.ezkl_setup_timeout)
+            save()
+        for i in range(1, args.reps + 1):
+            for opt in args.optimize if lx is not None else []:
+                loopx_prove_once(runner, loopx, name, models_dir, wdir, lx[opt], i, args.step_timeout)
+            if ez is not None:
+                ezkl_prove_once(runner, name, wdir, ez, i, args.step_timeout)
+            save()
+        for opt in args.optimize if lx is not None else []:
+            loopx_finish(runner, loopx, name, wdir, lx[opt], args.reps, args.step_timeout)
+        if ez is not None:
+            ezkl_finish(runner, name, wdir, ez, args.reps, args.step_timeout)
             # proving keys are large: delete them once the model is done
             pk = os.path.join(wdir, "ezkl", name, "pk.key")
             if os.path.exists(pk):
