@@ -513,9 +513,15 @@ def fmt(x, nd=2):
     return f"{x:.{nd}f}" if isinstance(x, float) else str(x)
 
 
+def paired_ratios(lx, ez):
+    """EZKL's prove call over LoopX's whole process, round by round (both proved in the round)."""
+    return [e["prove_call_s"] / l["wall_s"] for l, e in zip(lx.get("proves", []), ez.get("proves", []))
+            if l.get("ok") and e.get("ok") and l.get("wall_s") and e.get("prove_call_s")]
+
+
 def table(doc):
     head = ["model", "LoopX optimize", "LoopX k", "LoopX prove (median s)", "LoopX peak MB", "EZKL k",
-            "EZKL prove (median s)", "EZKL peak MB", "ratio (EZKL/LoopX prove time)"]
+            "EZKL prove (median s)", "EZKL peak MB", "ratio (EZKL/LoopX prove time)", "ratio per round (min–max)"]
     rows = []
     for name, m in doc["models"].items():
         ez = m.get("ezkl") or {}
@@ -526,7 +532,7 @@ def table(doc):
             ez_cells = [fmt(ez.get("k")), why, "–"]
         lx_all = m.get("loopx") or {}
         if not lx_all:
-            rows.append([name, "–", "–", m.get("generation_error", "not run"), "–"] + ez_cells + ["–"])
+            rows.append([name, "–", "–", m.get("generation_error", "not run"), "–"] + ez_cells + ["–", "–"])
         for opt, lx in lx_all.items():
             if lx.get("prove_median_s") is not None:
                 lx_cells = [fmt(lx.get("k")), fmt(lx["prove_median_s"]), fmt(lx.get("prove_peak_mb"), 0)]
@@ -537,7 +543,9 @@ def table(doc):
             ratio = "–"
             if lx.get("prove_median_s") and ez.get("prove_median_s") is not None:
                 ratio = f"{ez['prove_median_s'] / lx['prove_median_s']:.1f}×"
-            rows.append([name, opt] + lx_cells + ez_cells + [ratio])
+            rounds = paired_ratios(lx, ez)
+            per_round = f"{min(rounds):.1f}–{max(rounds):.1f}×" if rounds else "–"
+            rows.append([name, opt] + lx_cells + ez_cells + [ratio, per_round])
     out = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     out += ["| " + " | ".join(r) + " |" for r in rows]
     return "\n".join(out)
