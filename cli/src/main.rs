@@ -9,6 +9,7 @@
 mod cmd;
 mod report;
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -98,9 +99,10 @@ fn main() -> ExitCode {
     result.unwrap_or_else(|error| {
         let chain: Vec<String> = error.chain().map(ToString::to_string).collect();
         if cli.json {
-            println!("{}", serde_json::json!({ "error": chain.join(": ") }));
+            // Best effort: stdout may be what failed.
+            let _ = writeln!(std::io::stdout(), "{}", serde_json::json!({ "error": chain.join(": ") }));
         }
-        eprintln!("error: {}", chain.join("\n  caused by: "));
+        report::note(format_args!("error: {}", chain.join("\n  caused by: ")));
         ExitCode::from(report::ERROR)
     })
 }

@@ -1,10 +1,12 @@
 //! How the CLI talks to people and scripts: progress on stderr (a spinner on a terminal, plain
 //! lines otherwise), and either a human summary or one JSON object on stdout.
 
-use std::io::IsTerminal;
+use std::fmt::Display;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
@@ -34,7 +36,7 @@ impl Reporter {
             bar
         });
         if spinner.is_none() && !self.json {
-            eprintln!("{label}…");
+            note(format_args!("{label}…"));
         }
         let result = work();
         let elapsed = start.elapsed();
@@ -42,7 +44,7 @@ impl Reporter {
             bar.finish_and_clear();
         }
         if result.is_ok() && !self.json {
-            eprintln!("✓ {label} ({:.2} s)", elapsed.as_secs_f64());
+            note(format_args!("✓ {label} ({:.2} s)", elapsed.as_secs_f64()));
         }
         result.map(|v| (v, elapsed))
     }
@@ -64,20 +66,28 @@ impl Reporter {
         value: &T,
         human: impl FnOnce() -> Vec<String>,
     ) -> anyhow::Result<ExitCode> {
-        if self.json {
-            println!("{}", serde_json::to_string(value)?);
-        } else {
-            for line in human() {
-                println!("{line}");
-            }
-        }
+        let mut text = if self.json { serde_json::to_string(value)? } else { human().join("\n") };
+        text.push('\n');
+        // The answer is the command's result, so failing to deliver it is an error (a full disk,
+        // a closed pipe), where `println!` would panic.
+        let mut stdout = std::io::stdout().lock();
+        stdout
+            .write_all(text.as_bytes())
+            .and_then(|()| stdout.flush())
+            .context("writing the answer to stdout")?;
         Ok(if yes { ExitCode::SUCCESS } else { NO })
     }
 
     /// A warning on stderr (kept out of JSON output).
     pub fn warn(&self, message: &str) {
-        eprintln!("warning: {message}");
+        note(format_args!("warning: {message}"));
     }
+}
+
+/// A line on stderr, best effort: progress, warnings and error reports must not turn a full disk
+/// or a closed pipe into a panic, as `eprintln!` would.
+pub fn note(line: impl Display) {
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 /// One line describing a circuit plan: k, rows and columns.

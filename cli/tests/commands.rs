@@ -349,3 +349,26 @@ fn optimize_picks_the_layout_and_setup_and_prove_follow_it() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("gas, speed, balanced"), "{}", stderr(&out));
 }
+
+#[test]
+fn an_answer_that_cannot_be_written_is_an_error_not_a_panic() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (i, flags) in [&[][..], &["--json"][..]].into_iter().enumerate() {
+        let pkg = tmp.path().join(format!("sybil{i}")).display().to_string();
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full");
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_loopx"))
+            .args(flags)
+            .args([
+                "compile",
+                &fixture("sybil_lr.onnx"),
+                "--calibration",
+                &fixture("sybil_lr.calibration.json"),
+            ])
+            .args(["-o", &pkg])
+            .stdout(full)
+            .output()
+            .expect("loopx runs");
+        assert_clean_error(&output, "writing the answer to stdout");
+        assert!(stderr(&output).contains("No space left on device"), "{}", stderr(&output));
+    }
+}

@@ -252,19 +252,19 @@ impl Progress {
         let rate = self.done as f64 / seconds.max(1e-9);
         let left = self.total.saturating_sub(self.done);
         let eta = if rate > 0.0 { format!("{:.0} s", left as f64 / rate) } else { "?".into() };
-        eprintln!(
+        crate::report::note(format_args!(
             "{}/{} {} ({}) · {rate:.2}/s · ETA {eta}",
             self.done,
             self.total,
             self.unit,
             self.message()
-        );
+        ));
     }
 
     pub(crate) fn println(&self, line: &str) {
         match &self.bar {
             Some(bar) => bar.println(line),
-            None => eprintln!("{line}"),
+            None => crate::report::note(line),
         }
     }
 
