@@ -66,8 +66,8 @@ impl Reporter {
         value: &T,
         human: impl FnOnce() -> Vec<String>,
     ) -> anyhow::Result<ExitCode> {
-        let mut text = if self.json { serde_json::to_string(value)? } else { human().join("\n") };
-        text.push('\n');
+        let lines = if self.json { vec![serde_json::to_string(value)?] } else { human() };
+        let text: String = lines.iter().map(|line| format!("{line}\n")).collect();
         // The answer is the command's result, so failing to deliver it is an error (a full disk,
         // a closed pipe), where `println!` would panic.
         let mut stdout = std::io::stdout().lock();
