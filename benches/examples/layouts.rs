@@ -75,12 +75,9 @@ fn interleaved(
         let listed: Vec<String> = times.iter().map(|t| format!("{t:.2}")).collect();
         times.sort_by(f64::total_cmp);
         println!(
-            "{} width={:<2} T={} lookup={:<5} k={:<2} prove median={:.3}s (predicted {:.2}s) runs=[{}]",
+            "{} {} prove median={:.3}s (predicted {:.2}s) runs=[{}]",
             w.name,
-            plan.shape.pool_width,
-            plan.shape.dense_outputs,
-            plan.shape.lookup,
-            plan.shape.k,
+            describe(plan),
             times[reps / 2],
             plan.predicted_seconds(),
             listed.join(", ")
@@ -141,15 +138,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for plan in plans {
         if plans_only {
             println!(
-                "{name} width={:<2} T={} lookup={:<5} k={:<2} rows={}+{} advice={:<2} fixed={:<2} predicted gas={} size={} work={} ({:.2} s)",
-                plan.shape.pool_width,
-                plan.shape.dense_outputs,
-                plan.shape.lookup,
-                plan.shape.k,
+                "{name} {} rows={}+{} predicted gas={} size={} work={} ({:.2} s)",
+                describe(&plan),
                 plan.pool_rows,
                 plan.strip_rows,
-                plan.advice_columns,
-                plan.fixed_columns,
                 plan.predicted_gas(),
                 plan.predicted_verifier_bytes(),
                 plan.proving_work(),

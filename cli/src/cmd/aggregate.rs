@@ -18,7 +18,7 @@ use loopx_verifier_contract::{
 use serde_json::json;
 
 use crate::cmd::batch::Progress;
-use crate::cmd::evm::{contracts_json, contracts_line};
+use crate::cmd::evm::{contracts_json, contracts_line, deploy_order, DEV_SRS_DEPLOY_WARNING};
 use crate::report::Reporter;
 
 /// Arguments of `loopx aggregate`.
@@ -179,7 +179,7 @@ pub fn run_solidity(dir: &Package, proofs: usize, path: &Path, out: Reporter) ->
                 abi.display()
             ),
             format!("{} · {} instances", contracts_line(&compiled), layout.num_instances()),
-            crate::cmd::evm::deploy_order(&compiled, &format!("loopx deploy PKG --aggregate {proofs}")),
+            deploy_order(&compiled, &format!("loopx deploy PKG --aggregate {proofs}")),
             format!(
                 "register with WalletAttributes.registerBatchVerifier(modelId, {proofs}, {}, address)",
                 layout.words_per_proof()
@@ -198,9 +198,7 @@ pub fn run_deploy(
 ) -> anyhow::Result<ExitCode> {
     let verifier = load_verifier(dir, proofs, &out)?;
     if verifier.dev_srs() {
-        out.warn(
-            "deploying a verifier for keys made from an INSECURE dev SRS: anyone can forge proofs it accepts",
-        );
+        out.warn(DEV_SRS_DEPLOY_WARNING);
     }
     let ((_, compiled), _) =
         out.step("Generating and compiling the aggregate verifier", || aggregate_verifier(&verifier))?;

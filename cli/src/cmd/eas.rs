@@ -105,7 +105,7 @@ fn run_deploy(args: EasDeployArgs, out: Reporter) -> anyhow::Result<ExitCode> {
     let mut models = Vec::new();
     for path in &args.packages {
         let dir = Package::open(path)?;
-        let (claims, compiled) = verifier(&dir, out)?;
+        let (claims, package_verifier) = verifier(&dir, out)?;
         if claims.dev_srs() {
             out.warn(&format!(
                 "{}: keys from an INSECURE dev SRS; anyone can forge its proofs",
@@ -113,7 +113,7 @@ fn run_deploy(args: EasDeployArgs, out: Reporter) -> anyhow::Result<ExitCode> {
             ));
         }
         let (address, _) = out.step("Deploying the verifier", || {
-            compiled.compiled.deploy_onchain_blocking(&args.rpc_url, &args.private_key)
+            package_verifier.compiled.deploy_onchain_blocking(&args.rpc_url, &args.private_key)
         })?;
         let model_id =
             dir.package.model_id.parse().context("the package's model id is not 32 bytes of hex")?;

@@ -78,6 +78,10 @@ pub fn verifier(dir: &Package, out: Reporter) -> anyhow::Result<(ClaimVerifier, 
     Ok(out.step("Generating and compiling the Solidity verifier", || dir.verifier(SrsPolicy::AllowDev))?.0)
 }
 
+/// What `loopx deploy` says before deploying a verifier of keys from a dev SRS.
+pub const DEV_SRS_DEPLOY_WARNING: &str =
+    "deploying a verifier for keys made from an INSECURE dev SRS: anyone can forge proofs it accepts";
+
 /// The verifier's code size for a report: one contract, or how it is split.
 pub fn contracts_line(compiled: &CompiledVerifier) -> String {
     let sizes = compiled.deployed_sizes();
@@ -215,9 +219,7 @@ pub fn run_deploy(args: DeployArgs, out: Reporter) -> anyhow::Result<ExitCode> {
     }
     let (claims, verifier) = verifier(&dir, out)?;
     if claims.dev_srs() {
-        out.warn(
-            "deploying a verifier for keys made from an INSECURE dev SRS: anyone can forge proofs it accepts",
-        );
+        out.warn(DEV_SRS_DEPLOY_WARNING);
     }
     let (address, _) = out.step("Deploying the verifier", || {
         verifier.compiled.deploy_onchain_blocking(&args.rpc_url, &args.private_key)
