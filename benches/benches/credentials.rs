@@ -10,6 +10,7 @@ use loopx_credentials::{issue, now_unix, parse_private_key, Address, IssueReques
 use loopx_models::{load_input_row, Schema};
 
 fn bench(c: &mut Criterion) {
+    loopx_benches::require_cpu();
     let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
     let schema = Schema::load(fixtures.join("risk_mlp.schema.toml")).expect("bundled schema");
     let values =

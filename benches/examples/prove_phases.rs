@@ -11,6 +11,7 @@ use loopx_circuits::Fr;
 use loopx_prover::{Package, ProofRequest};
 
 fn main() {
+    loopx_benches::require_cpu();
     let mut args = std::env::args().skip(1);
     let dir = args.next().expect("usage: prove_phases PKG_DIR [INPUT_JSON] [PROOFS]");
     let input = args.next().filter(|a| a != "-");

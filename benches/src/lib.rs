@@ -38,8 +38,17 @@ fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
 }
 
+/// Stops with the reason where this CPU cannot run the `asm` field arithmetic the benches are
+/// built with, rather than dying of an illegal instruction in the first multiplication.
+pub fn require_cpu() {
+    if let Err(e) = loopx_prover::cpu::check() {
+        panic!("{e}");
+    }
+}
+
 /// A bundled model compiled from its ONNX file, with its held-out rows.
 pub fn bundled(name: &str) -> Workload {
+    require_cpu();
     let dir = fixtures();
     let file = |suffix: &str| dir.join(format!("{name}.{suffix}"));
     let (package, _) = loopx_models::compile_named(&dir, name).expect("bundled model compiles");
@@ -52,6 +61,7 @@ pub fn bundled(name: &str) -> Workload {
 /// A random-weight model of an EZKL comparison shape (sigmoid output for one output, ReLU MLP
 /// with argmax otherwise), calibrated on random rows.
 pub fn ezkl_shape(name: &str, sizes: &[usize]) -> Workload {
+    require_cpu();
     let graph = if sizes.len() == 2 && sizes[1] == 1 {
         Graph::logistic_regression(sizes[0], 7).expect("graph")
     } else {
@@ -89,6 +99,7 @@ pub fn workload(name: &str) -> Option<Workload> {
 
 /// An exported fixture model, compiled without a schema from its calibration rows.
 fn exported(folder: &str, name: &str) -> Option<Workload> {
+    require_cpu();
     let dir = fixtures().join(folder);
     let onnx = dir.join(format!("{name}.onnx"));
     if !onnx.exists() {
