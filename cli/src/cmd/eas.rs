@@ -12,7 +12,7 @@ use loopx_verifier_contract::{block_on, Address};
 use serde_json::json;
 
 use super::credential::parse_address;
-use super::evm::verifier;
+use super::evm::{verifier, DEV_SRS_DEPLOY_WARNING};
 use super::prove::verify_file;
 use crate::report::Reporter;
 
@@ -107,10 +107,7 @@ fn run_deploy(args: EasDeployArgs, out: Reporter) -> anyhow::Result<ExitCode> {
         let dir = Package::open(path)?;
         let (claims, package_verifier) = verifier(&dir, out)?;
         if claims.dev_srs() {
-            out.warn(&format!(
-                "{}: keys from an INSECURE dev SRS; anyone can forge its proofs",
-                path.display()
-            ));
+            out.warn(&format!("{}: {DEV_SRS_DEPLOY_WARNING}", path.display()));
         }
         let (address, _) = out.step("Deploying the verifier", || {
             package_verifier.compiled.deploy_onchain_blocking(&args.rpc_url, &args.private_key)

@@ -78,7 +78,7 @@ pub fn verifier(dir: &Package, out: Reporter) -> anyhow::Result<(ClaimVerifier, 
     Ok(out.step("Generating and compiling the Solidity verifier", || dir.verifier(SrsPolicy::AllowDev))?.0)
 }
 
-/// What `loopx deploy` says before deploying a verifier of keys from a dev SRS.
+/// What `loopx deploy` and `loopx eas deploy` say before deploying a verifier of keys from a dev SRS.
 pub const DEV_SRS_DEPLOY_WARNING: &str =
     "deploying a verifier for keys made from an INSECURE dev SRS: anyone can forge proofs it accepts";
 
